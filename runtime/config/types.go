@@ -1,0 +1,166 @@
+// Package config loads a Kamal deploy configuration: config/deploy.yml (with
+// its destination overlay), the ERB subset real configs use, validation with
+// Kamal's messages, secrets from .kamal/secrets* (Kamal 2) or the process
+// environment and .env files (Kamal 1).
+//
+// A *Config is read-only after Load returns and safe for concurrent use;
+// secrets are resolved lazily, once, under a mutex.
+package config
+
+// Generation says which Kamal the configuration is written for. It decides
+// the flow the stock script follows.
+type Generation int
+
+const (
+	// Kamal1 is any config without Kamal 2 builder keys: the flow of the
+	// seed document (Kamal 1.5).
+	Kamal1 Generation = 1
+	// Kamal2 is a config whose builder uses arch, driver, a string remote,
+	// a boolean local, pack, provenance or sbom: the Kamal 2.12 flow.
+	Kamal2 Generation = 2
+)
+
+// Options say where and how to load.
+type Options struct {
+	// Dir is the working directory every relative path is resolved against
+	// (the app's root). Empty means the process's working directory.
+	Dir string
+	// Path is the config file (-c), default "config/deploy.yml".
+	Path string
+	// Destination is -d; empty for none.
+	Destination string
+	// Getenv looks up process environment variables (ERB, Kamal 1 secrets,
+	// VERSION). Nil means os.LookupEnv.
+	Getenv func(key string) (string, bool)
+}
+
+// Config is a loaded, validated configuration.
+type Config struct {
+	Generation  Generation
+	Path        string // absolute path of the base file
+	Destination string
+
+	Service string
+	Image   string // without registry host; may be empty only with a local registry (then Service)
+
+	// Roles in Kamal's order: sorted by name; a plain server list is the one role "web".
+	Roles       []Role
+	PrimaryRole string // default "web"
+	// AccessoryHosts are hosts named only by accessories (kept for host filtering).
+	AccessoryHosts []string
+
+	Registry Registry
+	Builder  Builder
+	SSH      SSH
+	SSHKit   SSHKit
+
+	HooksPath    string // as configured, default ".kamal/hooks"
+	SecretsPath  string // default ".kamal/secrets" (Kamal 2)
+	RunDirectory string // Kamal 1 run_directory, default ".kamal"; Kamal 2 always ".kamal"
+
+	RequireDestination bool
+	AllowEmptyRoles    bool
+
+	// Raw is the merged YAML document (after ERB), for keys build does not model.
+	Raw map[string]any
+
+	secrets *Secrets
+}
+
+// Role is one server role.
+type Role struct {
+	Name  string
+	Hosts []string
+}
+
+// Registry is the registry section.
+type Registry struct {
+	Server   string // empty: Docker Hub
+	Username Value
+	Password Value
+	// Local is Kamal 2's own local registry: server "localhost:PORT".
+	Local     bool
+	LocalPort int
+}
+
+// Value is a configured string that is either literal or the name of a
+// secret (a one-element array in YAML).
+type Value struct {
+	Literal string
+	Secret  string // non-empty: look up this secret
+}
+
+// Builder is the builder section, both generations' keys.
+type Builder struct {
+	// Kamal 2
+	Arches     []string // "arch", string or list
+	Remote     string   // Kamal 2 remote URL
+	Local      *bool    // Kamal 2 "local" boolean; nil when absent
+	Driver     string   // default "docker-container"
+	Provenance *string  // present (even "false") renders --provenance
+	SBOM       *bool
+	Pack       *Pack
+
+	// Kamal 1
+	Multiarch   *bool // nil: default (true)
+	LocalHost   *ArchHost
+	RemoteHost  *ArchHost
+
+	// Both
+	Context    string // empty: not set
+	HasContext bool
+	Dockerfile string // default "Dockerfile"
+	Target     string
+	Args       []KV // config order
+	Secrets    []string
+	SSH        string
+	Cache      *Cache
+}
+
+// Pack is the Kamal 2 buildpacks section.
+type Pack struct {
+	Builder    string
+	Buildpacks []string
+}
+
+// ArchHost is a Kamal 1 builder.local or builder.remote hash.
+type ArchHost struct {
+	Arch string
+	Host string
+}
+
+// Cache is builder.cache.
+type Cache struct {
+	Type    string // gha or registry
+	Options string
+	Image   string
+}
+
+// KV is one ordered key/value pair (builder args). Value is the YAML
+// scalar as text; IsFalse and IsEmpty record Kamal's special renderings.
+type KV struct {
+	Key     string
+	Value   string
+	IsFalse bool // YAML false
+	IsEmpty bool // null or ""
+}
+
+// SSH is the ssh section.
+type SSH struct {
+	User         string // default "root"
+	Port         int    // default 22
+	Proxy        string // "root@" already prepended when no "@"
+	ProxyCommand string
+	Keys         []string
+	KeyData      []Value // Kamal 2: secret names; Kamal 1: raw PEM
+	KeysOnly     bool
+	LogLevel     string
+}
+
+// SSHKit is the sshkit section.
+type SSHKit struct {
+	MaxConcurrentStarts int // default 30
+	MaxConcurrentHosts  int // 0: unlimited
+	PoolIdleTimeout     int // default 900
+	DNSRetries          int // default 3
+}

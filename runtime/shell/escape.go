@@ -1,0 +1,120 @@
+package shell
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Escape renders s as a double-quoted shell word the way Kamal 2 does
+// (spec §13.1): runs of ASCII are dumped Ruby-style inside double quotes,
+// runs of non-ASCII characters are emitted raw between them, backticks are
+// escaped, and every "$" is escaped unless it opens a "${...}" group, which
+// is left for the shell to expand.
+func Escape(s string) string {
+	if s == "" {
+		return `""`
+	}
+	var b strings.Builder
+	for len(s) > 0 {
+		i := 0
+		for i < len(s) && s[i] < utf8.RuneSelf {
+			i++
+		}
+		if i > 0 {
+			b.WriteString(dumpASCII(s[:i]))
+			s = s[i:]
+			continue
+		}
+		for i < len(s) && s[i] >= utf8.RuneSelf {
+			i++
+		}
+		b.WriteString(s[:i])
+		s = s[i:]
+	}
+	return b.String()
+}
+
+// EscapeV1 is Kamal 1's form: the whole string dumped at once, non-ASCII
+// characters as \u escapes.
+func EscapeV1(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r < utf8.RuneSelf {
+			b.WriteString(dumpByte(byte(r)))
+		} else if r > 0xFFFF {
+			fmt.Fprintf(&b, `\u{%x}`, r)
+		} else {
+			fmt.Fprintf(&b, `\u%04X`, r)
+		}
+	}
+	return finish(b.String())
+}
+
+func dumpASCII(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		b.WriteString(dumpByte(s[i]))
+	}
+	return finish(b.String())
+}
+
+func dumpByte(c byte) string {
+	switch c {
+	case '"':
+		return `\"`
+	case '\\':
+		return `\\`
+	case '\n':
+		return `\n`
+	case '\t':
+		return `\t`
+	case '\r':
+		return `\r`
+	case 0x1b:
+		return `\e`
+	case 0x07:
+		return `\a`
+	case '\b':
+		return `\b`
+	case '\f':
+		return `\f`
+	case '\v':
+		return `\v`
+	}
+	if c < 0x20 || c == 0x7f {
+		return fmt.Sprintf(`\x%02X`, c)
+	}
+	return string(c)
+}
+
+// finish applies Ruby dump's interpolation escapes and Kamal's backtick and
+// dollar escapes to an already dumped body, then adds the quotes.
+func finish(body string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		switch {
+		case c == '\\' && i+1 < len(body):
+			// Keep existing escapes intact, including \$ produced below.
+			b.WriteByte(c)
+			b.WriteByte(body[i+1])
+			i++
+		case c == '#' && i+1 < len(body) && (body[i+1] == '{' || body[i+1] == '$' || body[i+1] == '@'):
+			b.WriteString(`\#`)
+		case c == '`':
+			b.WriteString("\\`")
+		case c == '$':
+			if i+1 < len(body) && body[i+1] == '{' && strings.IndexByte(body[i+1:], '}') > 0 {
+				b.WriteByte('$')
+			} else {
+				b.WriteString(`\$`)
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
