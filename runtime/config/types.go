@@ -7,6 +7,8 @@
 // secrets are resolved lazily, once, under a mutex.
 package config
 
+import "io"
+
 // Generation says which Kamal the configuration is written for. It decides
 // the flow the stock script follows.
 type Generation int
@@ -32,6 +34,12 @@ type Options struct {
 	// Getenv looks up process environment variables (ERB, Kamal 1 secrets,
 	// VERSION). Nil means os.LookupEnv.
 	Getenv func(key string) (string, bool)
+	// Stderr receives the stderr of commands run by ERB backticks and
+	// secrets' $(...). Nil means os.Stderr.
+	Stderr io.Writer
+	// KamalVersion is the version minimum_version is checked against.
+	// Empty means Kamal1Version or Kamal2Version, by generation.
+	KamalVersion string
 }
 
 // Config is a loaded, validated configuration.
@@ -61,10 +69,22 @@ type Config struct {
 	RequireDestination bool
 	AllowEmptyRoles    bool
 
+	// HooksOutput is the global hooks_output level ("quiet", "verbose" or
+	// ""); HookOutputs the per-hook levels (Kamal 2). See HookOutput.
+	HooksOutput string
+	HookOutputs map[string]string
+
+	// Warnings are messages to print once loading succeeded (secrets
+	// files readable by others, inline ssh key_data).
+	Warnings []string
+
 	// Raw is the merged YAML document (after ERB), for keys build does not model.
 	Raw map[string]any
 
 	secrets *Secrets
+	dir     string                      // absolute app directory
+	getenv  func(string) (string, bool) // process environment
+	dotenv  map[string]string           // Kamal 1 .env values
 }
 
 // Role is one server role.
@@ -102,9 +122,9 @@ type Builder struct {
 	Pack       *Pack
 
 	// Kamal 1
-	Multiarch   *bool // nil: default (true)
-	LocalHost   *ArchHost
-	RemoteHost  *ArchHost
+	Multiarch  *bool // nil: default (true)
+	LocalHost  *ArchHost
+	RemoteHost *ArchHost
 
 	// Both
 	Context    string // empty: not set
@@ -154,7 +174,12 @@ type SSH struct {
 	Keys         []string
 	KeyData      []Value // Kamal 2: secret names; Kamal 1: raw PEM
 	KeysOnly     bool
-	LogLevel     string
+	LogLevel     string // default "fatal"
+	// Kamal 2 ssh.config: NoConfig for false, ConfigFiles for a path or
+	// list; neither means the default OpenSSH config files.
+	NoConfig     bool
+	ConfigFiles  []string
+	ForwardAgent bool // Kamal 2
 }
 
 // SSHKit is the sshkit section.

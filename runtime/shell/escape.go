@@ -36,17 +36,24 @@ func Escape(s string) string {
 }
 
 // EscapeV1 is Kamal 1's form: the whole string dumped at once, non-ASCII
-// characters as \u escapes.
+// characters as \u escapes (uppercase hex, \u{...} above U+FFFF, as Ruby's
+// String#dump writes them) and invalid UTF-8 bytes as \xHH.
 func EscapeV1(s string) string {
 	var b strings.Builder
-	for _, r := range s {
-		if r < utf8.RuneSelf {
-			b.WriteString(dumpByte(byte(r)))
-		} else if r > 0xFFFF {
-			fmt.Fprintf(&b, `\u{%x}`, r)
-		} else {
+	for len(s) > 0 {
+		r, size := utf8.DecodeRuneInString(s)
+		switch {
+		case r < utf8.RuneSelf:
+			b.WriteString(dumpByte(s[0]))
+		case r == utf8.RuneError && size == 1:
+			// An invalid byte: Ruby dumps it as \xHH.
+			fmt.Fprintf(&b, `\x%02X`, s[0])
+		case r > 0xFFFF:
+			fmt.Fprintf(&b, `\u{%X}`, r)
+		default:
 			fmt.Fprintf(&b, `\u%04X`, r)
 		}
+		s = s[size:]
 	}
 	return finish(b.String())
 }
@@ -116,5 +123,28 @@ func finish(body string) string {
 		}
 	}
 	b.WriteByte('"')
+	return b.String()
+}
+
+// Shellwords escapes s the way Ruby's Shellwords.escape does, which Kamal 2
+// uses for paths: every character outside [A-Za-z0-9_-.,:+/@] gets a
+// backslash, a newline becomes a quoted newline, and the empty string
+// becomes a pair of single quotes.
+func Shellwords(s string) string {
+	if s == "" {
+		return "''"
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n':
+			b.WriteString("'\n'")
+		case r < utf8.RuneSelf && !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_-.,:+/@", r)):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
 	return b.String()
 }

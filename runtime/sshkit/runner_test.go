@@ -38,7 +38,9 @@ func (f *fake) Run(_ context.Context, host string, req executor.Request) (int, e
 var ids = regexp.MustCompile(`\[[0-9a-f]{8}\]`)
 var secs = regexp.MustCompile(`\d+\.\d{3} seconds`)
 
-func norm(s string) string { return secs.ReplaceAllString(ids.ReplaceAllString(s, "[ID]"), "N seconds") }
+func norm(s string) string {
+	return secs.ReplaceAllString(ids.ReplaceAllString(s, "[ID]"), "N seconds")
+}
 
 func newRunner(t *fake, dry bool) (*Runner, *bytes.Buffer) {
 	var out bytes.Buffer

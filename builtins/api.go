@@ -1,0 +1,73 @@
+package builtins
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Doc describes one builtin for `kamal build api` and docs/builtins.md.
+type Doc struct {
+	Signature string
+	Text      string
+}
+
+// API documents every predeclared name and module member, in the order a
+// reader meets them. A test keeps it complete and in step with the docs.
+var API = []Doc{
+	{"config", "The loaded deploy configuration, read-only: service, image, repository, version, absolute_image, latest_image, latest_tag, destination, generation (1 or 2), kamal1, kamal2, hosts (the selected hosts), app_hosts, all_hosts, roles, all_roles (structs with name and hosts), primary_host, hooks_path, run_directory, builder (type, name, arches, driver, remote, context, dockerfile, target, secrets, logins_locally) and registry (server, local). It holds no secret."},
+	{"steps", "The effective functions, looked up when called: steps.NAME is the user script's NAME if it defines one, else the stock script's. The stock flows call their pieces through steps, so replacing one piece changes the flow without copying it."},
+	{"cmd(*words, env={})", "A command line built from words (strings, numbers, secret() values or other commands, whose words are spliced in). Only the first word is mapped to /usr/bin/env (except docker), as SSHKit does. env is exported around the command. str(cmd) is the redacted form a log line shows. Building a command runs nothing."},
+	{"secret(value)", "A word whose text never appears in any output: commands show it as [REDACTED], and the value is scrubbed from every later log line."},
+	{"shell.combine(*cmds)", "Joins commands with &&; None arguments are dropped."},
+	{"shell.chain(*cmds)", "Joins commands with ;."},
+	{"shell.pipe(*cmds)", "Joins commands with |."},
+	{"shell.any(*cmds)", "Joins commands with ||."},
+	{"shell.escape(s)", "Quotes s as one double-quoted shell word, the way Kamal 2 escapes values (a ${...} group is left for the shell)."},
+	{"local.run(cmd, level=\"info\", raise_on_error=True, rescue=False, force=False, dir=None, env=None, stdin=None)", "Runs cmd on this machine and logs it as SSHKit does (Running, Command, output, Finished). Returns struct(ok, status, stdout, stderr); a failure raises SSHKit::Command::Failed unless raise_on_error=False (logged as failed) or rescue=True (returned silently, as when Kamal rescues). force shows the command's output whatever the verbosity, as for builds. dir defaults to the app directory. A string cmd is run as one whole shell script."},
+	{"local.capture(cmd, level=\"debug\", raise_on_error=True, rescue=False, force=False, dir=None, env=None, stdin=None)", "Runs cmd like local.run, logged at DEBUG by default, and returns its stripped standard output (the result struct with rescue=True)."},
+	{"ssh.run(host, cmd, level=\"info\", raise_on_error=True, rescue=False, stdin=None)", "Runs cmd on host over the host's one SSH connection, logged with \"on HOST\". Failures are raised as \"Exception while executing on host HOST: ...\"."},
+	{"ssh.capture(host, cmd, level=\"debug\", raise_on_error=True, rescue=False, stdin=None)", "Runs cmd on host and returns its stripped standard output."},
+	{"on(hosts, fn)", "Calls fn(host) for every host in parallel, each on its own thread, and returns the results in the order of hosts. Every host runs to its end; failures are then raised together (\"Exceptions on 2 hosts: ...\"). sshkit.max_concurrent_hosts bounds the hosts in flight."},
+	{"hook(name)", "Runs the hook <hooks_path>/NAME locally with Kamal's KAMAL_* environment and returns True, or returns False when it is missing or -H was given. Kamal 1 configs print \"Running the NAME hook...\" first. pre-connect runs at most once per process. A failing hook raises Kamal::Cli::HookError."},
+	{"lock.acquire(message=\"Automatic deploy lock\")", "Takes the deploy lock on the primary host. When someone holds it, prints who and raises Kamal::Cli::LockError."},
+	{"lock.release()", "Gives the deploy lock back."},
+	{"lock.status()", "The lock's details as text, or None when nobody holds it."},
+	{"lock.held()", "Whether this run holds the deploy lock."},
+	{"lock.around(fn, message=\"Automatic deploy lock\")", "Holds the deploy lock while fn() runs and releases it afterwards, also when fn fails (the failure is raised again). When the lock is already held, just calls fn."},
+	{"docker.check()", "The command checking docker (and buildx where the builder needs it) is installed."},
+	{"docker.login()", "docker login for the configured registry; the credentials are resolved from secrets and redacted."},
+	{"docker.build(output=\"registry\", no_cache=False, dev=False)", "The configured builder's build-and-push command (for Kamal 1.5 configs, git archive | docker build && docker push && docker push). Raises \"Missing Dockerfile\" when the Dockerfile does not exist."},
+	{"docker.pull(image)", "docker pull IMAGE."},
+	{"docker.push(image)", "docker push IMAGE."},
+	{"docker.image_rm(image)", "docker image rm --force IMAGE."},
+	{"docker.validate_image(image)", "The check that IMAGE carries the service label, failing with Kamal's message."},
+	{"docker.mirror_probe()", "docker info asking for the first registry mirror."},
+	{"docker.registry_start()", "Starts Kamal 2's local registry container."},
+	{"builder.create()", "The command creating the configured buildx builder (empty when none is needed)."},
+	{"builder.remove()", "The command removing the buildx builder (empty when none is needed)."},
+	{"builder.inspect()", "The command checking the buildx builder exists and fits (empty when none is needed)."},
+	{"builder.info()", "The command showing the build setup, for details."},
+	{"git.revision()", "git rev-parse HEAD of the app."},
+	{"git.root()", "The top directory of the app's git repository."},
+	{"git.uncommitted()", "git status --porcelain of the app (empty when clean)."},
+	{"git.user_name()", "git config user.name, or \"Unknown\"."},
+	{"git.clone()", "A Kamal 2 clone build: struct(root, clone_dir, build_dir, clone, reset, status, revision) with the paths and the commands that clone, reset and check the clone. Creates the clone directory."},
+	{"audit(message)", "The command appending \"[time] [performer] MESSAGE\" to the service's audit log on a host (run it with ssh.run, level=\"debug\")."},
+	{"say(msg, color=None)", "Prints msg whatever the verbosity, as Kamal's say; color is red, green, yellow, blue or magenta (only on a terminal)."},
+	{"log.debug(msg)", "Prints \" DEBUG msg\" (shown with -v)."},
+	{"log.info(msg)", "Prints \"  INFO msg\"."},
+	{"log.warn(msg)", "Prints \"  WARN msg\"."},
+	{"log.error(msg)", "Prints \" ERROR msg\"."},
+	{"error(class, message)", "Stops the run with Kamal's error line \"ERROR (CLASS): MESSAGE\" (fail() is Starlark's own, for script bugs)."},
+	{"breakpoint()", "Stops the flow and opens the prompt with the caller's local variables in scope; leaving the prompt (Ctrl-D, or the end of piped input) resumes the flow."},
+}
+
+// Reference is the text of `kamal build api` and docs/builtins.md.
+func Reference() string {
+	var b strings.Builder
+	b.WriteString("# Builtins\n\nWhat every script (stock, user, REPL) can call. Commands are data: the docker, builder, git.clone and audit builtins only build them; local.run and ssh.run run them.\n")
+	for _, d := range API {
+		fmt.Fprintf(&b, "\n## %s\n\n%s\n", "`"+d.Signature+"`", d.Text)
+	}
+	return b.String()
+}

@@ -1,0 +1,140 @@
+package builtins
+
+import (
+	"fmt"
+	"strings"
+
+	"go.starlark.net/starlark"
+	"go.starlark.net/starlarkstruct"
+
+	"github.com/kamal-go/kamal/runtime/log"
+	"github.com/kamal-go/kamal/runtime/shell"
+	"github.com/kamal-go/kamal/runtime/sshkit"
+)
+
+// cmdArg accepts a cmd, or a string taken as one whole shell script (which
+// SSHKit runs verbatim, without the /usr/bin/env mapping).
+type cmdArg struct{ c *shell.Command }
+
+func (a *cmdArg) Unpack(v starlark.Value) error {
+	switch v := v.(type) {
+	case Cmd:
+		a.c = v.C
+	case starlark.String:
+		a.c = shell.New(string(v))
+	default:
+		return fmt.Errorf("got %s, want cmd or string", v.Type())
+	}
+	return nil
+}
+
+// levelArg accepts "debug", "info", "warn" or "error".
+type levelArg struct{ l log.Level }
+
+func (a *levelArg) Unpack(v starlark.Value) error {
+	s, ok := starlark.AsString(v)
+	if !ok {
+		return fmt.Errorf("got %s, want string", v.Type())
+	}
+	l, err := log.ParseLevel(s)
+	a.l = l
+	return err
+}
+
+func resultValue(r sshkit.Result) starlark.Value {
+	return starlarkstruct.FromStringDict(starlark.String("result"), starlark.StringDict{
+		"ok":     starlark.Bool(r.OK()),
+		"status": starlark.MakeInt(r.Status),
+		"stdout": starlark.String(r.Stdout),
+		"stderr": starlark.String(r.Stderr),
+	})
+}
+
+// run is the shared body of local.run/capture and ssh.run/capture.
+func run(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, remote, capture bool) (starlark.Value, error) {
+	e := EnvOf(thread)
+	var (
+		host     string
+		c        cmdArg
+		level    = levelArg{log.Info}
+		raise    = true
+		rescue   bool
+		force    bool
+		dir      string
+		envDict  *starlark.Dict
+		stdin    string
+		hasStdin bool
+	)
+	if capture {
+		level.l = log.Debug
+	}
+	pairs := []any{"cmd", &c, "level?", &level, "raise_on_error?", &raise, "rescue?", &rescue}
+	if remote {
+		pairs = append([]any{"host", &host}, pairs...)
+	} else {
+		pairs = append(pairs, "force?", &force, "dir?", &dir, "env?", &envDict)
+	}
+	pairs = append(pairs, "stdin?", &stdin)
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, pairs...); err != nil {
+		return nil, err
+	}
+	for _, kv := range kwargs {
+		if string(kv[0].(starlark.String)) == "stdin" {
+			hasStdin = true
+		}
+	}
+	if c.c.Empty() {
+		return resultValue(sshkit.Result{}), nil
+	}
+	o := sshkit.Options{Level: level.l, Force: force, NoRaise: !raise, Rescue: rescue, Capture: capture}
+	if !remote {
+		o.Dir = dir
+		if o.Dir == "" {
+			o.Dir = e.Dir
+		}
+		if envDict != nil {
+			for _, k := range envDict.Keys() {
+				v, _, _ := envDict.Get(k)
+				ks, _ := starlark.AsString(k)
+				vs, _ := starlark.AsString(v)
+				o.Env = append(o.Env, ks+"="+vs)
+			}
+		}
+	}
+	if hasStdin {
+		o.Stdin = strings.NewReader(stdin)
+	}
+	res, err := e.Runner.Run(Context(thread), host, c.c, o)
+	if err != nil {
+		return nil, err
+	}
+	if capture && !rescue {
+		return starlark.String(strings.TrimSpace(res.Stdout)), nil
+	}
+	return resultValue(res), nil
+}
+
+func localRun(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	return run(thread, b, args, kwargs, false, false)
+}
+func localCapture(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	return run(thread, b, args, kwargs, false, true)
+}
+func sshRun(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	return run(thread, b, args, kwargs, true, false)
+}
+func sshCapture(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	return run(thread, b, args, kwargs, true, true)
+}
+
+// Local is the "local" module: commands on this machine.
+var Local = &starlarkstruct.Module{Name: "local", Members: starlark.StringDict{
+	"run":     starlark.NewBuiltin("local.run", localRun),
+	"capture": starlark.NewBuiltin("local.capture", localCapture),
+}}
+
+// SSH is the "ssh" module: commands on a server, over its one connection.
+var SSH = &starlarkstruct.Module{Name: "ssh", Members: starlark.StringDict{
+	"run":     starlark.NewBuiltin("ssh.run", sshRun),
+	"capture": starlark.NewBuiltin("ssh.capture", sshCapture),
+}}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// options are the parsed command line.
+type options struct {
+	verbose, quiet, primary, skipHooks, dryRun, help bool
+	version                                          string
+	hosts, roles                                     string
+	configFile, destination                          string
+	script                                           string // --script: the user's build script
+	trace                                            bool
+	// extra are the options that are not global: they become keyword
+	// arguments of the subcommand's function (--no-cache -> no_cache).
+	extra []extraFlag
+
+	args  []string // positional: command, subcommand, ...
+	flags *pflag.FlagSet
+}
+
+// classOption describes one global option for help, in Thor's words.
+type classOption struct {
+	short, long, value, desc, def string
+	boolean                       bool
+}
+
+var classOptions = []classOption{
+	{"v", "verbose", "", "Detailed logging", "", true},
+	{"q", "quiet", "", "Minimal logging", "", true},
+	{"", "version", "VERSION", "Run commands against a specific app version", "", false},
+	{"p", "primary", "", "Run commands only on primary host instead of all", "", true},
+	{"h", "hosts", "HOSTS", "Run commands on these hosts instead of all (separate by comma, supports wildcards with *)", "", false},
+	{"r", "roles", "ROLES", "Run commands on these roles instead of all (separate by comma, supports wildcards with *)", "", false},
+	{"c", "config-file", "CONFIG_FILE", "Path to config file", "config/deploy.yml", false},
+	{"d", "destination", "DESTINATION", "Specify destination to be used for config file (staging -> deploy.staging.yml)", "", false},
+	{"H", "skip-hooks", "", "Don't run hooks", "false", true},
+	{"", "dry-run", "", "Print what would run, run nothing", "", true},
+	{"", "script", "FILE", "Load this build script on top of the stock one (default .kamal/scripts/build.star)", "", false},
+	{"", "trace", "", "Print every builtin call with its file:line and duration", "", true},
+}
+
+func parseFlags(args []string) (*options, error) {
+	o := &options{}
+	fs := pflag.NewFlagSet("kamal", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.SetInterspersed(true)
+	fs.BoolVarP(&o.verbose, "verbose", "v", false, "")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "")
+	fs.StringVar(&o.version, "version", "", "")
+	fs.BoolVarP(&o.primary, "primary", "p", false, "")
+	fs.StringVarP(&o.hosts, "hosts", "h", "", "")
+	fs.StringVarP(&o.roles, "roles", "r", "", "")
+	fs.StringVarP(&o.configFile, "config-file", "c", "config/deploy.yml", "")
+	fs.StringVarP(&o.destination, "destination", "d", "", "")
+	fs.BoolVarP(&o.skipHooks, "skip-hooks", "H", false, "")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "")
+	fs.BoolVar(&o.help, "help", false, "")
+	fs.StringVar(&o.script, "script", "", "")
+	fs.BoolVar(&o.trace, "trace", false, "")
+	o.flags = fs
+	// Thor reads -h as help only as the very first argument.
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+		o.help = true
+		return o, nil
+	}
+	args, o.extra = splitExtra(fs, args)
+	if err := fs.Parse(args); err != nil {
+		return nil, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "kamal: "))
+	}
+	o.args = fs.Args()
+	return o, nil
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// extraFlag is a --name[=value] that is not a global option.
+type extraFlag struct {
+	name     string // as given, with dashes
+	value    string
+	hasValue bool
+}
+
+// splitExtra takes the options pflag does not know out of args. A value
+// after "--name" (without "=") belongs to it only once the subcommand has
+// been named, since nothing positional follows a subcommand.
+func splitExtra(fs *pflag.FlagSet, args []string) (rest []string, extra []extraFlag) {
+	positional := 0
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "--") {
+			if strings.HasPrefix(a, "-") {
+				// A short option takes its value from the next word when it
+				// is a string option.
+				rest = append(rest, a)
+				if f := fs.ShorthandLookup(strings.TrimPrefix(a, "-")); len(a) == 2 && f != nil && f.Value.Type() == "string" && i+1 < len(args) {
+					i++
+					rest = append(rest, args[i])
+				}
+				continue
+			}
+			positional++
+			rest = append(rest, a)
+			continue
+		}
+		name, value, hasValue := strings.Cut(a[2:], "=")
+		if f := fs.Lookup(name); f != nil {
+			rest = append(rest, a)
+			if !hasValue && f.Value.Type() == "string" && i+1 < len(args) {
+				i++
+				rest = append(rest, args[i])
+			}
+			continue
+		}
+		if !hasValue && positional >= 2 && i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") {
+			i++
+			value, hasValue = args[i], true
+		}
+		extra = append(extra, extraFlag{name: name, value: value, hasValue: hasValue})
+	}
+	return rest, extra
+}

@@ -1,0 +1,39 @@
+package commands
+
+import (
+	"strings"
+
+	"github.com/kamal-go/kamal/runtime/config"
+	"github.com/kamal-go/kamal/runtime/shell"
+)
+
+// AuditLine is the line Kamal appends to the audit log (§11):
+// "[<timestamp>] [<performer>][ [<dest>]] <message>". timestamp is UTC
+// ISO 8601 ("2024-05-01T10:00:00Z"); performer is `git config user.email`
+// (Kamal 2) or its fallback `whoami`.
+func AuditLine(cfg *config.Config, performer, timestamp, message string) string {
+	tags := "[" + timestamp + "] [" + performer + "]"
+	if cfg.Destination != "" {
+		tags += " [" + cfg.Destination + "]"
+	}
+	return tags + " " + message
+}
+
+// AuditLogFile is "<run dir>/<svc>[-<dest>]-audit.log".
+func AuditLogFile(cfg *config.Config) string {
+	return rubyJoin(runDirectory(cfg), serviceWithDestination(cfg)+"-audit.log")
+}
+
+// Audit appends line (see AuditLine) to the audit log on a host.
+//
+// Kamal 2: `mkdir -p .kamal && echo "<escaped line>" >> .kamal/<file>`.
+// Kamal 1: `echo <line> >> <run dir>/<file>`, the line unquoted (each of
+// its space-separated words is a word of the command).
+func Audit(cfg *config.Config, line string) *shell.Command {
+	if isV1(cfg) {
+		return shell.New("echo").Arg(strings.Split(line, " ")...).Arg(">>", AuditLogFile(cfg))
+	}
+	return shell.Combine(
+		MkdirKamal(),
+		shell.New("echo", shell.Escape(line), ">>", AuditLogFile(cfg)))
+}

@@ -1,0 +1,206 @@
+package config
+
+import (
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Versions of Kamal whose behaviour each generation follows; the default
+// "running version" for minimum_version.
+const (
+	Kamal1Version = "1.9.2"
+	Kamal2Version = "2.12.0"
+)
+
+var serviceName = regexp.MustCompile(`(?im)^[a-z0-9_-]+$`)
+
+// check runs Kamal's semantic checks after the sections are built, in
+// Kamal's order. running overrides the Kamal version minimum_version is
+// compared with.
+func (c *Config) check(raw *mapping, running string) error {
+	gen := c.Generation
+	if c.RequireDestination && c.Destination == "" {
+		return newError(ClassArgument, "You must specify a destination")
+	}
+	for _, key := range []string{"service", "image", "registry"} {
+		if !present(get(raw, key)) && !(key == "image" && c.Image != "") {
+			return configErrorf("Missing required configuration for %s", key)
+		}
+	}
+	servers, hasServers := raw.get("servers")
+	if gen == Kamal1 && !present(servers) {
+		return configErrorf("Missing required configuration for servers")
+	}
+	if gen == Kamal2 && !hasServers {
+		if !present(get(raw, "accessories")) {
+			return configErrorf("No servers or accessories specified")
+		}
+	} else if err := c.checkRoles(); err != nil {
+		return err
+	}
+	if mv := get(raw, "minimum_version"); mv != nil {
+		if running == "" {
+			running = Kamal1Version
+			if gen == Kamal2 {
+				running = Kamal2Version
+			}
+		}
+		min := rubyString(mv)
+		cmp, err := compareGemVersions(min, running)
+		if err != nil {
+			return err
+		}
+		if cmp > 0 {
+			return configErrorf("Current version is %s, minimum required is %s", running, min)
+		}
+	}
+	if rc, ok := get(raw, "retain_containers").(int); ok && rc < 1 {
+		return configErrorf("Must retain at least 1 container")
+	}
+	if svc, ok := get(raw, "service").(string); !ok || !serviceName.MatchString(svc) {
+		return configErrorf("Service name can only include alphanumeric characters, hyphens, and underscores")
+	}
+	if gen == Kamal1 {
+		return nil
+	}
+	var found []string
+	for _, hook := range []string{"pre-traefik-reboot", "post-traefik-reboot"} {
+		if _, err := os.Stat(absIn(c.dir, filepath.Join(c.HooksPath, hook))); err == nil {
+			found = append(found, hook)
+		}
+	}
+	if len(found) > 0 {
+		return configErrorf("Found %s, these should be renamed to (pre|post)-proxy-reboot", strings.Join(found, ", "))
+	}
+	if c.Registry.Local && c.Builder.Remote != "" {
+		if u, err := url.Parse(c.Builder.Remote); err != nil || u.Scheme != "ssh" {
+			return configErrorf("Local registry with remote builder requires an SSH URL (e.g., ssh://user@host)")
+		}
+	}
+	return checkHooksOutput(get(raw, "hooks_output"))
+}
+
+func (c *Config) checkRoles() error {
+	var primary *Role
+	for i := range c.Roles {
+		if c.Roles[i].Name == c.PrimaryRole {
+			primary = &c.Roles[i]
+		}
+	}
+	if primary == nil {
+		return configErrorf("The primary_role %s isn't defined", c.PrimaryRole)
+	}
+	if len(primary.Hosts) == 0 {
+		return configErrorf("No servers specified for the %s primary_role", primary.Name)
+	}
+	if !c.AllowEmptyRoles {
+		for _, r := range c.Roles {
+			if len(r.Hosts) == 0 {
+				return configErrorf("No servers specified for the %s role. You can ignore this with allow_empty_roles: true", r.Name)
+			}
+		}
+	}
+	return nil
+}
+
+func checkHooksOutput(x any) error {
+	valid := func(v any) bool {
+		s := strings.TrimPrefix(rubyString(v), ":")
+		return s == "quiet" || s == "verbose"
+	}
+	switch v := x.(type) {
+	case nil:
+		return nil
+	case *mapping:
+		for _, hook := range v.keys {
+			if !valid(v.vals[hook]) {
+				return configErrorf("Invalid hooks_output '%s' for hook '%s', must be one of: quiet, verbose", rubyString(v.vals[hook]), hook)
+			}
+		}
+		return nil
+	default:
+		if !valid(v) {
+			return configErrorf("Invalid hooks_output '%s', must be one of: quiet, verbose", rubyString(v))
+		}
+		return nil
+	}
+}
+
+var gemVersionPattern = regexp.MustCompile(`^\s*[0-9]+(\.[0-9a-zA-Z]+)*(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?\s*$`)
+
+// compareGemVersions compares like Gem::Version#<=>: numeric segments
+// numerically, a segment with letters marks a prerelease, which sorts
+// before the release; trailing zero segments do not count.
+func compareGemVersions(a, b string) (int, error) {
+	sa, err := gemSegments(a)
+	if err != nil {
+		return 0, err
+	}
+	sb, err := gemSegments(b)
+	if err != nil {
+		return 0, err
+	}
+	for i := 0; i < len(sa) || i < len(sb); i++ {
+		var x, y any = 0, 0
+		if i < len(sa) {
+			x = sa[i]
+		}
+		if i < len(sb) {
+			y = sb[i]
+		}
+		xi, xNum := x.(int)
+		yi, yNum := y.(int)
+		switch {
+		case xNum && yNum:
+			if xi != yi {
+				return sign(xi - yi), nil
+			}
+		case xNum:
+			return 1, nil
+		case yNum:
+			return -1, nil
+		default:
+			if c := strings.Compare(x.(string), y.(string)); c != 0 {
+				return c, nil
+			}
+		}
+	}
+	return 0, nil
+}
+
+func sign(n int) int {
+	switch {
+	case n > 0:
+		return 1
+	case n < 0:
+		return -1
+	}
+	return 0
+}
+
+var gemSegment = regexp.MustCompile(`[0-9]+|[a-zA-Z]+`)
+
+func gemSegments(v string) ([]any, error) {
+	if !gemVersionPattern.MatchString(v) {
+		return nil, newError(ClassArgument, "Malformed version number string %s", v)
+	}
+	v = strings.ReplaceAll(strings.TrimSpace(v), "-", ".pre.")
+	var segs []any
+	for _, s := range gemSegment.FindAllString(v, -1) {
+		if n, err := strconv.Atoi(s); err == nil {
+			segs = append(segs, n)
+		} else {
+			segs = append(segs, s)
+		}
+	}
+	// Drop trailing zeros (Gem::Version#canonical_segments), before and
+	// after the prerelease part.
+	for len(segs) > 1 && segs[len(segs)-1] == 0 {
+		segs = segs[:len(segs)-1]
+	}
+	return segs, nil
+}

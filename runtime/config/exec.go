@@ -1,0 +1,78 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+)
+
+// shell runs the commands that ERB backticks and dotenv $(...) name, as
+// Ruby's backticks do: /bin/sh -c in the app directory, stdin and stderr
+// inherited, stdout captured.
+type shell struct {
+	dir    string
+	env    []string // nil: the process environment
+	stderr io.Writer
+}
+
+// output runs command and returns its stdout and exit status. err is
+// non-nil only when the command could not be run at all.
+func (sh *shell) output(command string) (stdout string, status int, err error) {
+	cmd := exec.Command("/bin/sh", "-c", command)
+	cmd.Dir = sh.dir
+	cmd.Env = sh.env
+	cmd.Stdin = os.Stdin
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = sh.stderr
+	if cmd.Stderr == nil {
+		cmd.Stderr = os.Stderr
+	}
+	err = cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return out.String(), exit.ExitCode(), nil
+	}
+	if err != nil {
+		return "", -1, fmt.Errorf("running %q: %w", command, err)
+	}
+	return out.String(), 0, nil
+}
+
+// environ returns the process environment with KAMAL_DESTINATION set to
+// dest, or removed when dest is empty (what Kamal 2 does before it renders
+// the configuration), plus extra variables that are not already set.
+func environ(dest string, extra map[string]string) []string {
+	base := os.Environ()
+	env := make([]string, 0, len(base)+len(extra)+1)
+	seen := map[string]bool{}
+	for _, kv := range base {
+		k, _, _ := cutEnv(kv)
+		if k == "KAMAL_DESTINATION" {
+			continue
+		}
+		seen[k] = true
+		env = append(env, kv)
+	}
+	for k, v := range extra {
+		if !seen[k] && k != "KAMAL_DESTINATION" {
+			env = append(env, k+"="+v)
+		}
+	}
+	if dest != "" {
+		env = append(env, "KAMAL_DESTINATION="+dest)
+	}
+	return env
+}
+
+func cutEnv(kv string) (string, string, bool) {
+	for i := 1; i < len(kv); i++ { // a leading '=' belongs to the name (Windows)
+		if kv[i] == '=' {
+			return kv[:i], kv[i+1:], true
+		}
+	}
+	return kv, "", false
+}

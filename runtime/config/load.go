@@ -1,0 +1,218 @@
+package config
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// DefaultPath is the configuration file used when Options.Path is empty.
+const DefaultPath = "config/deploy.yml"
+
+// Load reads the configuration the way Kamal does and validates it.
+//
+// The file is Options.Path (default config/deploy.yml) relative to
+// Options.Dir; with a Destination, the overlay is the same path with its
+// last extension replaced by ".<dest>.yml". A missing file is a
+// RuntimeError "Configuration file not found in <absolute path>". Each file
+// is rendered with the ERB subset (see erb.go), parsed as YAML (anchors,
+// aliases and merge keys allowed), and the overlay is deep-merged over the
+// base. The generation is then decided from the builder section and the
+// result validated with Kamal's messages; errors are *Error.
+//
+// Kamal 1 loads .env.<dest> and .env into its environment before anything
+// else, so ERB sees their variables: when a Kamal 1 configuration looked up
+// a variable that only a .env file defines, it is rendered again with them.
+func Load(opts Options) (*Config, error) {
+	l, err := newLoader(opts)
+	if err != nil {
+		return nil, err
+	}
+	raw, res, err := l.read(nil, true)
+	gen := Kamal1
+	if err == nil {
+		gen = detectGeneration(raw)
+	}
+	var dot map[string]string
+	if gen == Kamal1 {
+		var derr error
+		dot, derr = loadDotenvFiles(l.dir, l.dest, l.getenv, l.shell(nil))
+		if derr != nil {
+			return nil, derr
+		}
+		if slices.ContainsFunc(res.misses, func(k string) bool { _, ok := dot[k]; return ok }) {
+			raw, res, err = l.read(dot, false)
+			if err == nil {
+				gen = detectGeneration(raw)
+			}
+		}
+	}
+	if res.fetchErr != nil {
+		return nil, res.fetchErr
+	}
+	if err != nil {
+		return nil, err
+	}
+	if gen == Kamal2 {
+		dot = nil
+	}
+	return l.build(raw, gen, dot)
+}
+
+type loader struct {
+	dir    string
+	dest   string
+	getenv func(string) (string, bool)
+	stderr io.Writer
+	files  []configFile
+	opts   Options
+}
+
+type configFile struct {
+	name string // as given, for messages ("config/deploy.yml")
+	abs  string
+}
+
+func newLoader(opts Options) (*loader, error) {
+	dir := opts.Dir
+	if dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, newError(ClassRuntime, "%v", err)
+		}
+		dir = wd
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, newError(ClassRuntime, "%v", err)
+	}
+	getenv := opts.Getenv
+	if getenv == nil {
+		getenv = os.LookupEnv
+	}
+	path := opts.Path
+	if path == "" {
+		path = DefaultPath
+	}
+	l := &loader{dir: dir, dest: opts.Destination, getenv: getenv, stderr: opts.Stderr, opts: opts}
+	l.files = append(l.files, configFile{name: path, abs: absIn(dir, path)})
+	if opts.Destination != "" {
+		ov := OverlayPath(path, opts.Destination)
+		l.files = append(l.files, configFile{name: ov, abs: absIn(dir, ov)})
+	}
+	return l, nil
+}
+
+func absIn(dir, path string) string {
+	if filepath.IsAbs(path) {
+		return filepath.Clean(path)
+	}
+	return filepath.Join(dir, path)
+}
+
+// OverlayPath is Ruby's Pathname#sub_ext(".<dest>.yml"): the last
+// extension of the file name is replaced (or, without one, appended).
+func OverlayPath(path, dest string) string {
+	dirPart, base := filepath.Split(path)
+	name := base
+	if i := strings.LastIndexByte(base, '.'); i > 0 && i < len(base)-1 {
+		name = base[:i]
+	}
+	return dirPart + name + "." + dest + ".yml"
+}
+
+// readResult is what one rendering learned about the environment.
+type readResult struct {
+	misses   []string
+	fetchErr error
+}
+
+// env is the environment ERB sees: KAMAL_DESTINATION is the destination
+// (unset without one, as Kamal 2 does), then the process environment, then
+// the .env values (Kamal 1).
+func (l *loader) env(dot map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		if k == "KAMAL_DESTINATION" {
+			return l.dest, l.dest != ""
+		}
+		if v, ok := l.getenv(k); ok {
+			return v, true
+		}
+		v, ok := dot[k]
+		return v, ok
+	}
+}
+
+func (l *loader) shell(dot map[string]string) *shell {
+	return &shell{dir: l.dir, env: environ(l.dest, dot), stderr: l.stderr}
+}
+
+// read renders, parses and merges the files. lenient defers ENV.fetch
+// failures to res.fetchErr.
+func (l *loader) read(dot map[string]string, lenient bool) (*mapping, readResult, error) {
+	var res readResult
+	sh := l.shell(dot)
+	merged := newMapping()
+	for _, file := range l.files {
+		data, err := os.ReadFile(file.abs)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, res, newError(ClassRuntime, "Configuration file not found in %s", file.abs)
+			}
+			return nil, res, newError(ClassRuntime, "%v", err)
+		}
+		cx := &erbContext{
+			name:    file.name,
+			getenv:  l.env(dot),
+			lenient: lenient,
+			run: func(cmd string) (string, error) {
+				out, _, err := sh.output(cmd)
+				return out, err
+			},
+		}
+		text, err := renderERB(string(data), cx)
+		res.misses = append(res.misses, cx.misses...)
+		if res.fetchErr == nil {
+			res.fetchErr = cx.fetchErr
+		}
+		if err != nil {
+			return nil, res, err
+		}
+		doc, err := parseYAML(file.name, []byte(text))
+		if err != nil {
+			return nil, res, err
+		}
+		merged = deepMerge(merged, doc)
+	}
+	return merged, res, nil
+}
+
+// detectGeneration says Kamal 2 when the builder section uses a key only
+// Kamal 2 has: arch, driver, a string remote, a boolean local, pack,
+// provenance or sbom. Anything else, including no builder, is Kamal 1.
+func detectGeneration(raw *mapping) Generation {
+	b, _ := raw.get("builder")
+	m, ok := b.(*mapping)
+	if !ok {
+		return Kamal1
+	}
+	for _, k := range []string{"arch", "driver", "pack", "provenance", "sbom"} {
+		if _, ok := m.get(k); ok {
+			return Kamal2
+		}
+	}
+	if r, ok := m.get("remote"); ok {
+		if _, ok := r.(string); ok {
+			return Kamal2
+		}
+	}
+	if lv, ok := m.get("local"); ok {
+		if _, ok := lv.(bool); ok {
+			return Kamal2
+		}
+	}
+	return Kamal1
+}

@@ -1,0 +1,38 @@
+// Package executor holds the transports that run one shell command line:
+// Local runs it with /bin/sh -c on this machine, SSH runs it on a server
+// over a pooled SSH connection (the server's shell interprets it, as
+// OpenSSH does for "ssh host 'command'").
+//
+// A transport only moves bytes and reports exit statuses. Logging, SSHKit's
+// status quirks and error messages for failed commands belong to the
+// callers (runtime/sshkit).
+package executor
+
+import (
+	"context"
+	"io"
+)
+
+// Request is one command line to run.
+type Request struct {
+	Script string    // the exact shell command line (already rendered)
+	Env    []string  // extra "K=V" for local commands (added to os.Environ()); ignored remotely
+	Dir    string    // local working directory ("" = current); ignored remotely
+	Stdin  io.Reader // optional; nil means empty input
+	// Stdout and Stderr receive output as it arrives (nil discards it).
+	// Each writer is called from at most one goroutine at a time (when
+	// both are the same writer, calls to it are serialized too), and never
+	// after Run has returned. If a writer fails, the rest of that stream is
+	// discarded, the command still runs to its end and Run reports the
+	// write error.
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// Transport runs commands on one kind of target. Implementations are safe for concurrent use.
+type Transport interface {
+	// Run runs req.Script on host ("" for local) and returns its exit status.
+	// A non-nil error means the command could not be run or was cut off (connection failed,
+	// context cancelled); a command that ran and exited non-zero returns (status, nil).
+	Run(ctx context.Context, host string, req Request) (status int, err error)
+}

@@ -1,0 +1,133 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+	"time"
+)
+
+// DefaultGrace is how long Local waits after SIGTERM before SIGKILL.
+const DefaultGrace = 2 * time.Second
+
+// Local runs command lines on this machine with "/bin/sh -c Script". The
+// zero value is ready to use and safe for concurrent use.
+//
+// Each command runs in its own process group. When ctx is cancelled the
+// whole group gets SIGTERM, and SIGKILL once Grace has passed if any member
+// is still alive; Run returns only after the shell has been reaped and the
+// group is gone (or has been sent SIGKILL), with an error wrapping
+// ctx.Err().
+//
+// Output is copied to the request's writers in chunks as it is produced
+// (never accumulated). Run waits until both output pipes reach EOF, so a
+// background process that keeps the shell's stdout open keeps Run waiting,
+// like SSHKit's local backend.
+//
+// The status is the shell's exit code (0–255); a shell killed by a signal
+// (other than through cancellation) reports 128+signal, as shells do.
+type Local struct {
+	Shell string        // default "/bin/sh"
+	Grace time.Duration // default DefaultGrace
+}
+
+var _ Transport = (*Local)(nil)
+
+// Run runs req.Script locally. host must be "".
+func (l *Local) Run(ctx context.Context, host string, req Request) (int, error) {
+	if host != "" {
+		return -1, fmt.Errorf("local transport cannot run on host %q", host)
+	}
+	if err := ctx.Err(); err != nil {
+		return -1, fmt.Errorf("local command not started: %w", err)
+	}
+	shell, grace := l.Shell, l.Grace
+	if shell == "" {
+		shell = "/bin/sh"
+	}
+	if grace <= 0 {
+		grace = DefaultGrace
+	}
+
+	out := newOutputs(req.Stdout, req.Stderr)
+	defer out.detach()
+	cmd := exec.Command(shell, "-c", req.Script)
+	cmd.Dir = req.Dir
+	cmd.Env = append(os.Environ(), req.Env...)
+	cmd.Stdin = req.Stdin
+	if req.Stdout != nil {
+		cmd.Stdout = out.stdout
+	}
+	if req.Stderr != nil {
+		cmd.Stderr = out.stderr
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return -1, fmt.Errorf("starting %s: %w", shell, err)
+	}
+	pgid := cmd.Process.Pid
+
+	exited := make(chan struct{})
+	killed := make(chan struct{}) // closed when cancellation handling is over
+	go func() {
+		defer close(killed)
+		select {
+		case <-exited:
+			return
+		case <-ctx.Done():
+		}
+		_ = syscall.Kill(-pgid, syscall.SIGTERM)
+		deadline := time.NewTimer(grace)
+		defer deadline.Stop()
+		poll := time.NewTicker(20 * time.Millisecond)
+		defer poll.Stop()
+		shellDone := false
+		for {
+			select {
+			case <-exited:
+				shellDone = true
+			case <-poll.C:
+			case <-deadline.C:
+				_ = syscall.Kill(-pgid, syscall.SIGKILL)
+				return
+			}
+			// The group is gone once the shell is reaped and no member is
+			// left (kill with signal 0 reports ESRCH).
+			if shellDone && errors.Is(syscall.Kill(-pgid, 0), syscall.ESRCH) {
+				return
+			}
+		}
+	}()
+
+	werr := cmd.Wait()
+	close(exited)
+	<-killed
+	if ctx.Err() != nil {
+		return -1, fmt.Errorf("local command cancelled: %w", ctx.Err())
+	}
+	status, err := exitStatus(cmd, werr)
+	if err != nil {
+		return -1, err
+	}
+	out.detach()
+	if err := out.err(); err != nil {
+		return status, fmt.Errorf("writing command output: %w", err)
+	}
+	return status, nil
+}
+
+// exitStatus turns cmd's Wait result into a shell-style status.
+func exitStatus(cmd *exec.Cmd, werr error) (int, error) {
+	var ee *exec.ExitError
+	if werr != nil && !errors.As(werr, &ee) {
+		return -1, fmt.Errorf("running local command: %w", werr)
+	}
+	ps := cmd.ProcessState
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal()), nil
+	}
+	return ps.ExitCode(), nil
+}

@@ -1,0 +1,88 @@
+package executor
+
+import (
+	"io"
+	"reflect"
+	"sync"
+)
+
+// stream wraps one caller writer. It serializes calls to the writer,
+// stops calling it once detached (so no write can happen after Run
+// returns), and swallows the writer's first error so that the producer
+// keeps draining the command's output instead of blocking it; the error is
+// reported by Err.
+type stream struct {
+	mu       sync.Mutex
+	w        io.Writer
+	err      error
+	detached bool
+}
+
+func (s *stream) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.detached || s.err != nil || s.w == nil {
+		return len(p), nil
+	}
+	if _, err := s.w.Write(p); err != nil {
+		s.err = err
+	}
+	return len(p), nil
+}
+
+// detach waits for an in-flight Write and makes every later one a no-op.
+func (s *stream) detach() {
+	s.mu.Lock()
+	s.detached = true
+	s.mu.Unlock()
+}
+
+// Err returns the writer's first error, if any.
+func (s *stream) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// outputs are the two guarded streams of one command. When the caller gave
+// the same writer for stdout and stderr, both fields hold one stream.
+type outputs struct {
+	stdout, stderr *stream
+}
+
+func newOutputs(stdout, stderr io.Writer) outputs {
+	o := outputs{stdout: &stream{w: stdout}}
+	if sameWriter(stdout, stderr) {
+		o.stderr = o.stdout
+	} else {
+		o.stderr = &stream{w: stderr}
+	}
+	return o
+}
+
+// detach stops all further writes; see stream.detach.
+func (o outputs) detach() {
+	o.stdout.detach()
+	o.stderr.detach()
+}
+
+// err returns the first writer error, stdout's first.
+func (o outputs) err() error {
+	if err := o.stdout.Err(); err != nil {
+		return err
+	}
+	return o.stderr.Err()
+}
+
+// sameWriter reports whether a and b are the same non-nil writer, without
+// panicking on writers of uncomparable types.
+func sameWriter(a, b io.Writer) bool {
+	if a == nil || b == nil {
+		return false
+	}
+	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
+	if ta != tb || !ta.Comparable() {
+		return false
+	}
+	return a == b
+}

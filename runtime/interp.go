@@ -1,0 +1,300 @@
+// Package runtime runs the Starlark side of kamal: it loads the stock
+// script embedded in the binary (@kamal//build.star), resolves load()
+// labels, builds the effective table of subcommands and steps, and calls a
+// subcommand on a thread that is cancelled with the run's context.
+//
+// An Interp is used by one run; Call may be invoked from one goroutine at
+// a time (the fan-out inside a call makes its own threads).
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
+
+	"github.com/kamal-go/kamal/builtins"
+	"github.com/kamal-go/kamal/scripts"
+)
+
+// StockLabel is the label of the stock build script.
+const StockLabel = "@kamal//build.star"
+
+// fileOptions is the dialect of every script: statements at top level,
+// while loops and sets are allowed; globals are frozen once a file loads,
+// which is what makes the parallel fan-out safe.
+var fileOptions = &syntax.FileOptions{Set: true, While: true, TopLevelControl: true}
+
+// Interp holds the loaded scripts of one run.
+type Interp struct {
+	env         *builtins.Env
+	predeclared starlark.StringDict
+	cache       map[string]*loadEntry
+	// effective maps a public name to the function that answers to it:
+	// the stock script's, replaced by a user script's of the same name.
+	effective starlark.StringDict
+	origin    map[string]string // name -> label of the file that defined it
+	// subcommands are the names callable as `kamal build NAME`.
+	subcommands []string
+	root        string          // the app directory user labels resolve in
+	outsideOK   map[string]bool // files named on the command line
+	userFile    string          // the user's script, if any
+	sources     map[string][]byte
+}
+
+type loadEntry struct {
+	globals starlark.StringDict
+	err     error
+	loading bool
+}
+
+// New returns an interpreter for the run described by env.
+func New(env *builtins.Env) *Interp {
+	in := &Interp{env: env, cache: map[string]*loadEntry{}, effective: starlark.StringDict{}, origin: map[string]string{},
+		root: env.Dir, outsideOK: map[string]bool{}, sources: map[string][]byte{}}
+	in.predeclared = builtins.Predeclared(env)
+	in.predeclared["steps"] = &Steps{in: in}
+	return in
+}
+
+// thread returns a new main thread bound to ctx.
+func (in *Interp) thread(ctx context.Context, name string) *starlark.Thread {
+	t := &starlark.Thread{
+		Name:  name,
+		Print: func(_ *starlark.Thread, msg string) { in.env.Log.Say(msg, "") },
+		Load:  in.load,
+	}
+	in.env.Attach(t)
+	builtins.SetContext(t, ctx)
+	return t
+}
+
+// LoadStock loads the stock script and makes its public functions the
+// effective table.
+func (in *Interp) LoadStock(ctx context.Context) error {
+	t := in.thread(ctx, "load")
+	g, err := in.load(t, StockLabel)
+	if err != nil {
+		return err
+	}
+	in.merge(StockLabel, g)
+	list, ok := g["SUBCOMMANDS"].(*starlark.List)
+	if !ok {
+		return fmt.Errorf("%s: SUBCOMMANDS must be a list of names", StockLabel)
+	}
+	for i := 0; i < list.Len(); i++ {
+		s, ok := starlark.AsString(list.Index(i))
+		if !ok {
+			return fmt.Errorf("%s: SUBCOMMANDS must be a list of names", StockLabel)
+		}
+		in.subcommands = append(in.subcommands, s)
+	}
+	return nil
+}
+
+func (in *Interp) merge(label string, g starlark.StringDict) {
+	for name, v := range g {
+		if strings.HasPrefix(name, "_") {
+			continue
+		}
+		if _, ok := v.(starlark.Callable); !ok {
+			continue
+		}
+		in.effective[name] = v
+		in.origin[name] = label
+	}
+}
+
+// load resolves a label and executes the file once; later loads of the
+// same label return the same globals.
+func (in *Interp) load(t *starlark.Thread, label string) (starlark.StringDict, error) {
+	label, err := in.resolve(t, label)
+	if err != nil {
+		return nil, err
+	}
+	if e, ok := in.cache[label]; ok {
+		if e.loading {
+			return nil, fmt.Errorf("cannot load %s: cycle in load graph", label)
+		}
+		return e.globals, e.err
+	}
+	src, err := in.read(label)
+	if err != nil {
+		return nil, err
+	}
+	in.sources[label] = src
+	e := &loadEntry{loading: true}
+	in.cache[label] = e
+	g, err := starlark.ExecFileOptions(fileOptions, t, label, src, in.predeclared)
+	e.globals, e.err, e.loading = g, err, false
+	return g, err
+}
+
+// resolve turns a load() label into a canonical one: "@kamal//x.star"
+// stays; any other label is a path relative to the directory of the file
+// that loads it, and must stay inside the app.
+func (in *Interp) resolve(t *starlark.Thread, label string) (string, error) {
+	if strings.HasPrefix(label, "@kamal//") {
+		return label, nil
+	}
+	if strings.HasPrefix(label, "@") {
+		return "", fmt.Errorf("cannot load %s: unknown repository (only @kamal// is built in)", label)
+	}
+	from := ""
+	if t.CallStackDepth() > 0 {
+		from = t.CallFrame(0).Pos.Filename()
+	}
+	var abs string
+	switch {
+	case filepath.IsAbs(label):
+		abs = filepath.Clean(label)
+	case from == "" || strings.HasPrefix(from, "@"):
+		abs = filepath.Join(in.root, label)
+	default:
+		abs = filepath.Join(filepath.Dir(from), label)
+	}
+	if rel, err := filepath.Rel(in.root, abs); err != nil || strings.HasPrefix(rel, "..") {
+		if !in.outsideOK[abs] {
+			return "", fmt.Errorf("cannot load %s: %s is outside the app directory %s", label, abs, in.root)
+		}
+	}
+	return abs, nil
+}
+
+func (in *Interp) read(label string) ([]byte, error) {
+	if name, ok := strings.CutPrefix(label, "@kamal//"); ok {
+		b, err := fs.ReadFile(scripts.FS, path.Clean(name))
+		if err != nil {
+			return nil, fmt.Errorf("cannot load %s: no such stock script", label)
+		}
+		return b, nil
+	}
+	b, err := os.ReadFile(label)
+	if err != nil {
+		return nil, fmt.Errorf("cannot load %s: %w", label, err)
+	}
+	return b, nil
+}
+
+// LoadUser loads the user's script at path on top of the stock one: each
+// public function it defines replaces the effective one of the same name,
+// and each public function the stock script lacks becomes a subcommand.
+func (in *Interp) LoadUser(ctx context.Context, path string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	in.outsideOK[abs] = true // named by the user (--script), so trusted
+	t := in.thread(ctx, "load")
+	g, err := in.load(t, abs)
+	if err != nil {
+		return err
+	}
+	stock := in.cache[StockLabel].globals
+	var names []string
+	for name, v := range g {
+		if _, ok := v.(starlark.Callable); !ok || strings.HasPrefix(name, "_") {
+			continue
+		}
+		if _, ok := v.(*starlark.Function); !ok {
+			continue // a loaded or predeclared builtin, not the user's own
+		}
+		if _, inStock := stock[name]; !inStock {
+			names = append(names, name)
+		}
+	}
+	in.merge(abs, g)
+	sort.Strings(names)
+	in.subcommands = append(in.subcommands, names...)
+	in.userFile = abs
+	return nil
+}
+
+// Command is a subcommand the effective table offers.
+type Command struct {
+	Name   string
+	Doc    string // the function's docstring
+	Origin string // label of the defining file
+}
+
+// Commands lists the subcommands, sorted by name: those the stock script
+// names in SUBCOMMANDS (in their effective version).
+func (in *Interp) Commands() []Command {
+	var out []Command
+	for _, name := range in.subcommands {
+		fn, ok := in.effective[name].(*starlark.Function)
+		if !ok {
+			continue
+		}
+		out = append(out, Command{Name: name, Doc: fn.Doc(), Origin: in.origin[name]})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Has reports whether name is a subcommand.
+func (in *Interp) Has(name string) bool {
+	for _, c := range in.Commands() {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Call runs subcommand name with keyword arguments on a new thread that
+// is cancelled when ctx ends.
+func (in *Interp) Call(ctx context.Context, name string, kwargs []starlark.Tuple) error {
+	fn, ok := in.effective[name]
+	if !ok {
+		return fmt.Errorf("unknown subcommand %q", name)
+	}
+	t := in.thread(ctx, "kamal build "+name)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-ctx.Done():
+			t.Cancel(ctx.Err().Error())
+		case <-done:
+		}
+	}()
+	_, err := starlark.Call(t, fn, nil, kwargs)
+	return err
+}
+
+// Steps is the "steps" global: attribute lookups resolve at call time in
+// the effective table, so a user script that replaces one step changes the
+// stock flow that calls steps.NAME without copying it.
+type Steps struct{ in *Interp }
+
+func (s *Steps) String() string        { return "<steps>" }
+func (s *Steps) Type() string          { return "steps" }
+func (s *Steps) Freeze()               {}
+func (s *Steps) Truth() starlark.Bool  { return true }
+func (s *Steps) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: steps") }
+
+// Attr returns the effective function called name.
+func (s *Steps) Attr(name string) (starlark.Value, error) {
+	if v, ok := s.in.effective[name]; ok {
+		return v, nil
+	}
+	return nil, nil
+}
+
+// AttrNames lists the effective functions.
+func (s *Steps) AttrNames() []string {
+	names := make([]string, 0, len(s.in.effective))
+	for n := range s.in.effective {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,73 @@
+package runtime
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"go.starlark.net/starlark"
+)
+
+// Flag is a command-line option meant for a subcommand's function.
+type Flag struct {
+	Name     string // as typed, e.g. "no-cache"
+	Value    string
+	HasValue bool
+}
+
+// Kwargs turns flags into keyword arguments of subcommand name: --no-cache
+// becomes no_cache=True, --tag v2 becomes tag="v2". A parameter whose
+// default is a bool takes no value ("--x=false" still works); one whose
+// default is an int takes an integer. A flag the function has no
+// parameter for is an error naming the flags it takes.
+func (in *Interp) Kwargs(name string, flags []Flag) ([]starlark.Tuple, error) {
+	fn, ok := in.effective[name].(*starlark.Function)
+	if !ok {
+		if len(flags) > 0 {
+			return nil, fmt.Errorf("kamal build %s takes no options, got --%s", name, flags[0].Name)
+		}
+		return nil, nil
+	}
+	params := map[string]starlark.Value{}
+	var names []string
+	for i := 0; i < fn.NumParams(); i++ {
+		p, _ := fn.Param(i)
+		params[p] = fn.ParamDefault(i)
+		names = append(names, "--"+strings.ReplaceAll(p, "_", "-"))
+	}
+	var kwargs []starlark.Tuple
+	for _, f := range flags {
+		key := strings.ReplaceAll(f.Name, "-", "_")
+		def, ok := params[key]
+		if !ok {
+			if len(names) == 0 {
+				return nil, fmt.Errorf("kamal build %s takes no options, got --%s", name, f.Name)
+			}
+			return nil, fmt.Errorf("unknown option --%s for kamal build %s (it takes %s)", f.Name, name, strings.Join(names, ", "))
+		}
+		var v starlark.Value = starlark.String(f.Value)
+		switch def.(type) {
+		case starlark.Bool:
+			b := true
+			if f.HasValue {
+				var err error
+				if b, err = strconv.ParseBool(f.Value); err != nil {
+					return nil, fmt.Errorf("option --%s takes true or false, got %q", f.Name, f.Value)
+				}
+			}
+			v = starlark.Bool(b)
+		case starlark.Int:
+			n, err := strconv.Atoi(f.Value)
+			if err != nil {
+				return nil, fmt.Errorf("option --%s takes a whole number, got %q", f.Name, f.Value)
+			}
+			v = starlark.MakeInt(n)
+		default:
+			if !f.HasValue {
+				return nil, fmt.Errorf("option --%s needs a value (--%s=VALUE)", f.Name, f.Name)
+			}
+		}
+		kwargs = append(kwargs, starlark.Tuple{starlark.String(key), v})
+	}
+	return kwargs, nil
+}

@@ -1,0 +1,364 @@
+package runtime
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"sync"
+
+	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
+	"golang.org/x/term"
+
+	"github.com/kamal-go/kamal/builtins"
+)
+
+// Prompt is an interactive Starlark session over the run's config,
+// builtins and effective functions. On a terminal it edits lines, keeps
+// history in a file and completes names; on a pipe it reads plain lines,
+// so sessions can be scripted and tested.
+//
+// A Prompt runs one statement at a time on its own thread; Ctrl-C cancels
+// the statement that is running (remote commands get the signal) and
+// returns to the prompt, Ctrl-D leaves.
+type Prompt struct {
+	In          *os.File  // usually os.Stdin
+	Out         io.Writer // usually os.Stdout
+	HistoryFile string    // "" keeps no history
+	// Banner is printed once at the start on a terminal.
+	Banner string
+}
+
+// REPL runs p with the interpreter's globals plus extra (a breakpoint's
+// locals) until the input ends.
+func (in *Interp) REPL(ctx context.Context, p Prompt, extra starlark.StringDict) error {
+	globals := starlark.StringDict{}
+	for k, v := range in.predeclared {
+		globals[k] = v
+	}
+	for k, v := range in.effective {
+		globals[k] = v
+	}
+	for k, v := range extra {
+		globals[k] = v
+	}
+	var rd lineReader
+	if term.IsTerminal(int(p.In.Fd())) {
+		tr, err := newTermReader(p, globals)
+		if err != nil {
+			return err
+		}
+		defer tr.close()
+		rd = tr
+		if p.Banner != "" {
+			rd.write(p.Banner + "\n")
+		}
+	} else {
+		rd = &pipeReader{sc: bufio.NewScanner(p.In), out: p.Out}
+	}
+	opts := *fileOptions
+	opts.LoadBindsGlobally = true
+	for {
+		err := in.rep(ctx, &opts, rd, globals)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+}
+
+// lineReader is where the prompt's lines come from.
+type lineReader interface {
+	readLine(prompt string) (string, error) // io.EOF at the end; errInterrupt on Ctrl-C
+	write(s string)
+	// running brackets the execution of a statement: a terminal leaves
+	// raw mode so that Ctrl-C raises SIGINT.
+	running(bool)
+}
+
+var errInterrupt = errors.New("interrupted")
+
+// rep reads, evaluates and prints one statement.
+func (in *Interp) rep(ctx context.Context, opts *syntax.FileOptions, rd lineReader, globals starlark.StringDict) error {
+	prompt := ">>> "
+	eof := false
+	readline := func() ([]byte, error) {
+		line, err := rd.readLine(prompt)
+		prompt = "... "
+		if err != nil {
+			if err == io.EOF {
+				eof = true
+			}
+			return nil, err
+		}
+		return []byte(line + "\n"), nil
+	}
+	f, err := opts.ParseCompoundStmt("<stdin>", readline)
+	if err != nil {
+		if eof {
+			return io.EOF
+		}
+		if errors.Is(err, errInterrupt) {
+			rd.write("KeyboardInterrupt\n")
+			return nil
+		}
+		rd.write(err.Error() + "\n")
+		return nil
+	}
+
+	// Each statement gets a context that Ctrl-C cancels, so a hung ssh.run
+	// stops without ending the session.
+	stmtCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt)
+	defer signal.Stop(sigs)
+	t := in.thread(stmtCtx, "repl")
+	var once sync.Once
+	go func() {
+		select {
+		case <-sigs:
+			once.Do(func() { t.Cancel("interrupted"); cancel() })
+		case <-stmtCtx.Done():
+			t.Cancel("interrupted")
+		}
+	}()
+	rd.running(true)
+	defer rd.running(false)
+
+	if expr := soleExpr(f); expr != nil {
+		v, err := starlark.EvalExprOptions(f.Options, t, expr, globals)
+		if err != nil {
+			rd.write(in.env.Log.Scrub(errorText(err)) + "\n")
+			return nil
+		}
+		globals["_"] = v
+		if v != starlark.None {
+			rd.write(in.env.Log.Scrub(v.String()) + "\n")
+		}
+		return nil
+	}
+	if err := starlark.ExecREPLChunk(f, t, globals); err != nil {
+		rd.write(in.env.Log.Scrub(errorText(err)) + "\n")
+	}
+	return nil
+}
+
+// errorText is an error as the prompt shows it: with its backtrace.
+func errorText(err error) string {
+	var ee *starlark.EvalError
+	if errors.As(err, &ee) {
+		return ee.Backtrace()
+	}
+	return err.Error()
+}
+
+func soleExpr(f *syntax.File) syntax.Expr {
+	if len(f.Stmts) == 1 {
+		if stmt, ok := f.Stmts[0].(*syntax.ExprStmt); ok {
+			return stmt.X
+		}
+	}
+	return nil
+}
+
+// pipeReader reads plain lines and echoes nothing: the transcript of a
+// scripted session is just its results.
+type pipeReader struct {
+	sc  *bufio.Scanner
+	out io.Writer
+}
+
+func (p *pipeReader) readLine(string) (string, error) {
+	if !p.sc.Scan() {
+		if err := p.sc.Err(); err != nil {
+			return "", err
+		}
+		return "", io.EOF
+	}
+	return p.sc.Text(), nil
+}
+func (p *pipeReader) write(s string) { io.WriteString(p.out, s) }
+func (p *pipeReader) running(bool)   {}
+
+// termReader edits lines on a terminal in raw mode.
+type termReader struct {
+	fd    int
+	state *term.State
+	t     *term.Terminal
+	hist  *fileHistory
+}
+
+func newTermReader(p Prompt, globals starlark.StringDict) (*termReader, error) {
+	fd := int(p.In.Fd())
+	st, err := term.MakeRaw(fd)
+	if err != nil {
+		return nil, err
+	}
+	rw := struct {
+		io.Reader
+		io.Writer
+	}{p.In, p.Out}
+	t := term.NewTerminal(rw, ">>> ")
+	h := loadHistory(p.HistoryFile)
+	t.History = h
+	t.AutoCompleteCallback = func(line string, pos int, key rune) (string, int, bool) {
+		if key != '\t' {
+			return "", 0, false
+		}
+		return complete(line, pos, globals)
+	}
+	return &termReader{fd: fd, state: st, t: t, hist: h}, nil
+}
+
+func (r *termReader) readLine(prompt string) (string, error) {
+	r.t.SetPrompt(prompt)
+	line, err := r.t.ReadLine()
+	if err == term.ErrPasteIndicator {
+		err = nil
+	}
+	if err != nil && err.Error() == "interrupted" || err == nil && false {
+		return "", errInterrupt
+	}
+	return line, err
+}
+
+func (r *termReader) write(s string) { r.t.Write([]byte(s)) }
+
+func (r *termReader) running(on bool) {
+	if on {
+		term.Restore(r.fd, r.state)
+	} else {
+		term.MakeRaw(r.fd)
+	}
+}
+
+func (r *termReader) close() {
+	term.Restore(r.fd, r.state)
+	r.hist.save()
+}
+
+// complete extends the word before pos: a global name, or an attribute
+// after "value.". With several candidates it extends to their common
+// prefix.
+func complete(line string, pos int, globals starlark.StringDict) (string, int, bool) {
+	start := pos
+	for start > 0 && (isIdent(line[start-1]) || line[start-1] == '.') {
+		start--
+	}
+	word := line[start:pos]
+	var candidates []string
+	if dot := strings.LastIndexByte(word, '.'); dot >= 0 {
+		base, prefix := word[:dot], word[dot+1:]
+		v := lookupPath(base, globals)
+		if ha, ok := v.(starlark.HasAttrs); ok {
+			for _, n := range ha.AttrNames() {
+				if strings.HasPrefix(n, prefix) {
+					candidates = append(candidates, base+"."+n)
+				}
+			}
+		}
+	} else {
+		for n := range globals {
+			if strings.HasPrefix(n, word) {
+				candidates = append(candidates, n)
+			}
+		}
+		for _, n := range starlark.Universe.Keys() {
+			if strings.HasPrefix(n, word) {
+				candidates = append(candidates, n)
+			}
+		}
+	}
+	if len(candidates) == 0 {
+		return "", 0, false
+	}
+	sort.Strings(candidates)
+	common := candidates[0]
+	for _, c := range candidates[1:] {
+		for !strings.HasPrefix(c, common) {
+			common = common[:len(common)-1]
+		}
+	}
+	if len(common) <= len(word) {
+		return "", 0, false
+	}
+	return line[:start] + common + line[pos:], start + len(common), true
+}
+
+func isIdent(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+func lookupPath(path string, globals starlark.StringDict) starlark.Value {
+	parts := strings.Split(path, ".")
+	v, ok := globals[parts[0]]
+	if !ok {
+		v = starlark.Universe[parts[0]]
+	}
+	for _, p := range parts[1:] {
+		ha, ok := v.(starlark.HasAttrs)
+		if !ok {
+			return nil
+		}
+		var err error
+		if v, err = ha.Attr(p); err != nil || v == nil {
+			return nil
+		}
+	}
+	return v
+}
+
+// fileHistory is the terminal's history, loaded from and saved to a file.
+type fileHistory struct {
+	path  string
+	lines []string // oldest first
+}
+
+const historyMax = 1000
+
+func loadHistory(path string) *fileHistory {
+	h := &fileHistory{path: path}
+	if b, err := os.ReadFile(path); err == nil && path != "" {
+		for _, l := range strings.Split(string(b), "\n") {
+			if l != "" {
+				h.lines = append(h.lines, l)
+			}
+		}
+	}
+	return h
+}
+
+func (h *fileHistory) Add(entry string) {
+	if entry == "" || len(h.lines) > 0 && h.lines[len(h.lines)-1] == entry {
+		return
+	}
+	h.lines = append(h.lines, entry)
+	if len(h.lines) > historyMax {
+		h.lines = h.lines[len(h.lines)-historyMax:]
+	}
+}
+
+func (h *fileHistory) Len() int { return len(h.lines) }
+
+// At returns the idx-th most recent entry (0 is the newest).
+func (h *fileHistory) At(idx int) string { return h.lines[len(h.lines)-1-idx] }
+
+func (h *fileHistory) save() {
+	if h.path == "" {
+		return
+	}
+	os.WriteFile(h.path, []byte(strings.Join(h.lines, "\n")+"\n"), 0o600)
+}
+
+var _ = builtins.Context

@@ -1,0 +1,159 @@
+package runtime
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"strings"
+
+	"github.com/kamal-go/kamal/builtins"
+	"github.com/kamal-go/kamal/runtime/commands"
+	"github.com/kamal-go/kamal/runtime/config"
+	"github.com/kamal-go/kamal/runtime/executor"
+	"github.com/kamal-go/kamal/runtime/log"
+	"github.com/kamal-go/kamal/runtime/sshkit"
+)
+
+// EnvOptions say how to set up a run.
+type EnvOptions struct {
+	Dir    string // the app's root
+	Log    *log.Logger
+	Flags  builtins.Flags
+	DryRun bool
+	// Local and Remote replace the real transports (tests use fakes).
+	Local, Remote executor.Transport
+}
+
+// NewEnv loads the config, selects hosts, resolves the version and wires
+// the runner: everything a script needs for one run. It connects to
+// nothing: SSH connections open on first use.
+func NewEnv(o EnvOptions) (*builtins.Env, error) {
+	f := o.Flags
+	cfg, err := config.Load(config.Options{Dir: o.Dir, Path: f.ConfigFile, Destination: f.Destination})
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range cfg.Warnings {
+		o.Log.Log(log.Warn, w)
+	}
+	if cfg.Generation == config.Kamal1 {
+		// Kamal 1 loads .env into the process environment at start, so
+		// hooks and builds see it; the real environment wins.
+		for k, v := range cfg.DotEnv() {
+			if _, ok := os.LookupEnv(k); !ok {
+				os.Setenv(k, v)
+			}
+		}
+	}
+	sel, err := cfg.Select(f.Hosts, f.Roles, f.Primary)
+	if err != nil {
+		return nil, err
+	}
+	env := &builtins.Env{
+		Dir:       o.Dir,
+		Config:    cfg,
+		Selection: sel,
+		Log:       o.Log,
+		Getenv:    os.LookupEnv,
+		Flags:     f,
+	}
+	if needsVersion(f.Subcommand) {
+		if env.Version, err = resolveVersion(env, f.Version); err != nil {
+			return nil, err
+		}
+	}
+	localArch := ""
+	if cfg.Builder.Remote != "" && cfg.Generation == config.Kamal2 {
+		localArch = probeLocalArch()
+	}
+	if env.Builder, err = commands.NewBuilder(cfg, localArch); err != nil {
+		return nil, err
+	}
+	runner := &sshkit.Runner{Log: o.Log, Local: o.Local, Remote: o.Remote, DryRun: o.DryRun, LocalUser: sshkit.LocalUserFromEnv()}
+	if runner.Local == nil {
+		runner.Local = &executor.Local{}
+	}
+	if runner.Remote == nil {
+		sshCfg, err := sshConfig(cfg, o.Log)
+		if err != nil {
+			return nil, err
+		}
+		runner.Remote = executor.NewSSH(sshCfg)
+	}
+	env.Runner = runner
+	return env, nil
+}
+
+// Close releases the run's connections.
+func Close(env *builtins.Env) {
+	if c, ok := env.Runner.Remote.(interface{ Close() error }); ok {
+		c.Close()
+	}
+}
+
+// needsVersion: builder setup commands work without an app version (and
+// so without git).
+func needsVersion(sub string) bool {
+	switch sub {
+	case "create", "remove", "details", "help":
+		return false
+	}
+	return true
+}
+
+// resolveVersion follows Kamal: --version, else $VERSION, else the git
+// revision, with a random _uncommitted_ suffix when a context build (which
+// sends the working tree, not a clone) has uncommitted changes.
+func resolveVersion(env *builtins.Env, flag string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	if v, ok := os.LookupEnv("VERSION"); ok {
+		return v, nil
+	}
+	rev, err := env.Git("rev-parse", "HEAD")
+	if err != nil {
+		return "", builtins.NewError("RuntimeError", "Can't use commit hash as version, no git repository found in "+env.Dir)
+	}
+	if env.Config.Generation == config.Kamal2 && env.Config.Builder.HasContext {
+		if changes, _ := env.Git("status", "--porcelain"); changes != "" {
+			var b [8]byte
+			rand.Read(b[:])
+			rev += "_uncommitted_" + hex.EncodeToString(b[:])
+		}
+	}
+	return rev, nil
+}
+
+// probeLocalArch asks the local docker its architecture, silently, as
+// Kamal does for the hybrid split.
+func probeLocalArch() string {
+	out, err := exec.Command("docker", "info", "--format", "{{.Architecture}}").Output()
+	if err != nil {
+		return ""
+	}
+	return commands.NormalizeArch(strings.TrimSpace(string(out)))
+}
+
+func sshConfig(cfg *config.Config, logger *log.Logger) (executor.SSHConfig, error) {
+	s := executor.SSHConfig{
+		User:                cfg.SSH.User,
+		Port:                cfg.SSH.Port,
+		Keys:                cfg.SSH.Keys,
+		KeysOnly:            cfg.SSH.KeysOnly,
+		Proxy:               cfg.SSH.Proxy,
+		MaxConcurrentStarts: cfg.SSHKit.MaxConcurrentStarts,
+		Retries:             cfg.SSHKit.DNSRetries,
+		Debugf:              logger.Debugf,
+	}
+	for _, v := range cfg.SSH.KeyData {
+		key, err := cfg.Resolve(v)
+		if err != nil {
+			return s, err
+		}
+		logger.AddSecret(key)
+		s.KeyData = append(s.KeyData, []byte(key))
+	}
+	return s, nil
+}
