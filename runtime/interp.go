@@ -28,9 +28,11 @@ import (
 const StockLabel = "@kamal//build.star"
 
 // fileOptions is the dialect of every script: statements at top level,
-// while loops and sets are allowed; globals are frozen once a file loads,
+// while loops, sets and recursion (steps call steps: deliver holds the
+// lock, then push asks for it again) are allowed; globals are frozen once
+// a file loads,
 // which is what makes the parallel fan-out safe.
-var fileOptions = &syntax.FileOptions{Set: true, While: true, TopLevelControl: true}
+var fileOptions = &syntax.FileOptions{Set: true, While: true, TopLevelControl: true, Recursion: true}
 
 // Interp holds the loaded scripts of one run.
 type Interp struct {

@@ -147,11 +147,17 @@ func sshConfig(cfg *config.Config, logger *log.Logger) (executor.SSHConfig, erro
 		Retries:             cfg.SSHKit.DNSRetries,
 		Debugf:              logger.Debugf,
 	}
-	for _, v := range cfg.SSH.KeyData {
-		key, err := cfg.Resolve(v)
-		if err != nil {
-			return s, err
-		}
+	if s.Retries == 0 {
+		s.Retries = -1 // dns_retries: 0 means none; the transport reads 0 as its default
+	}
+	keys, warnings, err := cfg.SSHKeyData()
+	if err != nil {
+		return s, err
+	}
+	for _, w := range warnings {
+		logger.Log(log.Warn, w)
+	}
+	for _, key := range keys {
 		logger.AddSecret(key)
 		s.KeyData = append(s.KeyData, []byte(key))
 	}

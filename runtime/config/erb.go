@@ -160,6 +160,9 @@ type erbValue struct {
 type erbExpr func() (erbValue, error)
 
 func evalERB(body string, line int, cx *erbContext) (string, error) {
+	if strings.TrimSpace(body) == "" {
+		return "", nil // <%= %> is nil.to_s
+	}
 	p := &erbParser{src: body, cx: cx, line: line}
 	expr, err := p.parse()
 	if err != nil {

@@ -49,7 +49,7 @@ type Config struct {
 	Destination string
 
 	Service string
-	Image   string // without registry host; may be empty only with a local registry (then Service)
+	Image   string // without registry host; Kamal 2 local registry without image: Service
 
 	// Roles in Kamal's order: sorted by name; a plain server list is the one role "web".
 	Roles       []Role

@@ -57,8 +57,9 @@ func (m *mapping) len() int {
 	return len(m.keys)
 }
 
-// maxYAMLNodes bounds alias expansion ("billion laughs").
-const maxYAMLNodes = 1 << 20
+// maxYAMLNodes bounds alias expansion ("billion laughs"); real deploy
+// files have a few hundred nodes.
+var maxYAMLNodes = 100_000
 
 // maxYAMLDepth bounds nesting, including through aliases.
 const maxYAMLDepth = 200

@@ -19,15 +19,17 @@ import (
 // connections, DNS failures) with backoff. It is bounded by the pool's
 // life (Close aborts it) and, per attempt, by ConnectTimeout.
 func (s *SSH) connect(t target) (*ssh.Client, error) {
-	var via *ssh.Client
-	if s.proxy != nil && t.key != s.proxy.key {
-		pc, err := s.get(s.ctx, *s.proxy)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", s.proxy.name, err)
-		}
-		via = pc.client
-	}
 	for attempt := 0; ; attempt++ {
+		var via *ssh.Client
+		if s.proxy != nil && t.key != s.proxy.key {
+			// Fetched per attempt: a jump connection that broke meanwhile
+			// is replaced.
+			pc, err := s.get(s.ctx, *s.proxy)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", s.proxy.name, err)
+			}
+			via = pc.client
+		}
 		client, err := s.connectOnce(t, via)
 		if err == nil {
 			return client, nil
@@ -114,7 +116,6 @@ func (s *SSH) connectOnce(t target, via *ssh.Client) (*ssh.Client, error) {
 		Auth:              []ssh.AuthMethod{method},
 		HostKeyCallback:   s.hostKeys.callback(t.name),
 		HostKeyAlgorithms: s.hostKeys.algorithms(t.hostport),
-		Timeout:           s.cfg.ConnectTimeout,
 	}
 	sc, chans, reqs, err := ssh.NewClientConn(nc, t.hostport, cfg)
 	if err != nil {

@@ -18,9 +18,10 @@ const DefaultGrace = 2 * time.Second
 //
 // Each command runs in its own process group. When ctx is cancelled the
 // whole group gets SIGTERM, and SIGKILL once Grace has passed if any member
-// is still alive; Run returns only after the shell has been reaped and the
-// group is gone (or has been sent SIGKILL), with an error wrapping
-// ctx.Err().
+// is still alive; Run returns only after the shell has been reaped and no
+// live member of the group is left (or SIGKILL has been sent), with an
+// error wrapping ctx.Err(). Processes that left the group (setsid) are
+// not followed.
 //
 // Output is copied to the request's writers in chunks as it is produced
 // (never accumulated). Run waits until both output pipes reach EOF, so a
@@ -72,6 +73,7 @@ func (l *Local) Run(ctx context.Context, host string, req Request) (int, error) 
 
 	exited := make(chan struct{})
 	killed := make(chan struct{}) // closed when cancellation handling is over
+	var cancelled bool            // set before killed is closed
 	go func() {
 		defer close(killed)
 		select {
@@ -79,6 +81,7 @@ func (l *Local) Run(ctx context.Context, host string, req Request) (int, error) 
 			return
 		case <-ctx.Done():
 		}
+		cancelled = true
 		_ = syscall.Kill(-pgid, syscall.SIGTERM)
 		deadline := time.NewTimer(grace)
 		defer deadline.Stop()
@@ -94,9 +97,9 @@ func (l *Local) Run(ctx context.Context, host string, req Request) (int, error) 
 				_ = syscall.Kill(-pgid, syscall.SIGKILL)
 				return
 			}
-			// The group is gone once the shell is reaped and no member is
-			// left (kill with signal 0 reports ESRCH).
-			if shellDone && errors.Is(syscall.Kill(-pgid, 0), syscall.ESRCH) {
+			// The group is gone once the shell is reaped and no live
+			// member is left.
+			if shellDone && !groupAlive(pgid) {
 				return
 			}
 		}
@@ -105,7 +108,7 @@ func (l *Local) Run(ctx context.Context, host string, req Request) (int, error) 
 	werr := cmd.Wait()
 	close(exited)
 	<-killed
-	if ctx.Err() != nil {
+	if cancelled {
 		return -1, fmt.Errorf("local command cancelled: %w", ctx.Err())
 	}
 	status, err := exitStatus(cmd, werr)

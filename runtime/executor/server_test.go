@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -33,6 +34,14 @@ type testServer struct {
 
 	refuse       atomic.Int64 // reset this many more TCP connections right away
 	ignoreGlobal atomic.Bool  // leave global requests (keepalives) unanswered
+	// sessionLimit > 0 refuses session opens beyond it ("no more
+	// sessions"); slotHold > 0 keeps a finished session's slot taken that
+	// long after the channel closed. Together they behave like OpenSSH's
+	// MaxSessions, which frees slots a little after the client sees the
+	// session end.
+	sessionLimit    atomic.Int64
+	slotHold        atomic.Int64 // nanoseconds
+	refusedSessions atomic.Int64
 
 	accepted    atomic.Int64 // TCP connections accepted
 	connections atomic.Int64 // SSH connections authenticated
@@ -193,6 +202,20 @@ func (ts *testServer) handleConn(nc net.Conn) {
 	for nch := range chans {
 		switch nch.ChannelType() {
 		case "session":
+			// Opens on one connection arrive here one at a time, so the
+			// check and the count are consistent.
+			if lim := ts.sessionLimit.Load(); lim > 0 && ts.sessions.Load() >= lim {
+				ts.refusedSessions.Add(1)
+				nch.Reject(ssh.ConnectionFailed, "open failed")
+				continue
+			}
+			n := ts.sessions.Add(1)
+			for {
+				m := ts.maxSessions.Load()
+				if n <= m || ts.maxSessions.CompareAndSwap(m, n) {
+					break
+				}
+			}
 			wg.Add(1)
 			go func() { defer wg.Done(); ts.handleSession(nch) }()
 		case "direct-tcpip":
@@ -207,21 +230,18 @@ func (ts *testServer) handleConn(nc net.Conn) {
 }
 
 func (ts *testServer) handleSession(nch ssh.NewChannel) {
+	hold := time.Duration(ts.slotHold.Load())
+	var leave sync.Once
+	leaveSession := func() { leave.Do(func() { ts.sessions.Add(-1) }) }
+	defer func() {
+		time.Sleep(hold)
+		leaveSession()
+	}()
 	ch, reqs, err := nch.Accept()
 	if err != nil {
 		return
 	}
 	defer ch.Close()
-	n := ts.sessions.Add(1)
-	for {
-		m := ts.maxSessions.Load()
-		if n <= m || ts.maxSessions.CompareAndSwap(m, n) {
-			break
-		}
-	}
-	var leave sync.Once
-	leaveSession := func() { leave.Do(func() { ts.sessions.Add(-1) }) }
-	defer leaveSession()
 
 	var cmd *exec.Cmd
 	exited := make(chan struct{})
@@ -251,9 +271,12 @@ func (ts *testServer) handleSession(nch ssh.NewChannel) {
 				if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 					status = 128 + int(ws.Signal())
 				}
-				// Leave before reporting, so a client that starts its next
-				// session on seeing this one end never overlaps it.
-				leaveSession()
+				// Without a hold, leave before reporting, so a client that
+				// starts its next session on seeing this one end never
+				// overlaps it.
+				if hold == 0 {
+					leaveSession()
+				}
 				ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{uint32(status)}))
 				ch.Close()
 			}()

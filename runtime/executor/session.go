@@ -22,23 +22,17 @@ func (e *brokenConnError) Unwrap() error { return e.err }
 func (s *SSH) runOn(ctx context.Context, c *conn, req Request) (int, error) {
 	select {
 	case c.sessions <- struct{}{}:
-		defer func() { <-c.sessions }()
-		c.sessions <- struct{}{}
 	case <-ctx.Done():
 		return -1, fmt.Errorf("waiting for a session: %w", ctx.Err())
 	case <-c.dead:
 		return -1, &brokenConnError{errors.New("connection closed")}
 	}
-	release := func() {}
+	release := func() { <-c.sessions }
 
-	sess, err := c.client.NewSession()
+	sess, err := s.openSession(ctx, c)
 	if err != nil {
 		release()
-		var rejected *ssh.OpenChannelError
-		if errors.As(err, &rejected) {
-			return -1, fmt.Errorf("opening session: %w", err)
-		}
-		return -1, &brokenConnError{err}
+		return -1, err
 	}
 	out := newOutputs(req.Stdout, req.Stderr)
 	defer out.detach()
@@ -64,6 +58,11 @@ func (s *SSH) runOn(ctx context.Context, c *conn, req Request) (int, error) {
 	select {
 	case err = <-done:
 	case <-ctx.Done():
+		select {
+		case err = <-done: // finished anyway: report what happened
+			return s.finish(err, c, out)
+		default:
+		}
 		_ = sess.Signal(ssh.SIGINT)
 		_ = sess.Close()
 		select {
@@ -73,7 +72,51 @@ func (s *SSH) runOn(ctx context.Context, c *conn, req Request) (int, error) {
 		return -1, fmt.Errorf("command cancelled: %w", ctx.Err())
 	}
 
-	status, err := waitStatus(err, c)
+	return s.finish(err, c, out)
+}
+
+// Session opens refused by the server are retried this many times, with
+// backoff sessionRetryBase·2^n (capped at sessionRetryCap).
+const (
+	sessionRetries   = 8
+	sessionRetryBase = 10 * time.Millisecond
+	sessionRetryCap  = 500 * time.Millisecond
+)
+
+// openSession opens a session channel on c. OpenSSH frees a session slot
+// only some time after the client has seen the session end, so an open
+// that comes right after another session ended can be refused ("no more
+// sessions", MaxSessions) even though fewer than MaxSessions are running:
+// such refusals are retried with a short backoff. Any other failure means
+// the connection is unusable (brokenConnError).
+func (s *SSH) openSession(ctx context.Context, c *conn) (*ssh.Session, error) {
+	for attempt := 0; ; attempt++ {
+		sess, err := c.client.NewSession()
+		if err == nil {
+			return sess, nil
+		}
+		var rejected *ssh.OpenChannelError
+		if !errors.As(err, &rejected) {
+			return nil, &brokenConnError{err}
+		}
+		if attempt >= sessionRetries {
+			return nil, fmt.Errorf("opening session: %w", err)
+		}
+		delay := min(sessionRetryBase<<attempt, sessionRetryCap)
+		s.cfg.Debugf("ssh %s: session refused (%v), retrying in %v", c.key, err, delay)
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return nil, fmt.Errorf("waiting for a session: %w", ctx.Err())
+		case <-c.dead:
+			return nil, &brokenConnError{errors.New("connection closed")}
+		}
+	}
+}
+
+// finish turns a finished session's Wait result into Run's result.
+func (s *SSH) finish(werr error, c *conn, out outputs) (int, error) {
+	status, err := waitStatus(werr, c)
 	if err != nil {
 		return -1, err
 	}

@@ -58,8 +58,11 @@ const keepaliveMaxMissed = 3
 
 // cancelDrain is how long Run waits, after signalling and closing a
 // cancelled session, for the server to close the channel and the output
-// to drain before it returns anyway.
-const cancelDrain = 2 * time.Second
+// to drain before it returns anyway. OpenSSH keeps a channel open until
+// its command exits, and refuses signals in some setups (forced commands,
+// "session signalling requires privilege separation"), so this must stay
+// short; the session slot is released whenever the channel really closes.
+const cancelDrain = 200 * time.Millisecond
 
 // withDefaults fills in the documented defaults.
 func (c SSHConfig) withDefaults() SSHConfig {

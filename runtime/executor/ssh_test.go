@@ -144,6 +144,31 @@ func TestSSHMaxSessionsBound(t *testing.T) {
 	}
 }
 
+func TestSSHRefusedSessionsAreRetried(t *testing.T) {
+	f := newSSHFixture(t, func(c *SSHConfig) { c.MaxSessions = 3 })
+	f.ts.sessionLimit.Store(3)
+	f.ts.slotHold.Store(int64(20 * time.Millisecond))
+	var wg sync.WaitGroup
+	for i := range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var out bytes.Buffer
+			status, err := f.pool.Run(testCtx(t), f.ts.addr, Request{Script: fmt.Sprintf("echo %d", i), Stdout: &out})
+			if err != nil || status != 0 || out.String() != fmt.Sprintf("%d\n", i) {
+				t.Errorf("command %d: status %d, out %q, err %v", i, status, out.String(), err)
+			}
+		}()
+	}
+	wg.Wait()
+	if f.ts.refusedSessions.Load() == 0 {
+		t.Fatal("the server refused no session: the test did not exercise retries")
+	}
+	if !containsLine(f.log.all(), "session refused") {
+		t.Errorf("no debug note about refused sessions: %q", f.log.all())
+	}
+}
+
 func TestSSHExitStatus(t *testing.T) {
 	f := newSSHFixture(t)
 	for script, want := range map[string]int{"true": 0, "exit 3": 3, "false": 1, "kill -9 $$": 137} {

@@ -81,9 +81,6 @@ func (r *Runner) Run(ctx context.Context, host string, c *shell.Command, o Optio
 			where = "as " + r.LocalUser + "@localhost"
 		}
 	}
-	for _, s := range c.SensitiveWords() {
-		r.Log.AddSecret(shellUnquote(s))
-	}
 	cl.Start(c.Logged(), c.Debug(), where)
 	if r.DryRun {
 		cl.Finish(0, 0)
@@ -128,15 +125,6 @@ func (r *Runner) Run(ctx context.Context, host string, c *shell.Command, o Optio
 	}
 	cl.Finish(time.Since(start), status)
 	return res, nil
-}
-
-// shellUnquote recovers the value of a sensitive word rendered by
-// shell.Escape, so that its raw text is scrubbed from output too.
-func shellUnquote(s string) string {
-	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' && !strings.ContainsAny(s, `\$`+"`") {
-		return s[1 : len(s)-1]
-	}
-	return s
 }
 
 // LocalUserFromEnv returns $USER, else $LOGNAME, else $USERNAME, as SSHKit.

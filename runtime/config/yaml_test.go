@@ -1,0 +1,62 @@
+package config
+
+import (
+	"math"
+	"testing"
+)
+
+func TestPsychScalar(t *testing.T) {
+	tests := []struct {
+		in   string
+		want any
+	}{
+		{"", nil}, {"~", nil}, {"null", nil}, {"NULL", nil},
+		{"true", true}, {"Yes", true}, {"on", true}, {"false", false}, {"no", false}, {"OFF", false},
+		{"y", "y"}, {"n", "n"}, {"nothing", "nothing"},
+		{"42", 42}, {"-7", -7}, {"1_000", 1000}, {"0x1F", 31}, {"010", 8}, {"0b101", 5}, {"0", 0},
+		{"3.10", 3.1}, {"1.", 1.0}, {".5", 0.5}, {"1.5e+3", 1500.0},
+		{"1.2.3", "1.2.3"}, {"3.3.0", "3.3.0"}, {"1.1.1.1", "1.1.1.1"},
+		{":quiet", "quiet"}, {":\"a b\"", "a b"},
+		{"2024-01-01", "2024-01-01"}, {"amd64", "amd64"}, {"localhost:5000", "localhost:5000"},
+		{"99999999999999999999", "99999999999999999999"},
+	}
+	for _, tt := range tests {
+		got := psychScalar(tt.in)
+		if got != tt.want {
+			t.Errorf("psychScalar(%q) = %#v, want %#v", tt.in, got, tt.want)
+		}
+	}
+	if v, ok := psychScalar(".inf").(float64); !ok || !math.IsInf(v, 1) {
+		t.Errorf(".inf = %v", psychScalar(".inf"))
+	}
+}
+
+func TestRubyString(t *testing.T) {
+	tests := []struct {
+		in   any
+		want string
+	}{
+		{nil, ""}, {"s", "s"}, {true, "true"}, {12, "12"},
+		{1.0, "1.0"}, {3.1, "3.1"}, {1e20, "1.0e+20"}, {1.5e-5, "1.5e-05"}, {100.0, "100.0"},
+		{[]any{"a", 1}, `["a", 1]`},
+	}
+	for _, tt := range tests {
+		if got := rubyString(tt.in); got != tt.want {
+			t.Errorf("rubyString(%#v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestAliasBomb(t *testing.T) {
+	defer func(n int) { maxYAMLNodes = n }(maxYAMLNodes)
+	maxYAMLNodes = 10_000
+	doc := "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+	prev := "a"
+	for i := 0; i < 9; i++ {
+		name := string(rune('b' + i))
+		doc += name + ": &" + name + " [*" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + "]\n"
+		prev = name
+	}
+	_, err := parseYAML("bomb.yml", []byte(doc))
+	wantError(t, err, ClassYAMLSyntax, "(bomb.yml): document too large after alias expansion")
+}

@@ -1,0 +1,186 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/kamal-go/kamal/builtins"
+	"github.com/kamal-go/kamal/runtime/executor"
+	"github.com/kamal-go/kamal/runtime/log"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// fakeHosts answers every command successfully unless a rule matches, and
+// records what ran where. It stands in for docker and the servers, so the
+// stock flows can be pinned line by line without a daemon.
+type fakeHosts struct {
+	mu    sync.Mutex
+	ran   []string
+	rules []rule
+}
+
+type rule struct {
+	host   string // "" matches any
+	match  string // substring of the script
+	status int
+	stdout string
+	stderr string
+}
+
+func (f *fakeHosts) Run(_ context.Context, host string, req executor.Request) (int, error) {
+	f.mu.Lock()
+	f.ran = append(f.ran, host+"|"+req.Script)
+	rules := f.rules
+	f.mu.Unlock()
+	for _, r := range rules {
+		if (r.host == "" || r.host == host) && strings.Contains(req.Script, r.match) {
+			io.WriteString(req.Stdout, r.stdout)
+			io.WriteString(req.Stderr, r.stderr)
+			return r.status, nil
+		}
+	}
+	return 0, nil
+}
+
+// app copies testdata/NAME into a fresh git repository.
+func app(t *testing.T, name string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "app")
+	if err := exec.Command("cp", "-a", filepath.Join("testdata", name), dir).Run(); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(filepath.Join(dir, ".kamal", "secrets"), 0o600)
+	t.Setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+	for _, args := range [][]string{{"init", "-q"}, {"config", "user.name", "Tester"}, {"config", "user.email", "tester@example.com"}, {"add", "-A"}, {"commit", "-qm", "app"}} {
+		c := exec.Command("git", args...)
+		c.Dir = dir
+		if out, err := c.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	os.Chmod(filepath.Join(dir, ".kamal", "secrets"), 0o600)
+	return dir
+}
+
+var (
+	idRE       = regexp.MustCompile(`\[[0-9a-f]{8}\]`)
+	secondsRE  = regexp.MustCompile(`Finished in \d+\.\d{3} seconds`)
+	versionRE  = regexp.MustCompile(`\b[0-9a-f]{40}\b`)
+	timeRE     = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`)
+	lockBodyRE = regexp.MustCompile(`(?s)echo "[A-Za-z0-9+/=\n]+" >`)
+	cloneRE    = regexp.MustCompile(`kamal-clones/app-[0-9a-f]{13}`)
+	abbrevRE   = regexp.MustCompile(`@[0-9a-f]{7}"`)
+)
+
+// normalise replaces what changes from run to run.
+func normalise(s, dir string) string {
+	s = idRE.ReplaceAllString(s, "[ID]")
+	s = secondsRE.ReplaceAllString(s, "Finished in X seconds")
+	s = versionRE.ReplaceAllString(s, "VERSION")
+	s = abbrevRE.ReplaceAllString(s, "@ABBREV\"")
+	s = timeRE.ReplaceAllString(s, "TIME")
+	s = lockBodyRE.ReplaceAllString(s, `echo "LOCK" >`)
+	s = cloneRE.ReplaceAllString(s, "kamal-clones/app-HASH")
+	s = strings.ReplaceAll(s, dir, "APP")
+	s = strings.ReplaceAll(s, os.TempDir(), "TMP")
+	return s
+}
+
+func run(t *testing.T, dir, sub string, verbose bool, rules ...rule) (string, *fakeHosts, error) {
+	t.Helper()
+	t.Setenv("KAMAL_REGISTRY_PASSWORD", "s3cret-pw")
+	t.Setenv("USER", "")
+	t.Setenv("LOGNAME", "")
+	t.Setenv("USERNAME", "")
+	var out bytes.Buffer
+	logger := log.New(&out, false)
+	if verbose {
+		logger.SetThreshold(log.Debug)
+	}
+	fake := &fakeHosts{rules: rules}
+	env, err := NewEnv(EnvOptions{
+		Dir: dir, Log: logger, Local: fake, Remote: fake,
+		Flags: builtins.Flags{ConfigFile: "config/deploy.yml", Command: "build", Subcommand: sub},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := New(env)
+	if err := in.LoadStock(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	err = in.Call(context.Background(), sub, nil)
+	return normalise(out.String(), dir), fake, err
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		os.WriteFile(path, []byte(got), 0o644)
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (go test -update to accept)\ngot:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+func TestStockFlows(t *testing.T) {
+	tests := []struct {
+		app, sub string
+		verbose  bool
+	}{
+		{"kamal1", "push", false},
+		{"kamal1", "push", true},
+		{"kamal1", "pull", false},
+		{"kamal1", "deliver", false},
+		{"kamal2", "push", false},
+		{"kamal2", "pull", false},
+		{"kamal2", "details", false},
+	}
+	for _, tt := range tests {
+		name := tt.app + "-" + tt.sub
+		if tt.verbose {
+			name += "-v"
+		}
+		t.Run(name, func(t *testing.T) {
+			dir := app(t, tt.app)
+			got, _, err := run(t, dir, tt.sub, tt.verbose,
+				rule{match: "rev-parse HEAD", stdout: revision(t, dir) + "\n"},
+				rule{match: "--recurse-submodules", status: 128, stderr: "fatal: destination path 'app' already exists and is not an empty directory.\n"},
+				rule{match: "RegistryConfig.Mirrors", status: 1, stderr: "template: :1:2: executing \"\" at <index .RegistryConfig.Mirrors 0>: error calling index: reflect: slice index out of range\n"},
+				rule{match: "docker context ls", stdout: "NAME DESCRIPTION\ndefault *\n"},
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(got, "s3cret-pw") {
+				t.Fatalf("secret in output:\n%s", got)
+			}
+			golden(t, name, got)
+		})
+	}
+}
+
+func revision(t *testing.T, dir string) string {
+	c := exec.Command("git", "rev-parse", "HEAD")
+	c.Dir = dir
+	out, err := c.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(out))
+}
