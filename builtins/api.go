@@ -48,6 +48,7 @@ var API = []Doc{
 	{"builder.inspect()", "The command checking the buildx builder exists and fits (empty when none is needed)."},
 	{"builder.info()", "The command showing the build setup, for details."},
 	{"git.revision()", "git rev-parse HEAD of the app."},
+	{"git.branch()", "The current branch of the app (git rev-parse --abbrev-ref HEAD)."},
 	{"git.root()", "The top directory of the app's git repository."},
 	{"git.uncommitted()", "git status --porcelain of the app (empty when clean)."},
 	{"git.user_name()", "git config user.name, or \"Unknown\"."},

@@ -78,6 +78,7 @@ func gitUserName(thread *starlark.Thread, b *starlark.Builtin, a starlark.Tuple,
 // Git is the "git" module: read-only queries of the app's repository.
 var Git = &starlarkstruct.Module{Name: "git", Members: starlark.StringDict{
 	"revision":    starlark.NewBuiltin("git.revision", gitQuery("rev-parse", "HEAD")),
+	"branch":      starlark.NewBuiltin("git.branch", gitQuery("rev-parse", "--abbrev-ref", "HEAD")),
 	"root":        starlark.NewBuiltin("git.root", gitQuery("rev-parse", "--show-toplevel")),
 	"uncommitted": starlark.NewBuiltin("git.uncommitted", gitQuery("status", "--porcelain")),
 	"user_name":   starlark.NewBuiltin("git.user_name", gitUserName),
