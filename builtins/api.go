@@ -15,6 +15,7 @@ type Doc struct {
 // reader meets them. A test keeps it complete and in step with the docs.
 var API = []Doc{
 	{"config", "The loaded deploy configuration, read-only: service, image, repository, version, absolute_image, latest_image, latest_tag, destination, generation (1 or 2), kamal1, kamal2, hosts (the selected hosts), app_hosts, all_hosts, roles, all_roles (structs with name and hosts), primary_host, hooks_path, run_directory, builder (type, name, arches, driver, remote, context, dockerfile, target, secrets, logins_locally) and registry (server, local). It holds no secret."},
+	{"kamal", "How this run was invoked: version (the Kamal release followed), command, subcommand, destination, dry_run, verbose, quiet, skip_hooks."},
 	{"steps", "The effective functions, looked up when called: steps.NAME is the user script's NAME if it defines one, else the stock script's. The stock flows call their pieces through steps, so replacing one piece changes the flow without copying it."},
 	{"cmd(*words, env={})", "A command line built from words (strings, numbers, secret() values or other commands, whose words are spliced in). Only the first word is mapped to /usr/bin/env (except docker), as SSHKit does. env is exported around the command. str(cmd) is the redacted form a log line shows. Building a command runs nothing."},
 	{"secret(value)", "A word whose text never appears in any output: commands show it as [REDACTED], and the value is scrubbed from every later log line."},

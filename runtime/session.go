@@ -3,6 +3,7 @@ package runtime
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -34,8 +35,10 @@ func NewEnv(o EnvOptions) (*builtins.Env, error) {
 	if err != nil {
 		return nil, err
 	}
+	// kamal-go's own warnings (a world-readable secrets file, say) go to
+	// standard error, so that standard output stays the log Kamal prints.
 	for _, w := range cfg.Warnings {
-		o.Log.Log(log.Warn, w)
+		fmt.Fprintln(os.Stderr, "WARN "+w)
 	}
 	if cfg.Generation == config.Kamal1 {
 		// Kamal 1 loads .env into the process environment at start, so

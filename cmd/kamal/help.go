@@ -5,12 +5,13 @@ import (
 	"io"
 	"strings"
 
+	"github.com/kamal-go/kamal/builtins"
 	kruntime "github.com/kamal-go/kamal/runtime"
 )
 
 // compatVersion is the Kamal release whose behaviour this binary follows;
 // `kamal version` prints it, and config minimum_version is checked against it.
-const compatVersion = "2.12.0"
+const compatVersion = builtins.CompatVersion
 
 // table prints Thor's two-column command table.
 func table(w io.Writer, rows [][2]string) {

@@ -20,6 +20,8 @@ type App struct {
 	Dir  string // the app's working copy, named "app" like the reference rig's
 	Home string // HOME of kamal runs: no user config, empty known_hosts
 	Tmp  string // TMPDIR of kamal runs (Kamal 2 clones into $TMPDIR/kamal-clones)
+
+	versions []string // every commit made, so cleanup can drop their images
 }
 
 // kamal1Examples use Kamal 1's flow, which logs in to the registry nowhere:
@@ -51,7 +53,13 @@ func newApp(t *testing.T, example string) *App {
 	a.WriteFile(".nonce", fmt.Sprintf("%s %d\n", t.Name(), time.Now().UnixNano()), 0o644)
 	a.git("init", "-q")
 	a.Commit("sample app")
-	t.Cleanup(func() { clearLocks(t) })
+	t.Cleanup(func() {
+		clearLocks(t)
+		// Keep the shared dockerd from filling up with one image per test run.
+		for _, v := range a.versions {
+			_ = exec.Command("docker", "image", "rm", "--force", imageRef(v)).Run()
+		}
+	})
 	return a
 }
 
@@ -86,7 +94,9 @@ func (a *App) Commit(msg string) string {
 	a.t.Helper()
 	a.git("add", "-A")
 	a.git("commit", "-q", "-m", msg)
-	return a.Version()
+	v := a.Version()
+	a.versions = append(a.versions, v)
+	return v
 }
 
 // Version is HEAD's full sha: the version (image tag) Kamal derives.
