@@ -113,7 +113,7 @@ func (s Secret) Hash() (uint32, error) { return starlark.String(s.value).Hash() 
 
 func secretBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var v string
-	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &v); err != nil {
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "value", &v); err != nil {
 		return nil, err
 	}
 	if e := EnvOf(thread); e != nil {
@@ -145,7 +145,7 @@ func joiner(join func(...*shell.Command) *shell.Command) func(*starlark.Thread, 
 func stringFunc(f func(string) string) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
 	return func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		var s string
-		if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &s); err != nil {
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "s", &s); err != nil {
 			return nil, err
 		}
 		return starlark.String(f(s)), nil

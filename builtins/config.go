@@ -75,8 +75,9 @@ func ConfigValue(e *Env) starlark.Value {
 		"run_directory":  starlark.String(c.RunDirectory),
 		"builder":        starlarkstruct.FromStringDict(starlark.String("builder"), builder),
 		"registry": starlarkstruct.FromStringDict(starlark.String("registry"), starlark.StringDict{
-			"server": optString(c.Registry.Server),
-			"local":  starlark.Bool(c.Registry.Local),
+			"server":     optString(c.Registry.Server),
+			"local":      starlark.Bool(c.Registry.Local),
+			"local_port": starlark.MakeInt(c.Registry.LocalPort),
 		}),
 		"kamal1": starlark.Bool(c.Generation == config.Kamal1),
 		"kamal2": starlark.Bool(c.Generation == config.Kamal2),

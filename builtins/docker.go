@@ -67,16 +67,24 @@ func dockerBuild(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 		return nil, err
 	}
 	o.GitArchive = e.GitArchive()
+	// Builder secrets reach buildx (--secret id=NAME reads $NAME) through
+	// the build process's environment only: never the command line, the
+	// log or kamal's own environment.
+	var secretEnv []string
 	for _, s := range e.Config.Builder.Secrets {
-		if _, err := e.Config.Resolve(config.Value{Secret: s}); err != nil {
+		v, err := e.Config.Resolve(config.Value{Secret: s})
+		if err != nil {
 			return nil, err
 		}
+		e.Log.AddSecret(v)
+		secretEnv = append(secretEnv, s+"="+v)
 	}
 	o.SecretValue = func(name string) (string, error) { return e.Config.Resolve(config.Value{Secret: name}) }
 	c, err := e.Builder.Push(o)
 	if err != nil {
 		return nil, err
 	}
+	c.ProcessEnv = append(c.ProcessEnv, secretEnv...)
 	return Cmd{c}, nil
 }
 

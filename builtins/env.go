@@ -31,6 +31,11 @@ type Flags struct {
 	ConfigFile     string
 	Command        string // "build"
 	Subcommand     string // "push"
+	// LockWait polls a deploy lock held automatically by another run
+	// (--lock-wait), for up to LockWaitTimeout seconds (default 900), every
+	// LockWaitInterval seconds (default 15).
+	LockWait                          bool
+	LockWaitTimeout, LockWaitInterval float64
 }
 
 // Env is the state of one run.

@@ -93,7 +93,7 @@ func (e *Env) RunHook(thread *starlark.Thread, name string) (bool, error) {
 // skipped (-H).
 func hookBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var name string
-	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &name); err != nil {
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name); err != nil {
 		return nil, err
 	}
 	ran, err := EnvOf(thread).RunHook(thread, name)

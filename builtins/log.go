@@ -25,7 +25,7 @@ func sayBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 func logAt(level log.Level) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
 	return func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		var msg string
-		if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &msg); err != nil {
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "msg", &msg); err != nil {
 			return nil, err
 		}
 		EnvOf(thread).Log.Log(level, msg)

@@ -44,7 +44,7 @@ func watch(thread *starlark.Thread) (stop func()) {
 func onBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var hostsV starlark.Iterable
 	var fn starlark.Callable
-	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 2, &hostsV, &fn); err != nil {
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "hosts", &hostsV, "fn", &fn); err != nil {
 		return nil, err
 	}
 	if thread.CallStackDepth() <= 1 {

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -135,6 +136,7 @@ func (in *Interp) load(t *starlark.Thread, label string) (starlark.StringDict, e
 	e := &loadEntry{loading: true}
 	in.cache[label] = e
 	g, err := starlark.ExecFileOptions(fileOptions, t, label, src, in.predeclared)
+	err = in.hintUndefined(err, in.predeclaredNames())
 	e.globals, e.err, e.loading = g, err, false
 	return g, err
 }
@@ -208,7 +210,8 @@ func (in *Interp) LoadUser(ctx context.Context, path string) error {
 		if _, ok := v.(*starlark.Function); !ok {
 			continue // a loaded or predeclared builtin, not the user's own
 		}
-		if _, inStock := stock[name]; !inStock {
+		if _, inStock := stock[name]; !inStock && !slices.Contains(in.subcommands, name) {
+			// (a destination's script may redefine the base script's)
 			names = append(names, name)
 		}
 	}

@@ -6,10 +6,8 @@ import (
 	"errors"
 	"io"
 	"os"
-	"os/signal"
 	"sort"
 	"strings"
-	"sync"
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
@@ -59,7 +57,7 @@ func (in *Interp) REPL(ctx context.Context, p Prompt, extra starlark.StringDict)
 			rd.write(p.Banner + "\n")
 		}
 	} else {
-		rd = &pipeReader{sc: bufio.NewScanner(p.In), out: p.Out}
+		rd = &pipeReader{sc: linesOf(p.In), out: p.Out}
 	}
 	opts := *fileOptions
 	opts.LoadBindsGlobally = true
@@ -81,9 +79,9 @@ func (in *Interp) REPL(ctx context.Context, p Prompt, extra starlark.StringDict)
 type lineReader interface {
 	readLine(prompt string) (string, error) // io.EOF at the end; errInterrupt on Ctrl-C
 	write(s string)
-	// running brackets the execution of a statement: a terminal leaves
-	// raw mode so that Ctrl-C raises SIGINT.
-	running(bool)
+	// running brackets the execution of a statement: cancel stops it
+	// (a terminal calls it on Ctrl-C); nil marks its end.
+	running(cancel func())
 }
 
 var errInterrupt = errors.New("interrupted")
@@ -91,54 +89,58 @@ var errInterrupt = errors.New("interrupted")
 // rep reads, evaluates and prints one statement.
 func (in *Interp) rep(ctx context.Context, opts *syntax.FileOptions, rd lineReader, globals starlark.StringDict) error {
 	prompt := ">>> "
-	eof := false
+	// The parser keeps only the text of readline's errors, so the reasons
+	// to stop are noted here.
+	eof, interrupted, ended := false, false, false
 	readline := func() ([]byte, error) {
+		first := prompt == ">>> "
 		line, err := rd.readLine(prompt)
 		prompt = "... "
+		if err == io.EOF && !first && !ended {
+			// Input that ends inside a compound statement ends it, as a
+			// blank line would; the next read reports the end.
+			ended = true
+			return []byte("\n"), nil
+		}
 		if err != nil {
-			if err == io.EOF {
-				eof = true
-			}
+			eof = err == io.EOF || ended
+			interrupted = errors.Is(err, errInterrupt)
 			return nil, err
 		}
 		return []byte(line + "\n"), nil
 	}
 	f, err := opts.ParseCompoundStmt("<stdin>", readline)
 	if err != nil {
-		if eof {
-			return io.EOF
-		}
-		if errors.Is(err, errInterrupt) {
+		if interrupted {
 			rd.write("KeyboardInterrupt\n")
 			return nil
+		}
+		if eof {
+			return io.EOF
 		}
 		rd.write(err.Error() + "\n")
 		return nil
 	}
 
 	// Each statement gets a context that Ctrl-C cancels, so a hung ssh.run
-	// stops without ending the session.
+	// stops (remote commands get the signal, local ones are killed) without
+	// ending the session. On a terminal Ctrl-C is a key, not SIGINT (see
+	// keyboard), so the run's own signal handling never sees it; a real
+	// SIGINT or SIGTERM cancels ctx and so the statement and the session.
 	stmtCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt)
-	defer signal.Stop(sigs)
 	t := in.thread(stmtCtx, "repl")
-	var once sync.Once
 	go func() {
-		select {
-		case <-sigs:
-			once.Do(func() { t.Cancel("interrupted"); cancel() })
-		case <-stmtCtx.Done():
-			t.Cancel("interrupted")
-		}
+		<-stmtCtx.Done()
+		t.Cancel("interrupted")
 	}()
-	rd.running(true)
-	defer rd.running(false)
+	rd.running(cancel)
+	defer rd.running(nil)
 
 	if expr := soleExpr(f); expr != nil {
 		v, err := starlark.EvalExprOptions(f.Options, t, expr, globals)
 		if err != nil {
+			err = in.hintUndefined(err, globals.Keys())
 			rd.write(in.env.Log.Scrub(errorText(err)) + "\n")
 			return nil
 		}
@@ -149,6 +151,7 @@ func (in *Interp) rep(ctx context.Context, opts *syntax.FileOptions, rd lineRead
 		return nil
 	}
 	if err := starlark.ExecREPLChunk(f, t, globals); err != nil {
+		err = in.hintUndefined(err, globals.Keys())
 		rd.write(in.env.Log.Scrub(errorText(err)) + "\n")
 	}
 	return nil
@@ -189,64 +192,7 @@ func (p *pipeReader) readLine(string) (string, error) {
 	return p.sc.Text(), nil
 }
 func (p *pipeReader) write(s string) { io.WriteString(p.out, s) }
-func (p *pipeReader) running(bool)   {}
-
-// termReader edits lines on a terminal in raw mode.
-type termReader struct {
-	fd    int
-	state *term.State
-	t     *term.Terminal
-	hist  *fileHistory
-}
-
-func newTermReader(p Prompt, globals starlark.StringDict) (*termReader, error) {
-	fd := int(p.In.Fd())
-	st, err := term.MakeRaw(fd)
-	if err != nil {
-		return nil, err
-	}
-	rw := struct {
-		io.Reader
-		io.Writer
-	}{p.In, p.Out}
-	t := term.NewTerminal(rw, ">>> ")
-	h := loadHistory(p.HistoryFile)
-	t.History = h
-	t.AutoCompleteCallback = func(line string, pos int, key rune) (string, int, bool) {
-		if key != '\t' {
-			return "", 0, false
-		}
-		return complete(line, pos, globals)
-	}
-	return &termReader{fd: fd, state: st, t: t, hist: h}, nil
-}
-
-func (r *termReader) readLine(prompt string) (string, error) {
-	r.t.SetPrompt(prompt)
-	line, err := r.t.ReadLine()
-	if err == term.ErrPasteIndicator {
-		err = nil
-	}
-	if err != nil && err.Error() == "interrupted" || err == nil && false {
-		return "", errInterrupt
-	}
-	return line, err
-}
-
-func (r *termReader) write(s string) { r.t.Write([]byte(s)) }
-
-func (r *termReader) running(on bool) {
-	if on {
-		term.Restore(r.fd, r.state)
-	} else {
-		term.MakeRaw(r.fd)
-	}
-}
-
-func (r *termReader) close() {
-	term.Restore(r.fd, r.state)
-	r.hist.save()
-}
+func (p *pipeReader) running(func()) {}
 
 // complete extends the word before pos: a global name, or an attribute
 // after "value.". With several candidates it extends to their common

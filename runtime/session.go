@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	goruntime "runtime"
 	"strings"
+	"time"
 
 	"github.com/kamal-go/kamal/builtins"
 	"github.com/kamal-go/kamal/runtime/commands"
@@ -31,7 +33,9 @@ type EnvOptions struct {
 // nothing: SSH connections open on first use.
 func NewEnv(o EnvOptions) (*builtins.Env, error) {
 	f := o.Flags
-	cfg, err := config.Load(config.Options{Dir: o.Dir, Path: f.ConfigFile, Destination: f.Destination})
+	// Every secret value is registered with the logger as soon as it is
+	// resolved, so no log line, error or trace can show it.
+	cfg, err := config.Load(config.Options{Dir: o.Dir, Path: f.ConfigFile, Destination: f.Destination, OnSecret: o.Log.AddSecret})
 	if err != nil {
 		return nil, err
 	}
@@ -68,12 +72,15 @@ func NewEnv(o EnvOptions) (*builtins.Env, error) {
 	}
 	localArch := ""
 	if cfg.Builder.Remote != "" && cfg.Generation == config.Kamal2 {
-		localArch = probeLocalArch()
+		// A dry run or help runs nothing: assume docker's architecture is
+		// this machine's rather than calling docker at start-up.
+		localArch = probeLocalArch(o.DryRun || f.DryRun || f.Subcommand == "help")
 	}
 	if env.Builder, err = commands.NewBuilder(cfg, localArch); err != nil {
 		return nil, err
 	}
-	runner := &sshkit.Runner{Log: o.Log, Local: o.Local, Remote: o.Remote, DryRun: o.DryRun, LocalUser: sshkit.LocalUserFromEnv()}
+	runner := &sshkit.Runner{Log: o.Log, Local: o.Local, Remote: o.Remote, DryRun: o.DryRun, LocalUser: sshkit.LocalUserFromEnv(),
+		CommandTimeout: time.Duration(cfg.SSHKit.CommandTimeout) * time.Second}
 	if runner.Local == nil {
 		runner.Local = &executor.Local{}
 	}
@@ -130,8 +137,12 @@ func resolveVersion(env *builtins.Env, flag string) (string, error) {
 }
 
 // probeLocalArch asks the local docker its architecture, silently, as
-// Kamal does for the hybrid split.
-func probeLocalArch() string {
+// Kamal does for the hybrid split; with assume, it calls nothing and takes
+// this machine's architecture.
+func probeLocalArch(assume bool) string {
+	if assume {
+		return commands.NormalizeArch(goruntime.GOARCH)
+	}
 	out, err := exec.Command("docker", "info", "--format", "{{.Architecture}}").Output()
 	if err != nil {
 		return ""
@@ -148,6 +159,7 @@ func sshConfig(cfg *config.Config, logger *log.Logger) (executor.SSHConfig, erro
 		Proxy:               cfg.SSH.Proxy,
 		MaxConcurrentStarts: cfg.SSHKit.MaxConcurrentStarts,
 		Retries:             cfg.SSHKit.DNSRetries,
+		ConnectTimeout:      time.Duration(cfg.SSH.ConnectTimeout) * time.Second,
 		Debugf:              logger.Debugf,
 	}
 	if s.Retries == 0 {

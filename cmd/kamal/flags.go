@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -16,6 +17,11 @@ type options struct {
 	configFile, destination                          string
 	script                                           string // --script: the user's build script
 	trace                                            bool
+	// Kamal 2.12's deploy lock waiting (--lock-wait*), and `kamal lock
+	// acquire -m MESSAGE`.
+	lockWait                          bool
+	lockWaitTimeout, lockWaitInterval float64
+	message                           string
 	// extra are the options that are not global: they become keyword
 	// arguments of the subcommand's function (--no-cache -> no_cache).
 	extra []extraFlag
@@ -40,6 +46,9 @@ var classOptions = []classOption{
 	{"c", "config-file", "CONFIG_FILE", "Path to config file", "config/deploy.yml", false},
 	{"d", "destination", "DESTINATION", "Specify destination to be used for config file (staging -> deploy.staging.yml)", "", false},
 	{"H", "skip-hooks", "", "Don't run hooks", "false", true},
+	{"", "lock-wait", "", "Wait for the deploy lock if it's already held instead of failing immediately", "false", true},
+	{"", "lock-wait-timeout", "N", "Maximum seconds to wait for the deploy lock when --lock-wait is set", "900", false},
+	{"", "lock-wait-interval", "N", "Seconds between deploy lock polls when --lock-wait is set", "15", false},
 	{"", "dry-run", "", "Print what would run, run nothing", "", true},
 	{"", "script", "FILE", "Load this build script on top of the stock one (default .kamal/scripts/build.star)", "", false},
 	{"", "trace", "", "Print every builtin call with its file:line and duration", "", true},
@@ -63,6 +72,14 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.help, "help", false, "")
 	fs.StringVar(&o.script, "script", "", "")
 	fs.BoolVar(&o.trace, "trace", false, "")
+	fs.BoolVar(&o.lockWait, "lock-wait", false, "")
+	fs.Float64Var(&o.lockWaitTimeout, "lock-wait-timeout", 900, "")
+	fs.Float64Var(&o.lockWaitInterval, "lock-wait-interval", 15, "")
+	if slices.Contains(args, "lock") {
+		// Only `kamal lock acquire` takes -m; elsewhere --message is an
+		// option of the subcommand's function.
+		fs.StringVarP(&o.message, "message", "m", "", "")
+	}
 	o.flags = fs
 	// Thor reads -h as help only as the very first argument.
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
@@ -113,7 +130,7 @@ func splitExtra(fs *pflag.FlagSet, args []string) (rest []string, extra []extraF
 				// A short option takes its value from the next word when it
 				// is a string option.
 				rest = append(rest, a)
-				if f := fs.ShorthandLookup(strings.TrimPrefix(a, "-")); len(a) == 2 && f != nil && f.Value.Type() == "string" && i+1 < len(args) {
+				if f := fs.ShorthandLookup(strings.TrimPrefix(a, "-")); len(a) == 2 && f != nil && f.Value.Type() != "bool" && i+1 < len(args) {
 					i++
 					rest = append(rest, args[i])
 				}
@@ -126,7 +143,7 @@ func splitExtra(fs *pflag.FlagSet, args []string) (rest []string, extra []extraF
 		name, value, hasValue := strings.Cut(a[2:], "=")
 		if f := fs.Lookup(name); f != nil {
 			rest = append(rest, a)
-			if !hasValue && f.Value.Type() == "string" && i+1 < len(args) {
+			if !hasValue && f.Value.Type() != "bool" && i+1 < len(args) {
 				i++
 				rest = append(rest, args[i])
 			}

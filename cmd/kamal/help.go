@@ -34,6 +34,7 @@ func printTopHelp(w io.Writer) {
 	table(w, [][2]string{
 		{"kamal build", "Build application image"},
 		{"kamal help [COMMAND]", "Describe available commands or one specific command"},
+		{"kamal lock", "Manage the deploy lock"},
 		{"kamal version", "Show Kamal version"},
 	})
 	fmt.Fprintln(w)

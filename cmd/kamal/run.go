@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 
 	"go.starlark.net/starlark"
 	"golang.org/x/term"
@@ -43,8 +41,9 @@ func Main(args []string) int {
 		printTopHelp(stdout)
 		return 0
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	sigs = watchSignals(logger)
+	defer sigs.stop()
+	ctx := sigs.ctx
 
 	switch o.args[0] {
 	case "version":
@@ -54,10 +53,16 @@ func Main(args []string) int {
 		if o.args[1] == "build" {
 			return buildHelp(ctx, stdout, logger, o, nil)
 		}
+		if o.args[1] == "lock" {
+			printLockHelp(stdout)
+			return 0
+		}
 		logger.Fatal("ArgumentError", fmt.Sprintf("Could not find command %q.", o.args[1]))
 		return 1
 	case "repl":
 		return runREPL(ctx, logger, o)
+	case "lock":
+		return runLock(ctx, stdout, logger, o)
 	case "build":
 	default:
 		logger.Fatal("ArgumentError", fmt.Sprintf("Could not find command %q.", o.args[0]))
@@ -155,6 +160,7 @@ func runBuild(ctx context.Context, logger *log.Logger, o *options, sub string) i
 		return fail(logger, err, o.verbose)
 	}
 	defer kruntime.Close(env)
+	sigs.watchLock(env.LockHeld)
 
 	in, err := load(ctx, env, o)
 	if err != nil {
@@ -247,23 +253,46 @@ func historyFile() string {
 
 // setup loads the config and everything the script needs for one run.
 func setup(dir string, logger *log.Logger, o *options, sub string) (*builtins.Env, error) {
-	return kruntime.NewEnv(kruntime.EnvOptions{
+	return setupCommand(dir, logger, o, "build", sub)
+}
+
+func setupCommand(dir string, logger *log.Logger, o *options, command, sub string) (*builtins.Env, error) {
+	env, err := kruntime.NewEnv(kruntime.EnvOptions{
 		Dir:    dir,
 		Log:    logger,
 		DryRun: o.dryRun,
 		Flags: builtins.Flags{
 			Verbose: o.verbose, Quiet: o.quiet, SkipHooks: o.skipHooks, DryRun: o.dryRun,
 			Primary: o.primary, Version: o.version, Hosts: splitList(o.hosts), Roles: splitList(o.roles),
-			Destination: o.destination, ConfigFile: o.configFile, Command: "build", Subcommand: sub,
+			Destination: o.destination, ConfigFile: o.configFile, Command: command, Subcommand: sub,
+			LockWait: o.lockWait, LockWaitTimeout: o.lockWaitTimeout, LockWaitInterval: o.lockWaitInterval,
 		},
 	})
+	if err != nil {
+		return nil, err
+	}
+	// A hook of a run that holds the deploy lock calls kamal with
+	// KAMAL_LOCK=true: that kamal runs as the lock holder (Kamal 2).
+	if os.Getenv("KAMAL_LOCK") == "true" {
+		env.InheritLock()
+	}
+	return env, nil
 }
+
+// sigs handles SIGINT and SIGTERM during Main.
+var sigs *interrupts
 
 // fail prints Kamal's error line for err and returns the exit status. A
 // script error (a bug in a Starlark file rather than a failed step) always
 // shows its backtrace; Kamal's own errors show it only with -v, as Kamal
 // prints Ruby backtraces only when VERBOSE is set.
 func fail(logger *log.Logger, err error, verbose bool) int {
+	if sigs != nil {
+		if s := sigs.signal(); s != nil {
+			logger.Fatal("Interrupt", describeInterrupt(err))
+			return exitStatus(s)
+		}
+	}
 	class, msg := classify(err)
 	var ee *starlark.EvalError
 	if errors.As(err, &ee) && (verbose || class == "") {
@@ -298,9 +327,25 @@ func classify(err error) (class, msg string) {
 	}
 	var ee *starlark.EvalError
 	if errors.As(err, &ee) {
+		// A script's own error names the script line it happened on.
+		if fr, ok := scriptFrame(ee); ok {
+			return "", fmt.Sprintf("%s: %s", fr.Pos, ee.Msg)
+		}
 		return "", ee.Msg
 	}
 	return "", err.Error()
+}
+
+// scriptFrame is the innermost frame of ee that is in a script file (not
+// a builtin).
+func scriptFrame(ee *starlark.EvalError) (starlark.CallFrame, bool) {
+	for i := 0; i < len(ee.CallStack); i++ {
+		fr := ee.CallStack.At(i)
+		if fr.Pos.IsValid() && fr.Pos.Filename() != "<builtin>" {
+			return fr, true
+		}
+	}
+	return starlark.CallFrame{}, false
 }
 
 func toRuntimeFlags(extra []extraFlag) []kruntime.Flag {

@@ -5,11 +5,20 @@ import (
 	"github.com/kamal-go/kamal/runtime/shell"
 )
 
-// Login renders `docker login [<server>] -u <user> -p <password>` (§12.1)
-// with resolved credentials. Both values are escaped (Kamal 2: Escape,
-// Kamal 1: EscapeV1) and sensitive, so they log as [REDACTED]. The server
-// is omitted for Docker Hub. A Kamal 2 local registry needs no login: the
-// result is then empty.
+// Login renders Kamal's registry login (§12.1) with resolved credentials,
+// except that the password never appears in any process's arguments: the
+// command runs
+//
+//	docker login [<server>] -u <escaped user> --password-stdin
+//
+// with the password as its standard input (Command.Stdin), while its log
+// lines read as Kamal's
+//
+//	docker login [<server>] -u [REDACTED] -p [REDACTED]
+//
+// The user is escaped (Kamal 2: Escape, Kamal 1: EscapeV1) and sensitive.
+// The server is omitted for Docker Hub. A Kamal 2 local registry needs no
+// login: the result is then empty.
 func Login(cfg *config.Config, user, password string) *shell.Command {
 	if !isV1(cfg) && cfg.Registry.Local {
 		return &shell.Command{}
@@ -18,5 +27,7 @@ func Login(cfg *config.Config, user, password string) *shell.Command {
 	if cfg.Registry.Server != "" {
 		cmd.Arg(cfg.Registry.Server)
 	}
-	return cmd.Arg("-u").Secret(escape(cfg, user)).Arg("-p").Secret(escape(cfg, password))
+	cmd.Arg("-u").Secret(escape(cfg, user)).Shown("--password-stdin", "-p "+shell.Redacted)
+	cmd.Stdin = password
+	return cmd
 }

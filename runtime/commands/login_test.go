@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/kamal-go/kamal/runtime/config"
@@ -20,22 +21,22 @@ func TestLogin(t *testing.T) {
 			// kamal-2.12.0 build-push-v.txt
 			name: "Kamal 2 with server", cfg: rigV2(), user: "rig", password: "secret",
 			logged:   "docker login 127.0.0.1:5556 -u [REDACTED] -p [REDACTED]",
-			executed: `docker login 127.0.0.1:5556 -u "rig" -p "secret"`,
+			executed: `docker login 127.0.0.1:5556 -u "rig" --password-stdin`,
 		},
 		{
 			name: "Docker Hub omits the server", cfg: v2Config(configBuilderAmd64()), user: "dhh", password: "more-secret'\"",
 			logged:   "docker login -u [REDACTED] -p [REDACTED]",
-			executed: `docker login -u "dhh" -p "more-secret'\""`,
+			executed: `docker login -u "dhh" --password-stdin`,
 		},
 		{
 			name: "Kamal 2 keeps non-ASCII raw and escapes dollars", cfg: rigV2(), user: "jürgen", password: "pa$$word${X}",
 			logged:   "docker login 127.0.0.1:5556 -u [REDACTED] -p [REDACTED]",
-			executed: `docker login 127.0.0.1:5556 -u "j"ü"rgen" -p "pa\$\$word${X}"`,
+			executed: `docker login 127.0.0.1:5556 -u "j"ü"rgen" --password-stdin`,
 		},
 		{
 			name: "Kamal 1 dumps non-ASCII as \\u", cfg: seedV1(), user: "jürgen", password: "more-secret'\"",
 			logged:   "docker login 127.0.0.1:5000 -u [REDACTED] -p [REDACTED]",
-			executed: `docker login 127.0.0.1:5000 -u "j\u00FCrgen" -p "more-secret'\""`,
+			executed: `docker login 127.0.0.1:5000 -u "j\u00FCrgen" --password-stdin`,
 		},
 	}
 	for _, tt := range tests {
@@ -45,7 +46,14 @@ func TestLogin(t *testing.T) {
 			if cmd.Debug() != tt.logged {
 				t.Errorf("Debug() = %s", cmd.Debug())
 			}
-			if got := cmd.SensitiveWords(); len(got) != 2 {
+			// The password travels on standard input, raw (no shell quoting).
+			if cmd.Stdin != tt.password {
+				t.Errorf("Stdin = %q, want the password %q", cmd.Stdin, tt.password)
+			}
+			if strings.Contains(cmd.Executed(), tt.password) {
+				t.Errorf("the password is in the arguments: %s", cmd.Executed())
+			}
+			if got := cmd.SensitiveWords(); len(got) != 2 || got[1] != tt.password {
 				t.Errorf("SensitiveWords() = %q", got)
 			}
 		})

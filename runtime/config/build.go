@@ -74,6 +74,19 @@ func (l *loader) build(raw *mapping, gen Generation, dot map[string]string) (*Co
 		getenv = c.Getenv
 	}
 	c.secrets = newSecrets(gen, l.dir, c.SecretsPath, l.dest, getenv, l.shell(dot))
+	c.secrets.onSecret = l.opts.OnSecret
+	if l.opts.OnSecret != nil {
+		// A registry password written in the file is a secret too, as
+		// is inline ssh key_data.
+		if p := c.Registry.Password; p.Secret == "" && p.Literal != "" {
+			l.opts.OnSecret(p.Literal)
+		}
+		for _, k := range c.SSH.KeyData {
+			if k.Secret == "" && k.Literal != "" {
+				l.opts.OnSecret(k.Literal)
+			}
+		}
+	}
 	if gen == Kamal2 {
 		c.Warnings = append(c.Warnings, secretsFileWarnings(c.secrets)...)
 	}
@@ -336,6 +349,12 @@ func decodeSSH(x any, gen Generation, warnings *[]string) (SSH, error) {
 	if s.Proxy != "" && !strings.Contains(s.Proxy, "@") {
 		s.Proxy = "root@" + s.Proxy
 	}
+	if v, ok := get(m, "connect_timeout").(int); ok {
+		if v <= 0 {
+			return s, configErrorf("ssh/connect_timeout: should be a positive number of seconds")
+		}
+		s.ConnectTimeout = v
+	}
 	s.KeysOnly, _ = get(m, "keys_only").(bool)
 	s.ForwardAgent, _ = get(m, "forward_agent").(bool)
 	for _, k := range strs(get(m, "key_data")) {
@@ -373,6 +392,9 @@ func decodeSSHKit(x any) SSHKit {
 	}
 	if v, ok := get(m, "max_concurrent_hosts").(int); ok {
 		k.MaxConcurrentHosts = v
+	}
+	if v, ok := get(m, "command_timeout").(int); ok && v > 0 {
+		k.CommandTimeout = v
 	}
 	return k
 }

@@ -38,6 +38,7 @@ type Secrets struct {
 	err      error
 	seen     map[string]bool
 	recorded []string
+	onSecret func(values ...string) // Options.OnSecret
 }
 
 func newSecrets(gen Generation, dir, path, dest string, getenv func(string) (string, bool), sh *shell) *Secrets {
@@ -92,6 +93,10 @@ func (s *Secrets) load() error {
 				s.order = append(s.order, e.key)
 			}
 			s.values[e.key] = e.value
+			if s.onSecret != nil {
+				// Every value of a secrets file is secret, used or not.
+				s.onSecret(e.value)
+			}
 		}
 	}
 	return nil
@@ -178,6 +183,9 @@ func (s *Secrets) record(v string) {
 	}
 	s.seen[v] = true
 	s.recorded = append(s.recorded, v)
+	if s.onSecret != nil {
+		s.onSecret(v)
+	}
 }
 
 // Values returns the values handed out so far, in first-use order.

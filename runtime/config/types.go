@@ -37,6 +37,11 @@ type Options struct {
 	// Stderr receives the stderr of commands run by ERB backticks and
 	// secrets' $(...). Nil means os.Stderr.
 	Stderr io.Writer
+	// OnSecret, when set, is called with every secret value as soon as it
+	// is known (all values of the secrets files once they are read, and
+	// each value looked up), so a logger can redact it. It may be called
+	// concurrently.
+	OnSecret func(values ...string)
 	// KamalVersion is the version minimum_version is checked against.
 	// Empty means Kamal1Version or Kamal2Version, by generation.
 	KamalVersion string
@@ -180,6 +185,9 @@ type SSH struct {
 	NoConfig     bool
 	ConfigFiles  []string
 	ForwardAgent bool // Kamal 2
+	// ConnectTimeout bounds each connection attempt, in seconds (0: the
+	// transport's default, 30); a kamal-go extension.
+	ConnectTimeout int
 }
 
 // SSHKit is the sshkit section.
@@ -188,4 +196,7 @@ type SSHKit struct {
 	MaxConcurrentHosts  int // 0: unlimited
 	PoolIdleTimeout     int // default 900
 	DNSRetries          int // default 3
+	// CommandTimeout bounds each command on a host, in seconds (0: no
+	// bound); a kamal-go extension.
+	CommandTimeout int
 }

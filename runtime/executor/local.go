@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -70,6 +71,8 @@ func (l *Local) Run(ctx context.Context, host string, req Request) (int, error) 
 		return -1, fmt.Errorf("starting %s: %w", shell, err)
 	}
 	pgid := cmd.Process.Pid
+	running.add(pgid)
+	defer running.remove(pgid)
 
 	exited := make(chan struct{})
 	killed := make(chan struct{}) // closed when cancellation handling is over
@@ -133,4 +136,27 @@ func exitStatus(cmd *exec.Cmd, werr error) (int, error) {
 		return 128 + int(ws.Signal()), nil
 	}
 	return ps.ExitCode(), nil
+}
+
+// running are the process groups of local commands in flight, for
+// KillRunning.
+var running = &groups{m: map[int]bool{}}
+
+type groups struct {
+	mu sync.Mutex
+	m  map[int]bool
+}
+
+func (g *groups) add(pgid int)    { g.mu.Lock(); g.m[pgid] = true; g.mu.Unlock() }
+func (g *groups) remove(pgid int) { g.mu.Lock(); delete(g.m, pgid); g.mu.Unlock() }
+
+// KillRunning sends SIGKILL to the process group of every local command
+// still running: for a process about to exit without waiting for them (a
+// second Ctrl-C).
+func KillRunning() {
+	running.mu.Lock()
+	defer running.mu.Unlock()
+	for pgid := range running.m {
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -183,7 +184,12 @@ func NewSSH(cfg SSHConfig) *SSH {
 }
 
 // parseHost turns "name" or "name:port" (or "[v6]:port") into a target.
+// A host given as an SSH URL, "ssh://[user@]name[:port]" (Kamal's remote
+// builder), connects with the URL's user and port where it has them.
 func (s *SSH) parseHost(host string) (target, error) {
+	if strings.HasPrefix(host, "ssh://") {
+		return s.parseURL(host)
+	}
 	name, port := host, s.cfg.Port
 	if h, p, err := net.SplitHostPort(host); err == nil {
 		n, err := strconv.Atoi(p)
@@ -197,6 +203,31 @@ func (s *SSH) parseHost(host string) (target, error) {
 	}
 	hp := net.JoinHostPort(name, strconv.Itoa(port))
 	return target{name: host, user: s.cfg.User, hostport: hp, key: s.cfg.User + "@" + hp}, nil
+}
+
+// parseURL parses an ssh:// host: user and port default to the pool's.
+func (s *SSH) parseURL(host string) (target, error) {
+	u, err := url.Parse(host)
+	if err != nil || u.Hostname() == "" || (u.Path != "" && u.Path != "/") {
+		return target{}, fmt.Errorf("invalid ssh URL %q", host)
+	}
+	user, port := s.cfg.User, s.cfg.Port
+	if u.User != nil && u.User.Username() != "" {
+		user = u.User.Username()
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n <= 0 || n > 65535 {
+			return target{}, fmt.Errorf("invalid port in host %q", host)
+		}
+		port = n
+	}
+	hp := net.JoinHostPort(u.Hostname(), strconv.Itoa(port))
+	name := u.Hostname()
+	if u.Port() != "" {
+		name = u.Host
+	}
+	return target{name: name, user: user, hostport: hp, key: user + "@" + hp}, nil
 }
 
 // parseProxy parses "user@host[:port]" with Kamal's defaults.

@@ -17,6 +17,11 @@ const Redacted = "[REDACTED]"
 type Word struct {
 	Text      string
 	Sensitive bool
+	// Shown, when set, is what log lines show instead of Text (or of
+	// [REDACTED]): the executed and the logged forms of a command may
+	// differ, e.g. `--password-stdin` runs where Kamal's log line reads
+	// `-p [REDACTED]`.
+	Shown string
 }
 
 // EnvVar is one variable exported around a command.
@@ -30,6 +35,13 @@ type EnvVar struct {
 type Command struct {
 	Words []Word
 	Env   []EnvVar
+	// Stdin is fed to the command's standard input when it runs (a
+	// password, say). It is never rendered.
+	Stdin string
+	// ProcessEnv holds "K=V" entries added to the environment of the
+	// process that runs a local command (build secrets). Unlike Env it is
+	// never rendered, not even in the DEBUG "Command:" line.
+	ProcessEnv []string
 }
 
 // New returns a command made of plain (non-sensitive) words.
@@ -55,11 +67,23 @@ func (c *Command) Secret(word string) *Command {
 	return c
 }
 
-// Append appends the words of other (keeping their sensitivity) and returns c.
+// Shown appends a word that runs as text but is logged as shown, and
+// returns c.
+func (c *Command) Shown(text, shown string) *Command {
+	c.Words = append(c.Words, Word{Text: text, Shown: shown})
+	return c
+}
+
+// Append appends the words of other (keeping their sensitivity), its
+// environment and its input, and returns c.
 func (c *Command) Append(other *Command) *Command {
 	if other != nil {
 		c.Words = append(c.Words, other.Words...)
 		c.Env = append(c.Env, other.Env...)
+		c.ProcessEnv = append(c.ProcessEnv, other.ProcessEnv...)
+		if c.Stdin == "" {
+			c.Stdin = other.Stdin
+		}
 	}
 	return c
 }
@@ -74,8 +98,10 @@ func (c *Command) WithEnv(key, value string) *Command {
 // Clone returns a deep copy of c.
 func (c *Command) Clone() *Command {
 	return &Command{
-		Words: append([]Word(nil), c.Words...),
-		Env:   append([]EnvVar(nil), c.Env...),
+		Words:      append([]Word(nil), c.Words...),
+		Env:        append([]EnvVar(nil), c.Env...),
+		Stdin:      c.Stdin,
+		ProcessEnv: append([]string(nil), c.ProcessEnv...),
 	}
 }
 
@@ -94,6 +120,10 @@ func join(op string, cmds []*Command) *Command {
 		}
 		out.Words = append(out.Words, c.Words...)
 		out.Env = append(out.Env, c.Env...)
+		out.ProcessEnv = append(out.ProcessEnv, c.ProcessEnv...)
+		if out.Stdin == "" {
+			out.Stdin = c.Stdin
+		}
 	}
 	return out
 }
@@ -120,7 +150,10 @@ func (c *Command) render(redact bool) string {
 	}
 	first := c.Words[0]
 	text := func(w Word) string {
-		if redact && w.Sensitive {
+		switch {
+		case redact && w.Shown != "":
+			return w.Shown
+		case redact && w.Sensitive:
 			return Redacted
 		}
 		return w.Text
@@ -190,6 +223,9 @@ func (c *Command) SensitiveWords() []string {
 		if w.Sensitive {
 			out = append(out, w.Text)
 		}
+	}
+	if c.Stdin != "" {
+		out = append(out, c.Stdin)
 	}
 	return out
 }

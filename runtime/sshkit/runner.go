@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -31,6 +32,10 @@ type Runner struct {
 	// "on localhost", as SSHKit does when $USER, $LOGNAME and $USERNAME are
 	// all unset.
 	LocalUser string
+	// CommandTimeout bounds each command on a host (sshkit.command_timeout,
+	// a kamal-go extension); 0 means no bound. Local commands (builds,
+	// hooks) are not bounded.
+	CommandTimeout time.Duration
 }
 
 // Options tune one command.
@@ -74,7 +79,7 @@ const tail = 64 << 10
 // Run runs c on host ("" runs it locally) and logs it.
 func (r *Runner) Run(ctx context.Context, host string, c *shell.Command, o Options) (Result, error) {
 	cl := &log.CommandLog{L: r.Log, ID: log.NewID(), Level: o.Level, Force: o.Force}
-	where := "on " + host
+	where := "on " + DisplayHost(host)
 	if host == "" {
 		where = "on localhost"
 		if r.LocalUser != "" {
@@ -94,18 +99,33 @@ func (r *Runner) Run(ctx context.Context, host string, c *shell.Command, o Optio
 	stdout := &log.LineWriter{Log: cl, Keep: keep}
 	stderr := &log.LineWriter{Log: cl, Stderr: true, Keep: tail}
 	req := executor.Request{Script: c.Executed(), Stdin: o.Stdin, Stdout: stdout, Stderr: stderr}
+	if req.Stdin == nil && c.Stdin != "" {
+		req.Stdin = strings.NewReader(c.Stdin)
+	}
 	t := r.Remote
 	if host == "" {
 		t = r.Local
-		req.Dir, req.Env = o.Dir, o.Env
+		req.Dir, req.Env = o.Dir, append(append([]string(nil), o.Env...), c.ProcessEnv...)
 	}
 	start := time.Now()
-	status, err := t.Run(ctx, host, req)
+	runCtx := ctx
+	if host != "" && r.CommandTimeout > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(ctx, r.CommandTimeout)
+		defer cancel()
+	}
+	status, err := t.Run(runCtx, host, req)
 	stdout.Flush()
 	stderr.Flush()
 	if err != nil {
+		switch {
+		case ctx.Err() != nil:
+			err = &Interrupted{Command: c.Logged(), Where: where, Err: err}
+		case runCtx.Err() != nil:
+			err = &TimedOut{Command: c.Logged(), After: r.CommandTimeout}
+		}
 		if host != "" {
-			return Result{}, &HostError{Host: host, Err: err}
+			return Result{}, &HostError{Host: DisplayHost(host), Err: err}
 		}
 		return Result{}, fmt.Errorf("%s: %w", c.Name(), err)
 	}
@@ -119,12 +139,26 @@ func (r *Runner) Run(ctx context.Context, host string, c *shell.Command, o Optio
 	if status != 0 && !o.NoRaise {
 		failed := &CommandFailed{Name: c.Name(), Status: status, Stdout: res.Stdout, Stderr: res.Stderr}
 		if host != "" {
-			return res, &HostError{Host: host, Err: failed}
+			return res, &HostError{Host: DisplayHost(host), Err: failed}
 		}
 		return res, failed
 	}
 	cl.Finish(time.Since(start), status)
 	return res, nil
+}
+
+// DisplayHost is how log lines and errors name host. A host given as an
+// SSH URL (ssh://user@name:port, as Kamal's remote builder is configured)
+// is named by its host name alone, as SSHKit names a host it was given
+// with separate user and port options.
+func DisplayHost(host string) string {
+	if !strings.HasPrefix(host, "ssh://") {
+		return host
+	}
+	if u, err := url.Parse(host); err == nil && u.Hostname() != "" {
+		return u.Hostname()
+	}
+	return host
 }
 
 // LocalUserFromEnv returns $USER, else $LOGNAME, else $USERNAME, as SSHKit.
@@ -160,6 +194,37 @@ func (e *CommandFailed) Error() string {
 
 // Class is the Ruby class Kamal names in its error line.
 func (e *CommandFailed) Class() string { return "SSHKit::Command::Failed" }
+
+// Interrupted reports a command cut off because the run was interrupted
+// (its context was cancelled: SIGINT, SIGTERM).
+type Interrupted struct {
+	Command string // as logged (sensitive values redacted)
+	Where   string // "on server1", "on localhost"
+	Err     error
+}
+
+func (e *Interrupted) Error() string {
+	return "Interrupted while running " + e.Command + " " + e.Where
+}
+
+func (e *Interrupted) Unwrap() error { return e.Err }
+
+// Class is Ruby's Interrupt, which a Ctrl-C raises.
+func (e *Interrupted) Class() string { return "Interrupt" }
+
+// TimedOut reports a command on a host that ran longer than
+// sshkit.command_timeout; its session was closed.
+type TimedOut struct {
+	Command string
+	After   time.Duration
+}
+
+func (e *TimedOut) Error() string {
+	return fmt.Sprintf("%s did not finish within %v (sshkit.command_timeout); its session was closed", e.Command, e.After)
+}
+
+// Class is Ruby's Timeout::Error.
+func (e *TimedOut) Class() string { return "Timeout::Error" }
 
 // HostError wraps whatever went wrong on one host, as SSHKit's runner does.
 type HostError struct {

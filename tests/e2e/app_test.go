@@ -153,6 +153,7 @@ func (a *App) RunEnv(extra []string, args ...string) (stdout, stderr string, exi
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
 	stdout, stderr = out.String(), errb.String()
+	recordOutput(stdout, stderr) // for the suite's secrets check (leak_test.go)
 	var exitErr *exec.ExitError
 	switch {
 	case ctx.Err() != nil:

@@ -61,7 +61,13 @@ func runMain(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
-	return m.Run()
+	code := m.Run()
+	// No secret the suite used may appear in anything kamal printed.
+	if leaks := secretsPrinted(); leaks != "" {
+		fmt.Fprint(os.Stderr, "e2e: FAIL: secrets in kamal's output:\n"+leaks)
+		code = 1
+	}
+	return code
 }
 
 // needRig skips the test when the rig is not up and fails it when the binary

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+
+	"go.starlark.net/starlark"
+
+	"github.com/kamal-go/kamal/builtins"
+	kruntime "github.com/kamal-go/kamal/runtime"
+	"github.com/kamal-go/kamal/runtime/commands"
+	"github.com/kamal-go/kamal/runtime/log"
+	"github.com/kamal-go/kamal/runtime/shell"
+	"github.com/kamal-go/kamal/runtime/sshkit"
+)
+
+// lockCommands are `kamal lock`'s subcommands, as Kamal 2.12 has them.
+var lockCommands = [][2]string{
+	{"acquire -m, --message=MESSAGE", "Acquire the deploy lock"},
+	{"release", "Release the deploy lock"},
+	{"status", "Report lock status"},
+}
+
+func printLockHelp(w io.Writer) {
+	rows := [][2]string{{"kamal lock help [COMMAND]", "Describe subcommands or one specific subcommand"}}
+	for _, c := range lockCommands {
+		rows = append(rows, [2]string{"kamal lock " + c[0], c[1]})
+	}
+	sortRows(rows)
+	fmt.Fprintln(w, "Commands:")
+	table(w, rows)
+	fmt.Fprintln(w)
+	printOptions(w)
+}
+
+func printLockCommandHelp(w io.Writer, name string) bool {
+	for _, c := range lockCommands {
+		if strings.Fields(c[0])[0] != name {
+			continue
+		}
+		fmt.Fprintf(w, "Usage:\n  kamal lock %s\n\nOptions:\n", c[0])
+		if name == "acquire" {
+			fmt.Fprintf(w, "  -m, --message=MESSAGE  # A lock message\n")
+		}
+		printOptionRows(w)
+		fmt.Fprintf(w, "\n%s\n", c[1])
+		return true
+	}
+	return false
+}
+
+// runLock runs `kamal lock status|acquire|release|help`. The lock is the
+// one the Kamal 1 build flows take (and Kamal 2's deploy takes): a
+// directory on the primary host, so that a stale one can be seen and
+// cleared.
+func runLock(ctx context.Context, stdout io.Writer, logger *log.Logger, o *options) int {
+	sub := o.args[1:]
+	switch {
+	case len(sub) == 0 || sub[0] == "help" && len(sub) == 1:
+		printLockHelp(stdout)
+		return 0
+	case sub[0] == "help" || o.help:
+		name := sub[len(sub)-1]
+		if !printLockCommandHelp(stdout, name) {
+			logger.Fatal("ArgumentError", fmt.Sprintf("Could not find command %q in \"lock\" namespace.", name))
+			return 1
+		}
+		return 0
+	}
+	name := sub[0]
+	switch name {
+	case "status", "release":
+	case "acquire":
+		if o.message == "" {
+			logger.Fatal("ArgumentError", "No value provided for required options '--message'")
+			return 1
+		}
+	default:
+		logger.Fatal("ArgumentError", fmt.Sprintf("Could not find command %q in \"lock\" namespace.", name))
+		return 1
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return fail(logger, err, o.verbose)
+	}
+	env, err := setupCommand(dir, logger, o, "lock", name)
+	if err != nil {
+		return fail(logger, err, o.verbose)
+	}
+	defer kruntime.Close(env)
+	sigs.watchLock(env.LockHeld)
+
+	thread := &starlark.Thread{Name: "kamal lock " + name}
+	env.Attach(thread)
+	builtins.SetContext(thread, ctx)
+	if _, err := env.RunHook(thread, "pre-connect"); err != nil {
+		return fail(logger, err, o.verbose)
+	}
+	switch name {
+	case "status":
+		status, err := env.LockStatus(thread)
+		if missingLock(err) {
+			logger.Say("There is no deploy lock", "")
+			return 0
+		}
+		if err != nil {
+			return fail(logger, err, o.verbose)
+		}
+		fmt.Fprintln(stdout, logger.Scrub(status))
+	case "release":
+		err := env.RemoveLock(thread)
+		if missingLock(err) {
+			logger.Say("There is no deploy lock", "")
+			return 0
+		}
+		if err != nil {
+			return fail(logger, err, o.verbose)
+		}
+		logger.Say("Released the deploy lock", "")
+	case "acquire":
+		if err := ensureRunDirectory(ctx, env); err != nil {
+			return fail(logger, err, o.verbose)
+		}
+		busy, err := env.TryLock(thread, o.message)
+		if err == nil && busy {
+			logger.Say("Deploy lock already in place!", "red")
+			if status, serr := env.LockStatus(thread); serr == nil {
+				fmt.Fprintln(stdout, logger.Scrub(status))
+			}
+			err = builtins.NewError("Kamal::Cli::LockError", "Deploy lock found. Run 'kamal lock help' for more information")
+		}
+		if err != nil {
+			return fail(logger, err, o.verbose)
+		}
+		logger.Say("Acquired the deploy lock", "")
+	}
+	return 0
+}
+
+func missingLock(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "No such file or directory")
+}
+
+// ensureRunDirectory is Kamal's `mkdir -p .kamal` on every selected host
+// (in parallel), plus Kamal 1's locks directory on the primary host.
+func ensureRunDirectory(ctx context.Context, env *builtins.Env) error {
+	hosts := env.Selection.Hosts
+	errs := make([]error, len(hosts))
+	var wg sync.WaitGroup
+	for i, h := range hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = env.Runner.Run(ctx, h, shell.New("mkdir", "-p", env.Config.RunDirectory), sshkit.Options{Level: log.Info})
+		}()
+	}
+	wg.Wait()
+	var failed sshkit.HostErrors
+	for i, err := range errs {
+		if err == nil {
+			continue
+		}
+		he, ok := err.(*sshkit.HostError)
+		if !ok {
+			he = &sshkit.HostError{Host: hosts[i], Err: err}
+		}
+		failed = append(failed, he)
+	}
+	if len(failed) > 0 {
+		return failed
+	}
+	if mk := commands.MkdirLocks(env.Config); len(mk.Words) > 0 {
+		_, err := env.Runner.Run(ctx, env.Selection.Primary, mk, sshkit.Options{Level: log.Info})
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+
+	"go.starlark.net/starlark"
+
+	"github.com/kamal-go/kamal/runtime/executor"
+	"github.com/kamal-go/kamal/runtime/log"
+	"github.com/kamal-go/kamal/runtime/sshkit"
+)
+
+// interrupts is the run's handling of SIGINT and SIGTERM.
+//
+// The first signal cancels the run's context: local commands get SIGTERM
+// (their whole process group, then SIGKILL; runtime/executor Local),
+// remote sessions are sent the signal and closed (runtime/executor SSH),
+// Starlark threads stop, and clean-up that uses a detached context (the
+// deploy lock's release in lock.around) still runs. The run then ends with
+// "  ERROR (Interrupt): Interrupted while running …" and exit status
+// 128+signal (130 for SIGINT, 143 for SIGTERM).
+//
+// A second signal exits at once: local commands still running are killed
+// (SIGKILL to their process groups), nothing else is cleaned up (the
+// deploy lock may be left; the message says so).
+type interrupts struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	ch     chan os.Signal
+	done   chan struct{}
+	logger *log.Logger
+
+	mu       sync.Mutex
+	received os.Signal
+	lockHeld func() bool // reports whether the run holds the deploy lock
+}
+
+// errInterrupted is the cause of the run's context after a signal.
+type errInterrupted struct{ sig os.Signal }
+
+func (e errInterrupted) Error() string { return "interrupted by " + signalName(e.sig) }
+
+// exit is os.Exit; tests replace it.
+var exit = os.Exit
+
+func watchSignals(logger *log.Logger) *interrupts {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	in := &interrupts{ctx: ctx, cancel: cancel, ch: make(chan os.Signal, 2), done: make(chan struct{}), logger: logger}
+	signal.Notify(in.ch, os.Interrupt, syscall.SIGTERM)
+	go in.loop()
+	return in
+}
+
+func (in *interrupts) loop() {
+	select {
+	case s := <-in.ch:
+		in.mu.Lock()
+		in.received = s
+		in.mu.Unlock()
+		in.cancel(errInterrupted{s})
+	case <-in.done:
+		return
+	}
+	select {
+	case s := <-in.ch:
+		in.mu.Lock()
+		held := in.lockHeld
+		in.mu.Unlock()
+		msg := "Interrupted again: exiting at once"
+		if held != nil && held() {
+			msg += "; the deploy lock may still be held (see kamal lock status)"
+		}
+		executor.KillRunning()
+		in.logger.Fatal("Interrupt", msg)
+		exit(exitStatus(s))
+	case <-in.done:
+	}
+}
+
+// stop ends the handling: signals get their default action again.
+func (in *interrupts) stop() {
+	signal.Stop(in.ch)
+	close(in.done)
+	in.cancel(nil)
+}
+
+// signal returns the first signal received, or nil.
+func (in *interrupts) signal() os.Signal {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.received
+}
+
+// watchLock lets the second signal's message say whether the lock may be
+// left behind.
+func (in *interrupts) watchLock(held func() bool) {
+	in.mu.Lock()
+	in.lockHeld = held
+	in.mu.Unlock()
+}
+
+func exitStatus(s os.Signal) int {
+	if n, ok := s.(syscall.Signal); ok {
+		return 128 + int(n)
+	}
+	return 130
+}
+
+func signalName(s os.Signal) string {
+	switch s {
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return s.String()
+}
+
+// describeInterrupt says what the run was doing when it was interrupted:
+// the command that was cut off (the first one, in host order), else the
+// script position, else just that it was interrupted.
+func describeInterrupt(err error) string {
+	var ci *sshkit.Interrupted
+	if errors.As(err, &ci) {
+		return ci.Error()
+	}
+	var ee *starlark.EvalError
+	if errors.As(err, &ee) {
+		if fr, ok := scriptFrame(ee); ok {
+			return fmt.Sprintf("Interrupted in %s at %s", fr.Name, fr.Pos)
+		}
+	}
+	return "Interrupted"
+}

@@ -1,0 +1,263 @@
+package runtime
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"go.starlark.net/starlark"
+	"golang.org/x/sys/unix"
+	"golang.org/x/term"
+)
+
+// The prompt on a terminal.
+//
+// Ctrl-C must cancel the statement that runs and keep the prompt. Were it
+// SIGINT, the run's signal handling (which ends the run, and exits at once
+// on a second signal) would see it too; so while a prompt is open the
+// terminal never raises SIGINT: the line editor runs in raw mode, and a
+// statement runs with the terminal as it was (output processing on) but
+// without ISIG, ICANON and ECHO, while a keyboard goroutine watches for the
+// Ctrl-C byte and cancels the statement.
+//
+// One keyboard owns the reads of a terminal for the rest of the process,
+// so that a prompt opened inside a statement (breakpoint() in a function
+// the prompt called) reads the keys instead of the outer statement's
+// watcher: prompts are levels, and the innermost one gets the keys.
+
+const keyCtrlC = 3
+
+type keyboard struct {
+	f    *os.File
+	fd   int
+	orig unix.Termios // the mode before any prompt
+
+	mu     sync.Mutex
+	cond   *sync.Cond
+	buf    []byte // keys read and not yet edited (typed ahead, too)
+	err    error  // the read error that stopped the reads
+	levels []*level
+}
+
+// level is one open prompt.
+type level struct {
+	cancel func() // while its statement runs: what Ctrl-C calls
+}
+
+var (
+	keyboardsMu sync.Mutex
+	keyboards   = map[int]*keyboard{}
+)
+
+func keyboardOf(f *os.File) (*keyboard, error) {
+	keyboardsMu.Lock()
+	defer keyboardsMu.Unlock()
+	fd := int(f.Fd())
+	if kb, ok := keyboards[fd]; ok {
+		return kb, nil
+	}
+	t, err := unix.IoctlGetTermios(fd, ioctlGetTermios)
+	if err != nil {
+		return nil, err
+	}
+	kb := &keyboard{f: f, fd: fd, orig: *t}
+	kb.cond = sync.NewCond(&kb.mu)
+	keyboards[fd] = kb
+	go kb.read()
+	return kb, nil
+}
+
+func (kb *keyboard) read() {
+	b := make([]byte, 256)
+	for {
+		n, err := kb.f.Read(b)
+		kb.mu.Lock()
+		chunk := b[:n]
+		if top := kb.top(); top != nil && top.cancel != nil {
+			// A statement runs: Ctrl-C stops it, other keys wait for the
+			// next line.
+			if bytes.IndexByte(chunk, keyCtrlC) >= 0 {
+				top.cancel()
+			} else {
+				kb.buf = append(kb.buf, chunk...)
+			}
+		} else {
+			kb.buf = append(kb.buf, chunk...)
+		}
+		if err != nil {
+			kb.err = err
+		}
+		kb.cond.Broadcast()
+		kb.mu.Unlock()
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (kb *keyboard) top() *level {
+	if len(kb.levels) == 0 {
+		return nil
+	}
+	return kb.levels[len(kb.levels)-1]
+}
+
+// setMode puts the terminal in the mode the innermost prompt needs.
+// Called with mu held.
+func (kb *keyboard) setMode() {
+	t := kb.orig
+	switch top := kb.top(); {
+	case top == nil:
+	case top.cancel != nil: // a statement runs: output as usual, keys to the watcher
+		t.Lflag &^= unix.ISIG | unix.ICANON | unix.ECHO | unix.ECHONL | unix.IEXTEN
+		t.Cc[unix.VMIN], t.Cc[unix.VTIME] = 1, 0
+	default: // editing: raw, as cfmakeraw (and golang.org/x/term's MakeRaw)
+		t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
+		t.Oflag &^= unix.OPOST
+		t.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
+		t.Cflag &^= unix.CSIZE | unix.PARENB
+		t.Cflag |= unix.CS8
+		t.Cc[unix.VMIN], t.Cc[unix.VTIME] = 1, 0
+	}
+	unix.IoctlSetTermios(kb.fd, ioctlSetTermios, &t)
+}
+
+func (kb *keyboard) push() *level {
+	kb.mu.Lock()
+	defer kb.mu.Unlock()
+	l := &level{}
+	kb.levels = append(kb.levels, l)
+	kb.setMode()
+	return l
+}
+
+func (kb *keyboard) pop(l *level) {
+	kb.mu.Lock()
+	defer kb.mu.Unlock()
+	for i := len(kb.levels) - 1; i >= 0; i-- {
+		if kb.levels[i] == l {
+			kb.levels = append(kb.levels[:i], kb.levels[i+1:]...)
+			break
+		}
+	}
+	kb.setMode()
+}
+
+func (kb *keyboard) running(l *level, cancel func()) {
+	kb.mu.Lock()
+	defer kb.mu.Unlock()
+	l.cancel = cancel
+	kb.setMode()
+}
+
+// editorInput is what the line editor reads: the keyboard's keys, noting
+// a Ctrl-C among them.
+type editorInput struct {
+	kb    *keyboard
+	ctrlC atomic.Bool
+}
+
+func (e *editorInput) Read(p []byte) (int, error) {
+	kb := e.kb
+	kb.mu.Lock()
+	defer kb.mu.Unlock()
+	for len(kb.buf) == 0 && kb.err == nil {
+		kb.cond.Wait()
+	}
+	if len(kb.buf) == 0 {
+		return 0, kb.err
+	}
+	n := copy(p, kb.buf)
+	kb.buf = kb.buf[n:]
+	if bytes.IndexByte(p[:n], keyCtrlC) >= 0 {
+		e.ctrlC.Store(true)
+	}
+	return n, nil
+}
+
+// termReader edits lines on a terminal.
+type termReader struct {
+	kb    *keyboard
+	level *level
+	in    *editorInput
+	t     *term.Terminal
+	hist  *fileHistory
+	// newTerm makes a line editor on the terminal, sharing the history.
+	newTerm func() *term.Terminal
+}
+
+func newTermReader(p Prompt, globals starlark.StringDict) (*termReader, error) {
+	kb, err := keyboardOf(p.In)
+	if err != nil {
+		return nil, err
+	}
+	in := &editorInput{kb: kb}
+	rw := struct {
+		io.Reader
+		io.Writer
+	}{in, p.Out}
+	h := loadHistory(p.HistoryFile)
+	r := &termReader{kb: kb, in: in, hist: h}
+	r.newTerm = func() *term.Terminal {
+		t := term.NewTerminal(rw, ">>> ")
+		t.History = h
+		t.AutoCompleteCallback = func(line string, pos int, key rune) (string, int, bool) {
+			if key != '\t' {
+				return "", 0, false
+			}
+			return complete(line, pos, globals)
+		}
+		return t
+	}
+	r.t = r.newTerm()
+	r.level = kb.push()
+	return r, nil
+}
+
+func (r *termReader) readLine(prompt string) (string, error) {
+	r.t.SetPrompt(prompt)
+	r.in.ctrlC.Store(false)
+	line, err := r.t.ReadLine()
+	if err == term.ErrPasteIndicator {
+		err = nil
+	}
+	// x/term ends ReadLine with io.EOF for Ctrl-C as for Ctrl-D, and keeps
+	// the half-typed line and the unread keys, Ctrl-C included, for the
+	// next ReadLine; so after a Ctrl-C the editor starts afresh.
+	if err == io.EOF && r.in.ctrlC.Swap(false) {
+		r.t = r.newTerm()
+		return "", errInterrupt
+	}
+	return line, err
+}
+
+func (r *termReader) write(s string) { r.t.Write([]byte(s)) }
+
+func (r *termReader) running(cancel func()) { r.kb.running(r.level, cancel) }
+
+func (r *termReader) close() {
+	r.kb.pop(r.level)
+	r.hist.save()
+}
+
+// linesOf returns the one line scanner of f, so that a prompt opened
+// inside a statement of a piped session reads the next lines instead of
+// finding them buffered away by the outer prompt.
+func linesOf(f *os.File) *bufio.Scanner {
+	scannersMu.Lock()
+	defer scannersMu.Unlock()
+	sc, ok := scanners[f]
+	if !ok {
+		sc = bufio.NewScanner(f)
+		scanners[f] = sc
+	}
+	return sc
+}
+
+var (
+	scannersMu sync.Mutex
+	scanners   = map[*os.File]*bufio.Scanner{}
+)

@@ -1,0 +1,94 @@
+// Command measure runs a command several times and prints, for each run, its
+// wall time, its peak resident memory and its exit status:
+//
+//	measure [-n RUNS] [-out PREFIX] [-dir DIR] -- COMMAND [ARG...]
+//
+// Each run prints one line "wall_ms=12.345 maxrss_kb=9876 self_kb=9000 exit=0".
+// maxrss_kb is the kernel's ru_maxrss of the command: the largest of it and
+// the children it waited for (a docker client, for kamal build push).
+// self_kb is the command's own peak (VmHWM), sampled from /proc every
+// millisecond while it runs, so 0 for a command too short to be sampled (then
+// maxrss_kb, with no children, is its own peak). Output of run i goes to
+// PREFIX.i (default /dev/null). Used by tests/bench/run; not a test.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	n := flag.Int("n", 1, "number of runs")
+	out := flag.String("out", "", "write run i's stdout and stderr to PREFIX.i")
+	dir := flag.String("dir", "", "working directory")
+	flag.Parse()
+	args := flag.Args()
+	if len(args) == 0 || *n < 1 {
+		fmt.Fprintln(os.Stderr, "usage: measure [-n RUNS] [-out PREFIX] [-dir DIR] -- COMMAND [ARG...]")
+		os.Exit(2)
+	}
+	for i := 1; i <= *n; i++ {
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Dir = *dir
+		cmd.Stdin = nil
+		if *out != "" {
+			f, err := os.Create(fmt.Sprintf("%s.%d", *out, i))
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(2)
+			}
+			cmd.Stdout, cmd.Stderr = f, f
+			defer f.Close()
+		}
+		start := time.Now()
+		err := cmd.Start()
+		var self int64
+		if err == nil {
+			done := make(chan struct{})
+			sampled := make(chan int64)
+			go func() { sampled <- sample(cmd.Process.Pid, done) }()
+			err = cmd.Wait()
+			close(done)
+			self = <-sampled
+		}
+		wall := time.Since(start)
+		if cmd.ProcessState == nil {
+			fmt.Fprintln(os.Stderr, "measure:", err)
+			os.Exit(2)
+		}
+		var rss int64
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			rss = ru.Maxrss
+		}
+		fmt.Printf("wall_ms=%.3f maxrss_kb=%d self_kb=%d exit=%d\n", float64(wall.Microseconds())/1000, rss, self, cmd.ProcessState.ExitCode())
+	}
+}
+
+// sample returns the largest VmHWM of pid seen until done closes.
+func sample(pid int, done <-chan struct{}) int64 {
+	path := fmt.Sprintf("/proc/%d/status", pid)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	var peak int64
+	for {
+		if data, err := os.ReadFile(path); err == nil {
+			for _, line := range strings.Split(string(data), "\n") {
+				if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+					kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+					peak = max(peak, kb)
+				}
+			}
+		}
+		select {
+		case <-done:
+			return peak
+		case <-tick.C:
+		}
+	}
+}
