@@ -46,7 +46,10 @@ type testServer struct {
 	accepted    atomic.Int64 // TCP connections accepted
 	connections atomic.Int64 // SSH connections authenticated
 	closedConns atomic.Int64 // SSH connections that ended
-	sessions    atomic.Int64 // sessions open now
+	sessions    atomic.Int64 // sessions open now (idle spares included)
+	execOpen    atomic.Int64 // sessions open now that have run a command
+	opened      atomic.Int64 // sessions opened so far; the nth open is session n
+	sessionOf   sync.Map     // command -> the number of the session that ran it
 	maxSessions atomic.Int64 // most sessions open at once
 	keepalives  atomic.Int64
 	directs     atomic.Int64 // direct-tcpip channels
@@ -216,8 +219,9 @@ func (ts *testServer) handleConn(nc net.Conn) {
 					break
 				}
 			}
+			seq := ts.opened.Add(1)
 			wg.Add(1)
-			go func() { defer wg.Done(); ts.handleSession(nch) }()
+			go func() { defer wg.Done(); ts.handleSession(nch, seq) }()
 		case "direct-tcpip":
 			wg.Add(1)
 			go func() { defer wg.Done(); ts.handleDirect(nch) }()
@@ -229,7 +233,7 @@ func (ts *testServer) handleConn(nc net.Conn) {
 	wg.Wait()
 }
 
-func (ts *testServer) handleSession(nch ssh.NewChannel) {
+func (ts *testServer) handleSession(nch ssh.NewChannel, seq int64) {
 	hold := time.Duration(ts.slotHold.Load())
 	var leave sync.Once
 	leaveSession := func() { leave.Do(func() { ts.sessions.Add(-1) }) }
@@ -262,6 +266,9 @@ func (ts *testServer) handleSession(nch ssh.NewChannel) {
 				continue
 			}
 			req.Reply(true, nil)
+			ts.sessionOf.Store(msg.Command, seq)
+			ts.execOpen.Add(1)
+			defer ts.execOpen.Add(-1)
 			go func() { io.Copy(stdin, ch); stdin.Close() }()
 			ts.started <- msg.Command
 			go func() {

@@ -18,28 +18,54 @@ func (e *brokenConnError) Error() string { return "connection unusable: " + e.er
 func (e *brokenConnError) Unwrap() error { return e.err }
 
 // runOn runs req as a new session on c, holding one of c's session slots
-// for the session's life.
+// for the session's life. It takes the spare session if there is one (its
+// slot comes with it), else opens one; either way it has the next
+// command's session opened meanwhile (refill).
 func (s *SSH) runOn(ctx context.Context, c *conn, req Request) (int, error) {
+	var sess *ssh.Session
 	select {
-	case c.sessions <- struct{}{}:
-	case <-ctx.Done():
-		return -1, fmt.Errorf("waiting for a session: %w", ctx.Err())
-	case <-c.dead:
-		return -1, &brokenConnError{errors.New("connection closed")}
+	case sess = <-c.spare:
+	default:
+		select {
+		case sess = <-c.spare:
+		case c.sessions <- struct{}{}:
+		case <-ctx.Done():
+			return -1, fmt.Errorf("waiting for a session: %w", ctx.Err())
+		case <-c.dead:
+			return -1, &brokenConnError{errors.New("connection closed")}
+		}
 	}
 	release := func() { <-c.sessions }
 
-	sess, err := s.openSession(ctx, c)
-	if err != nil {
-		release()
-		return -1, err
+	spare := sess != nil
+	if !spare {
+		var err error
+		if sess, err = s.openSession(ctx, c); err != nil {
+			release()
+			return -1, err
+		}
 	}
+	s.refill(c)
 	out := newOutputs(req.Stdout, req.Stderr)
 	defer out.detach()
-	sess.Stdin = req.Stdin
-	sess.Stdout = out.stdout
-	sess.Stderr = out.stderr
-	if err := sess.Start(req.Script); err != nil {
+	start := func(sess *ssh.Session) error {
+		sess.Stdin = req.Stdin
+		sess.Stdout = out.stdout
+		sess.Stderr = out.stderr
+		return sess.Start(req.Script)
+	}
+	err := start(sess)
+	if err != nil && spare && !isClosed(c.dead) {
+		// The server closed the idle spare: start on a fresh session, in
+		// the same slot.
+		sess.Close()
+		if sess, err = s.openSession(ctx, c); err != nil {
+			release()
+			return -1, err
+		}
+		err = start(sess)
+	}
+	if err != nil {
 		sess.Close()
 		release()
 		if isClosed(c.dead) {
@@ -73,6 +99,38 @@ func (s *SSH) runOn(ctx context.Context, c *conn, req Request) (int, error) {
 	}
 
 	return s.finish(err, c, out)
+}
+
+// refill opens a spare session on c in the background, if c has none and a
+// session slot is free, for the next command to start on without waiting
+// for the open (a round trip and the server's session set-up, a sizeable
+// part of a short command's cost). The spare holds its slot until a
+// command takes it, so sessions never exceed MaxSessions; a refused or
+// failed open just leaves no spare.
+func (s *SSH) refill(c *conn) {
+	if len(c.spare) > 0 || !c.refilling.CompareAndSwap(false, true) {
+		return
+	}
+	select {
+	case c.sessions <- struct{}{}:
+	default:
+		c.refilling.Store(false)
+		return
+	}
+	go func() {
+		defer c.refilling.Store(false)
+		sess, err := c.client.NewSession()
+		if err != nil {
+			<-c.sessions
+			return
+		}
+		select {
+		case c.spare <- sess:
+		default:
+			sess.Close()
+			<-c.sessions
+		}
+	}()
 }
 
 // Session opens refused by the server are retried this many times, with

@@ -142,6 +142,11 @@ type conn struct {
 	err      error
 	sessions chan struct{} // session semaphore
 	dead     chan struct{} // closed once the connection is closed
+	// spare holds at most one session opened ahead of need, holding one
+	// of the session slots, so that the next command skips the open
+	// round trip (see refill); refilling is set while one is being opened.
+	spare     chan *ssh.Session
+	refilling atomic.Bool
 }
 
 // Stats counts the pool's connection work.
@@ -342,6 +347,7 @@ func (s *SSH) get(ctx context.Context, t target) (*conn, error) {
 			ready:    make(chan struct{}),
 			sessions: make(chan struct{}, s.cfg.MaxSessions),
 			dead:     make(chan struct{}),
+			spare:    make(chan *ssh.Session, 1),
 		}
 		s.conns[t.key] = c
 		go s.establish(c, t)

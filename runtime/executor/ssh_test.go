@@ -453,7 +453,7 @@ func TestSSHCancelStopsCommand(t *testing.T) {
 	if f.ts.signals.Load() == 0 {
 		t.Error("server got no signal request")
 	}
-	waitFor(t, "the session to end", func() bool { return f.ts.sessions.Load() == 0 })
+	waitFor(t, "the session to end", func() bool { return f.ts.execOpen.Load() == 0 })
 	// The connection survives for later commands.
 	if status, _, _, err := f.run(t, "true"); err != nil || status != 0 {
 		t.Fatalf("after cancel: status %d, err %v", status, err)
@@ -659,4 +659,66 @@ func containsLine(lines []string, sub string) bool {
 		}
 	}
 	return false
+}
+
+// spareReady reports whether host's connection has a spare session ready
+// and no refill in flight.
+func (f *sshFixture) spareReady() bool {
+	f.pool.mu.Lock()
+	defer f.pool.mu.Unlock()
+	for _, c := range f.pool.conns {
+		return len(c.spare) == 1 && !c.refilling.Load()
+	}
+	return false
+}
+
+// After a command, the connection holds one session opened ahead; the
+// next command runs on it (it was opened before the command was asked
+// for) and another is opened for the one after.
+func TestSSHNextCommandRunsOnASpareSession(t *testing.T) {
+	f := newSSHFixture(t)
+	if _, _, _, err := f.run(t, "echo first"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a spare session", f.spareReady)
+	openedBefore := f.ts.opened.Load()
+	if status, out, _, err := f.run(t, "echo second"); err != nil || status != 0 || out != "second\n" {
+		t.Fatalf("status %d, out %q, err %v", status, out, err)
+	}
+	seq, _ := f.ts.sessionOf.Load("echo second")
+	if seq.(int64) > openedBefore {
+		t.Errorf("the command ran on session %d, opened after it was asked for (sessions opened before: %d)", seq, openedBefore)
+	}
+	waitFor(t, "another spare session", f.spareReady)
+	if got := f.ts.sessions.Load(); got != 1 {
+		t.Errorf("server has %d sessions open, want 1 (the spare)", got)
+	}
+	if got := f.ts.connections.Load(); got != 1 {
+		t.Errorf("server saw %d connections, want 1", got)
+	}
+}
+
+// A spare the server has closed meanwhile is replaced by a fresh session:
+// the command still runs.
+func TestSSHSpareClosedByServerIsReplaced(t *testing.T) {
+	f := newSSHFixture(t)
+	if _, _, _, err := f.run(t, "true"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a spare session", f.spareReady)
+	// Close the spare from the client side's view: as if the server had
+	// closed the idle channel.
+	f.pool.mu.Lock()
+	for _, c := range f.pool.conns {
+		sess := <-c.spare
+		sess.Close()
+		c.spare <- sess
+	}
+	f.pool.mu.Unlock()
+	if status, out, _, err := f.run(t, "echo again"); err != nil || status != 0 || out != "again\n" {
+		t.Fatalf("status %d, out %q, err %v", status, out, err)
+	}
+	if got := f.ts.connections.Load(); got != 1 {
+		t.Errorf("server saw %d connections, want 1", got)
+	}
 }

@@ -94,10 +94,22 @@ func (l *Logger) Color() bool { return l.color }
 
 // AddSecret registers a value that must never be printed: every occurrence
 // in any later line is replaced by [REDACTED]. Values shorter than three
-// bytes are ignored, since scrubbing them would mangle ordinary text.
+// bytes are ignored, since scrubbing them would mangle ordinary text; every
+// line (of 8 bytes or more) of a multi-line value is registered as well.
 func (l *Logger) AddSecret(values ...string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	// Output is logged line by line: each line of a multi-line secret (a
+	// private key) is a secret too.
+	for _, v := range values {
+		if lines := strings.Split(strings.TrimSpace(v), "\n"); len(lines) > 1 {
+			for _, line := range lines {
+				if line = strings.TrimSpace(line); len(line) >= 8 {
+					values = append(values, line)
+				}
+			}
+		}
+	}
 	for _, v := range values {
 		v = strings.TrimSpace(v)
 		if len(v) < 3 {

@@ -109,7 +109,7 @@ func TestExampleTags(t *testing.T) {
 	// kamal build script shows the one step that was replaced.
 	script := app.mustRun("build", "script")
 	user := filepath.Join(app.Dir, ".kamal/scripts/build.star")
-	assertContains(t, "kamal build script", script, "# from "+user+":9\ndef build_command(", "# from @kamal//build.star:")
+	assertContains(t, "kamal build script", script, "# from "+user+":8\ndef build_command(", "# from @kamal//build.star:")
 	if strings.Count(script, "def build_command(") != 1 {
 		t.Errorf("kamal build script shows build_command more than once:\n%s", script)
 	}

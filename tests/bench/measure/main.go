@@ -1,7 +1,7 @@
 // Command measure runs a command several times and prints, for each run, its
 // wall time, its peak resident memory and its exit status:
 //
-//	measure [-n RUNS] [-out PREFIX] [-dir DIR] -- COMMAND [ARG...]
+//	measure [-n RUNS] [-out PREFIX] [-dir DIR] [-timeout DURATION] -- COMMAND [ARG...]
 //
 // Each run prints one line "wall_ms=12.345 maxrss_kb=9876 self_kb=9000 exit=0".
 // maxrss_kb is the kernel's ru_maxrss of the command: the largest of it and
@@ -9,7 +9,9 @@
 // self_kb is the command's own peak (VmHWM), sampled from /proc every
 // millisecond while it runs, so 0 for a command too short to be sampled (then
 // maxrss_kb, with no children, is its own peak). Output of run i goes to
-// PREFIX.i (default /dev/null). Used by tests/bench/run; not a test.
+// PREFIX.i (default /dev/null). A run still going after -timeout (default
+// 10m) is killed with its process group and reported with exit=-9. Used by
+// tests/bench/run; not a test.
 package main
 
 import (
@@ -27,6 +29,7 @@ func main() {
 	n := flag.Int("n", 1, "number of runs")
 	out := flag.String("out", "", "write run i's stdout and stderr to PREFIX.i")
 	dir := flag.String("dir", "", "working directory")
+	timeout := flag.Duration("timeout", 10*time.Minute, "kill a run (and its process group) after this long")
 	flag.Parse()
 	args := flag.Args()
 	if len(args) == 0 || *n < 1 {
@@ -37,6 +40,7 @@ func main() {
 		cmd := exec.Command(args[0], args[1:]...)
 		cmd.Dir = *dir
 		cmd.Stdin = nil
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		if *out != "" {
 			f, err := os.Create(fmt.Sprintf("%s.%d", *out, i))
 			if err != nil {
@@ -53,7 +57,10 @@ func main() {
 			done := make(chan struct{})
 			sampled := make(chan int64)
 			go func() { sampled <- sample(cmd.Process.Pid, done) }()
+			pgid := cmd.Process.Pid
+			timer := time.AfterFunc(*timeout, func() { _ = syscall.Kill(-pgid, syscall.SIGKILL) })
 			err = cmd.Wait()
+			timer.Stop()
 			close(done)
 			self = <-sampled
 		}
@@ -66,7 +73,11 @@ func main() {
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			rss = ru.Maxrss
 		}
-		fmt.Printf("wall_ms=%.3f maxrss_kb=%d self_kb=%d exit=%d\n", float64(wall.Microseconds())/1000, rss, self, cmd.ProcessState.ExitCode())
+		exit := cmd.ProcessState.ExitCode()
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			exit = -int(ws.Signal())
+		}
+		fmt.Printf("wall_ms=%.3f maxrss_kb=%d self_kb=%d exit=%d\n", float64(wall.Microseconds())/1000, rss, self, exit)
 	}
 }
 

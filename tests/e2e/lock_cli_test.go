@@ -1,0 +1,114 @@
+package e2e
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+const automaticDetails = "Locked by: another run at 2026-01-01T00:00:00Z\nVersion: 0\nMessage: Automatic deploy lock"
+
+// kamal lock status|acquire|release, as Kamal has them: a stale lock can be
+// seen and cleared.
+func TestLockCommands(t *testing.T) {
+	app := newApp(t, "app")
+	version := app.Version()
+
+	if out := app.mustRun("lock", "status"); !strings.Contains(out, "There is no deploy lock\n") {
+		t.Errorf("lock status without a lock:\n%s", out)
+	}
+	out := app.mustRun("lock", "acquire", "-m", "Maintenance window")
+	assertContains(t, "lock acquire", out, "Acquired the deploy lock\n")
+	if !exists(serverFile("server1", lockDir)) {
+		t.Fatalf("no lock on server1 after lock acquire")
+	}
+	out = app.mustRun("lock", "status")
+	assertContains(t, "lock status", out, "Locked by: ", "Version: "+version+"\n", "Message: Maintenance window\n")
+
+	stdout, stderr, exit := app.Run("build", "push")
+	assertFailed(t, stdout, stderr, exit, "Kamal::Cli::LockError", "Deploy lock found. Run 'kamal lock help' for more information")
+	assertContains(t, "build push", stdout, "Deploy lock already in place!\n", "Message: Maintenance window\n")
+	assertNotPushed(t, version)
+
+	stdout, stderr, exit = app.Run("lock", "acquire", "-m", "again")
+	assertFailed(t, stdout, stderr, exit, "Kamal::Cli::LockError", "Deploy lock found.")
+
+	assertContains(t, "lock release", app.mustRun("lock", "release"), "Released the deploy lock\n")
+	assertNoLock(t)
+	assertContains(t, "second lock release", app.mustRun("lock", "release"), "There is no deploy lock\n")
+
+	stdout, stderr, exit = app.Run("lock", "acquire")
+	assertFailed(t, stdout, stderr, exit, "ArgumentError", "No value provided for required options '--message'")
+	assertNoLock(t)
+
+	help := app.mustRun("lock", "help")
+	assertContains(t, "lock help", help, "kamal lock acquire -m, --message=MESSAGE  # Acquire the deploy lock",
+		"kamal lock release                        # Release the deploy lock", "kamal lock status                         # Report lock status")
+}
+
+func TestLockWaitTimesOut(t *testing.T) {
+	app := newApp(t, "app")
+	version := app.Version()
+	holdLock(t, "server1", automaticDetails)
+
+	stdout, stderr, exit := app.Run("build", "push", "--lock-wait", "--lock-wait-timeout", "2", "--lock-wait-interval", "1")
+
+	assertFailed(t, stdout, stderr, exit, "Kamal::Cli::LockError", "Timed out waiting for deploy lock")
+	assertContains(t, "stdout", stdout, "Acquiring the deploy lock (waiting up to 2s)...\n", "Deploy lock is held by:\n"+automaticDetails+"\n",
+		"Timed out after 2s waiting for the deploy lock\n")
+	assertNotContains(t, "stdout", stdout, "Running the pre-build hook...")
+	assertNotPushed(t, version)
+	if !exists(serverFile("server1", lockDir)) {
+		t.Errorf("the other run's lock was removed")
+	}
+}
+
+func TestLockWaitDoesNotWaitForAManualLock(t *testing.T) {
+	app := newApp(t, "app")
+	holdLock(t, "server1", "Locked by: someone at 2026-01-01T00:00:00Z\nVersion: 0\nMessage: Maintenance")
+
+	stdout, stderr, exit := app.Run("build", "push", "--lock-wait")
+
+	assertFailed(t, stdout, stderr, exit, "Kamal::Cli::LockError", "Deploy lock held manually, not waiting. Run 'kamal lock help' for more information")
+	assertNotContains(t, "stdout", stdout, "Retrying in")
+	assertNotPushed(t, app.Version())
+}
+
+func TestLockWaitTakesTheLockOnceReleased(t *testing.T) {
+	app := newApp(t, "app")
+	version := app.Version()
+	holdLock(t, "server1", automaticDetails)
+
+	run := app.Start(nil, "build", "push", "--lock-wait", "--lock-wait-interval", "1")
+	run.WaitForText("Retrying in 1s (", 1)
+	if err := os.RemoveAll(serverFile("server1", lockDir)); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, exit := run.Wait()
+
+	if exit != 0 {
+		t.Fatalf("exit status %d, want 0", exit)
+	}
+	assertContains(t, "stdout", stdout, "Deploy lock is held by:\n", "Releasing the deploy lock...\n")
+	assertPushed(t, version)
+	assertNoLock(t)
+}
+
+// A hook of a run holding the lock calls kamal with KAMAL_LOCK=true: that
+// kamal works as the lock holder, neither taking nor releasing the lock.
+func TestKamalLockTrueRunsAsTheLockHolder(t *testing.T) {
+	app := newApp(t, "app")
+	version := app.Version()
+	holdLock(t, "server1", automaticDetails)
+
+	stdout, _, exit := app.RunEnv([]string{"KAMAL_LOCK=true"}, "build", "push")
+
+	if exit != 0 {
+		t.Fatalf("exit status %d, want 0", exit)
+	}
+	assertNotContains(t, "stdout", stdout, "Acquiring the deploy lock", "Releasing the deploy lock")
+	assertPushed(t, version)
+	if !exists(serverFile("server1", lockDir)) {
+		t.Errorf("the parent run's lock was removed")
+	}
+}

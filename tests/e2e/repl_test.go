@@ -1,0 +1,167 @@
+package e2e
+
+// The REPL against the rig: Ctrl-C on a terminal stops a remote command
+// that hangs and keeps the prompt.
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+)
+
+var ansiSeqRe = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]`)
+
+func TestREPLCtrlCStopsARemoteCommandAndKeepsThePrompt(t *testing.T) {
+	app := newApp(t, "app")
+	c := exec.Command(kamalBin, "repl")
+	c.Dir, c.Env = app.Dir, append(app.env(nil), "TERM=xterm")
+	tty, err := pty.StartWithSize(c, &pty.Winsize{Rows: 40, Cols: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var buf bytes.Buffer
+	go func() {
+		b := make([]byte, 4096)
+		for {
+			n, err := tty.Read(b)
+			mu.Lock()
+			buf.Write(b[:n])
+			mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+	t.Cleanup(func() {
+		c.Process.Kill()
+		<-done
+		tty.Close()
+		for _, pid := range sleepers("2998") {
+			exec.Command("kill", pid).Run()
+		}
+	})
+	seen := 0
+	// expect waits for want after the previous match; the deadline only
+	// guards against a hang (the sleep below is far longer).
+	expect := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(time.Minute)
+		for time.Now().Before(deadline) {
+			mu.Lock()
+			screen := strings.ReplaceAll(ansiSeqRe.ReplaceAllString(buf.String(), ""), "\r", "")
+			mu.Unlock()
+			if i := strings.Index(screen[seen:], want); i >= 0 {
+				seen += i + len(want)
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("the terminal did not show %q:\n%s", want, ansiSeqRe.ReplaceAllString(buf.String(), ""))
+	}
+	send := func(s string) {
+		if _, err := tty.Write([]byte(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	expect(">>> ")
+	send(`ssh.run(config.primary_host, cmd("sleep", "2998"))` + "\r")
+	expect("Running /usr/bin/env sleep 2998 on server1")
+	waitFor(t, func() bool {
+		for _, pid := range sleepers("2998") {
+			if underSSHD(pid) {
+				return true
+			}
+		}
+		return false
+	})
+	send("\x03")
+	expect("Traceback (most recent call last):")
+	expect(">>> ")
+	// The remote command's session is closed: no "sleep 2998" is left in a
+	// session of the rig's sshds (the servers run on this machine). As for
+	// kamal build (see faults_test.go), a command that ignores the signal
+	// may outlive its session, orphaned.
+	waitFor(t, func() bool {
+		for _, pid := range sleepers("2998") {
+			if underSSHD(pid) {
+				return false
+			}
+		}
+		return true
+	})
+	send("config.primary_host\r")
+	expect("\"server1\"\n>>> ")
+	send("\x04")
+	select {
+	case err := <-done:
+		done <- err
+		if err != nil {
+			t.Errorf("kamal repl after Ctrl-D: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("kamal repl did not leave on Ctrl-D")
+	}
+}
+
+// sleepers are the pids of "sleep SECONDS" processes.
+func sleepers(seconds string) []string {
+	entries, _ := os.ReadDir("/proc")
+	var out []string
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && string(b) == "sleep\x00"+seconds+"\x00" {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+// waitFor polls cond until it holds; a minute without it fails the test.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatal("condition not met within a minute")
+}
+
+// underSSHD reports whether an ancestor of pid is an sshd.
+func underSSHD(pid string) bool {
+	for i := 0; i < 64 && pid != "1" && pid != "0"; i++ {
+		stat, err := os.ReadFile(filepath.Join("/proc", pid, "stat"))
+		if err != nil {
+			return false
+		}
+		// "pid (comm) state ppid ..."
+		s := string(stat)
+		open, close := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || close < 0 {
+			return false
+		}
+		if i > 0 && s[open+1:close] == "sshd" {
+			return true
+		}
+		f := strings.Fields(s[close+1:])
+		if len(f) < 2 {
+			return false
+		}
+		pid = f[1]
+	}
+	return false
+}
