@@ -43,15 +43,29 @@ func (e *Env) Git(args ...string) (string, error) {
 }
 
 // Performer is who the audit log and hooks name: git's user.email, else
-// the local user name (`whoami`).
+// the local user name (`whoami`). It is worked out once per run (each hook
+// and audit line asks for it).
 func (e *Env) Performer() string {
-	if v, err := e.Git("config", "user.email"); err == nil && v != "" {
+	const key = "\x00performer"
+	e.mu.Lock()
+	v, ok := e.gitCache[key]
+	e.mu.Unlock()
+	if ok {
 		return v
 	}
-	if out, err := exec.Command("whoami").Output(); err == nil {
-		return strings.TrimSpace(string(out))
+	v = "Unknown"
+	if email, err := e.Git("config", "user.email"); err == nil && email != "" {
+		v = email
+	} else if out, err := exec.Command("whoami").Output(); err == nil {
+		v = strings.TrimSpace(string(out))
 	}
-	return "Unknown"
+	e.mu.Lock()
+	if e.gitCache == nil {
+		e.gitCache = map[string]string{}
+	}
+	e.gitCache[key] = v
+	e.mu.Unlock()
+	return v
 }
 
 func gitQuery(args ...string) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
