@@ -224,9 +224,18 @@ func (in *Interp) LoadUser(ctx context.Context, path string) error {
 
 // Command is a subcommand the effective table offers.
 type Command struct {
-	Name   string
-	Doc    string // the function's docstring
-	Origin string // label of the defining file
+	Name    string
+	Doc     string // the function's docstring
+	Origin  string // label of the defining file
+	Options []Option
+}
+
+// Option is a parameter of a subcommand's function, as a command-line
+// option: --name (a bool default) or --name=VALUE.
+type Option struct {
+	Name    string // with dashes: "no-cache"
+	Default string // the default's repr; "" when the parameter is required
+	Bool    bool
 }
 
 // Commands lists the subcommands, sorted by name: those the stock script
@@ -238,7 +247,17 @@ func (in *Interp) Commands() []Command {
 		if !ok {
 			continue
 		}
-		out = append(out, Command{Name: name, Doc: fn.Doc(), Origin: in.origin[name]})
+		c := Command{Name: name, Doc: fn.Doc(), Origin: in.origin[name]}
+		for i := 0; i < fn.NumParams(); i++ {
+			p, _ := fn.Param(i)
+			o := Option{Name: strings.ReplaceAll(p, "_", "-")}
+			if d := fn.ParamDefault(i); d != nil {
+				o.Default = d.String()
+				_, o.Bool = d.(starlark.Bool)
+			}
+			c.Options = append(c.Options, o)
+		}
+		out = append(out, c)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out

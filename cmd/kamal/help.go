@@ -63,27 +63,53 @@ func sortRows(rows [][2]string) {
 	}
 }
 
-// commandOptions are the options a stock subcommand takes besides the
-// class options, in Thor's words.
-var commandOptions = map[string][][2]string{
-	"push": {
-		{"[--output=OUTPUT]", "Exported type for the build result, and may be any exported type supported by 'buildx --output'.\n# Default: registry"},
-		{"[--no-cache]", "Build without using Docker's build cache"},
-	},
-	"dev": {
-		{"[--output=OUTPUT]", "Exported type for the build result, and may be any exported type supported by 'buildx --output'.\n# Default: docker"},
-		{"[--no-cache]", "Build without using Docker's build cache"},
-	},
+// optionDescriptions are Thor's descriptions of the stock options.
+var optionDescriptions = map[string]string{
+	"output":   "Exported type for the build result, and may be any exported type supported by 'buildx --output'.",
+	"no-cache": "Build without using Docker's build cache",
 }
 
+// printCommandHelp prints `kamal build help NAME`: usage, the options the
+// function takes (from its parameters), the class options, and the whole
+// docstring.
 func printCommandHelp(w io.Writer, c kruntime.Command) {
 	fmt.Fprintf(w, "Usage:\n  kamal build %s\n\nOptions:\n", c.Name)
-	for _, o := range commandOptions[c.Name] {
-		desc := strings.ReplaceAll(o[1], "\n", "\n"+strings.Repeat(" ", 24))
-		fmt.Fprintf(w, "      %-16s  # %s\n", o[0], desc)
+	var rows []optionRow
+	for _, o := range c.Options {
+		r := optionRow{left: "    [--" + o.Name + "=" + strings.ToUpper(strings.ReplaceAll(o.Name, "-", "_")) + "]", desc: optionDescriptions[o.Name]}
+		switch {
+		case o.Bool:
+			r.left = "    [--" + o.Name + "]"
+		case o.Default == "":
+			r.desc = strings.TrimSpace(r.desc + " (required)")
+		default:
+			r.def = strings.Trim(o.Default, `"`)
+		}
+		rows = append(rows, r)
 	}
-	printOptionRows(w)
-	fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(c.Doc))
+	printOptionRows(w, rows...)
+	fmt.Fprintf(w, "\n%s\n", dedent(c.Doc))
+}
+
+// dedent removes the indentation a docstring's continuation lines share.
+func dedent(doc string) string {
+	lines := strings.Split(strings.TrimSpace(doc), "\n")
+	indent := -1
+	for _, l := range lines[1:] {
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		n := len(l) - len(strings.TrimLeft(l, " \t"))
+		if indent < 0 || n < indent {
+			indent = n
+		}
+	}
+	for i := 1; i < len(lines); i++ {
+		if len(lines[i]) >= indent && indent > 0 {
+			lines[i] = lines[i][indent:]
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 func printOptions(w io.Writer) {
@@ -91,29 +117,34 @@ func printOptions(w io.Writer) {
 	printOptionRows(w)
 }
 
-func printOptionRows(w io.Writer) {
-	var left []string
+// optionRow is one row of an Options table: the option as typed, what it
+// does, and its default ("" for none).
+type optionRow struct{ left, desc, def string }
+
+// printOptionRows prints extra (a command's own options) then the class
+// options, in one table aligned as Thor aligns it.
+func printOptionRows(w io.Writer, extra ...optionRow) {
+	rows := extra
 	for _, o := range classOptions {
 		s := "    "
 		if o.short != "" {
 			s = "-" + o.short + ", "
 		}
-		switch {
-		case o.boolean:
+		if o.boolean {
 			s += "[--" + o.long + "]"
-		default:
+		} else {
 			s += fmt.Sprintf("[--%s=%s]", o.long, o.value)
 		}
-		left = append(left, s)
+		rows = append(rows, optionRow{s, o.desc, o.def})
 	}
 	width := 0
-	for _, l := range left {
-		width = max(width, len(l))
+	for _, r := range rows {
+		width = max(width, len(r.left))
 	}
-	for i, o := range classOptions {
-		fmt.Fprintf(w, "  %-*s  # %s\n", width, left[i], o.desc)
-		if o.def != "" {
-			fmt.Fprintf(w, "  %-*s  # Default: %s\n", width, "", o.def)
+	for _, r := range rows {
+		fmt.Fprintf(w, "  %-*s  # %s\n", width, r.left, r.desc)
+		if r.def != "" {
+			fmt.Fprintf(w, "  %-*s  # Default: %s\n", width, "", r.def)
 		}
 	}
 }

@@ -3,7 +3,9 @@
 //
 //	measure [-n RUNS] [-out PREFIX] [-dir DIR] [-timeout DURATION] -- COMMAND [ARG...]
 //
-// Each run prints one line "wall_ms=12.345 maxrss_kb=9876 self_kb=9000 exit=0".
+// Each run prints one line "wall_ms=12.345 maxrss_kb=9876 self_kb=9000 exit=0
+// cpu_ms=3.2". cpu_ms is the user and system CPU time of the command and the
+// children it waited for.
 // maxrss_kb is the kernel's ru_maxrss of the command: the largest of it and
 // the children it waited for (a docker client, for kamal build push).
 // self_kb is the command's own peak (VmHWM), sampled from /proc every
@@ -70,14 +72,16 @@ func main() {
 			os.Exit(2)
 		}
 		var rss int64
+		var cpu time.Duration
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			rss = ru.Maxrss
+			cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 		}
 		exit := cmd.ProcessState.ExitCode()
 		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			exit = -int(ws.Signal())
 		}
-		fmt.Printf("wall_ms=%.3f maxrss_kb=%d self_kb=%d exit=%d\n", float64(wall.Microseconds())/1000, rss, self, exit)
+		fmt.Printf("wall_ms=%.3f maxrss_kb=%d self_kb=%d exit=%d cpu_ms=%.3f\n", float64(wall.Microseconds())/1000, rss, self, exit, float64(cpu.Microseconds())/1000)
 	}
 }
 
