@@ -1,7 +1,9 @@
 package config
 
 import (
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 // This file renders the subset of ERB that real deploy.yml files use. Ruby
@@ -146,6 +148,11 @@ func scanTagBody(src string, from int) (body string, end int, trim, ok bool) {
 
 func unsupportedERB(name string, line int, code string) *Error {
 	code = strings.Join(strings.Fields(code), " ")
+	// Control characters (a NUL, an escape) would garble the one error
+	// line: show such code Go-quoted instead.
+	if strings.IndexFunc(code, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		code = strconv.Quote(code)
+	}
 	return newError(ClassConfiguration, "%s:%d: unsupported ERB: %s %s", name, line, code, erbSupported)
 }
 
