@@ -12,9 +12,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/kamal-go/kamal/builtins"
 	"github.com/kamal-go/kamal/runtime/executor"
-	"github.com/kamal-go/kamal/runtime/log"
 )
 
 // Flows of issue 3 (builders, registries, clone, mirrors) against fake
@@ -89,28 +87,7 @@ func gitIn(t *testing.T, dir string, args ...string) string {
 // runFlow is run() with a forwarding fake; verbose adds -v.
 func runFlow(t *testing.T, dir, sub string, verbose bool, f *fakeForwards) (string, error) {
 	t.Helper()
-	t.Setenv("KAMAL_REGISTRY_PASSWORD", "s3cret-pw")
-	t.Setenv("USER", "")
-	t.Setenv("LOGNAME", "")
-	t.Setenv("USERNAME", "")
-	var out strings.Builder
-	logger := log.New(&out, false)
-	if verbose {
-		logger.SetThreshold(log.Debug)
-	}
-	env, err := NewEnv(EnvOptions{
-		Dir: dir, Log: logger, Local: f, Remote: f,
-		Flags: builtins.Flags{ConfigFile: "config/deploy.yml", Command: "build", Subcommand: sub},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := New(env)
-	if err := in.LoadStock(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	err = in.Call(context.Background(), sub, nil)
-	got := normalise(out.String(), dir)
+	got, err := runWith(t, dir, sub, verbose, f)
 	if strings.Contains(got, "s3cret-pw") {
 		t.Fatalf("secret in output:\n%s", got)
 	}

@@ -98,6 +98,17 @@ func normalise(s, dir string) string {
 
 func run(t *testing.T, dir, sub string, verbose bool, rules ...rule) (string, *fakeHosts, error) {
 	t.Helper()
+	fake := &fakeHosts{rules: rules}
+	out, err := runWith(t, dir, sub, verbose, fake)
+	return out, fake, err
+}
+
+// runWith runs subcommand sub of the stock script in dir with transport
+// standing in for both this machine and the servers, and returns the
+// normalised log. The environment is pinned so the log is the same
+// everywhere: no $USER, a known registry password.
+func runWith(t *testing.T, dir, sub string, verbose bool, transport executor.Transport) (string, error) {
+	t.Helper()
 	t.Setenv("KAMAL_REGISTRY_PASSWORD", "s3cret-pw")
 	t.Setenv("USER", "")
 	t.Setenv("LOGNAME", "")
@@ -107,9 +118,8 @@ func run(t *testing.T, dir, sub string, verbose bool, rules ...rule) (string, *f
 	if verbose {
 		logger.SetThreshold(log.Debug)
 	}
-	fake := &fakeHosts{rules: rules}
 	env, err := NewEnv(EnvOptions{
-		Dir: dir, Log: logger, Local: fake, Remote: fake,
+		Dir: dir, Log: logger, Local: transport, Remote: transport,
 		Flags: builtins.Flags{ConfigFile: "config/deploy.yml", Command: "build", Subcommand: sub},
 	})
 	if err != nil {
@@ -120,7 +130,7 @@ func run(t *testing.T, dir, sub string, verbose bool, rules ...rule) (string, *f
 		t.Fatal(err)
 	}
 	err = in.Call(context.Background(), sub, nil)
-	return normalise(out.String(), dir), fake, err
+	return normalise(out.String(), dir), err
 }
 
 func golden(t *testing.T, name, got string) {
