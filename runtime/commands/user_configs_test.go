@@ -38,11 +38,11 @@ const hub = "registry:\n  username: dhh\n  password: secret\n"
 // want lists the expected renderings; "" means an empty command, a field
 // left out is not checked.
 type want struct {
-	typ, name                             string
-	create, remove, inspect, info, push   *string
-	env                                   string // the push's ( export ... ) form, when it has one
-	loginsLocally                         *bool
-	contextHosts                          []string
+	typ, name                           string
+	create, remove, inspect, info, push *string
+	env                                 string // the push's ( export ... ) form, when it has one
+	loginsLocally                       *bool
+	contextHosts                        []string
 }
 
 func s(v string) *string { return &v }

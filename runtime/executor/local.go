@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -14,8 +16,11 @@ import (
 // DefaultGrace is how long Local waits after SIGTERM before SIGKILL.
 const DefaultGrace = 2 * time.Second
 
-// Local runs command lines on this machine with "/bin/sh -c Script". The
-// zero value is ready to use and safe for concurrent use.
+// Local runs command lines on this machine with "/bin/sh -c Script", or,
+// when the script is plain words a shell would not interpret (see
+// directArgv) and Shell is not set, by executing the program directly, as
+// Ruby does, which saves a shell start. The zero value is ready to use and
+// safe for concurrent use.
 //
 // Each command runs in its own process group. When ctx is cancelled the
 // whole group gets SIGTERM, and SIGKILL once Grace has passed if any member
@@ -56,19 +61,41 @@ func (l *Local) Run(ctx context.Context, host string, req Request) (int, error) 
 
 	out := newOutputs(req.Stdout, req.Stderr)
 	defer out.detach()
-	cmd := exec.Command(shell, "-c", req.Script)
-	cmd.Dir = req.Dir
-	cmd.Env = append(os.Environ(), req.Env...)
-	cmd.Stdin = req.Stdin
-	if req.Stdout != nil {
-		cmd.Stdout = out.stdout
+	prepare := func(name string, args ...string) *exec.Cmd {
+		cmd := exec.Command(name, args...)
+		cmd.Dir = req.Dir
+		cmd.Env = append(os.Environ(), req.Env...)
+		cmd.Stdin = req.Stdin
+		if req.Stdout != nil {
+			cmd.Stdout = out.stdout
+		}
+		if req.Stderr != nil {
+			cmd.Stderr = out.stderr
+		}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		return cmd
 	}
-	if req.Stderr != nil {
-		cmd.Stderr = out.stderr
+	var cmd *exec.Cmd
+	if argv := directArgv(req.Script, req.Env); argv != nil && l.Shell == "" {
+		// Nothing for a shell to do: run the program itself, as Ruby (and
+		// so SSHKit's local backend) does, saving a shell start. If it
+		// cannot even start, the shell runs it and reports as usual.
+		cmd = prepare(argv[0], argv[1:]...)
+		if req.Dir != "" {
+			// A shell would set PWD to the directory it starts in.
+			if abs, err := filepath.Abs(req.Dir); err == nil {
+				cmd.Env = append(cmd.Env, "PWD="+abs)
+			}
+		}
+		if cmd.Start() != nil {
+			cmd = nil
+		}
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return -1, fmt.Errorf("starting %s: %w", shell, err)
+	if cmd == nil {
+		cmd = prepare(shell, "-c", req.Script)
+		if err := cmd.Start(); err != nil {
+			return -1, fmt.Errorf("starting %s: %w", shell, err)
+		}
 	}
 	pgid := cmd.Process.Pid
 	running.add(pgid)
@@ -159,4 +186,41 @@ func KillRunning() {
 	for pgid := range running.m {
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	}
+}
+
+// shellWords are the builtins and keywords of POSIX shells: a command
+// starting with one needs the shell even when it looks plain.
+var shellWords = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(". : [ alias bg break case cd chdir command continue do done echo elif else esac eval exec exit " +
+		"export false fc fg fi for getopts hash if in jobs kill local printf pwd read readonly return select set shift " +
+		"source test then times trap true type typeset ulimit umask unalias unset until wait while") {
+		shellWords[w] = true
+	}
+}
+
+// directArgv returns script as an argument vector to execute without a
+// shell, or nil when the shell matters: any character a shell would
+// interpret (quotes, $, globs, redirections, ~, #, newlines...), a leading
+// variable assignment or shell builtin, a program named by a relative path,
+// or a PATH set for the command (the lookup would differ).
+func directArgv(script string, env []string) []string {
+	for i := 0; i < len(script); i++ {
+		c := script[i]
+		if c != ' ' && !('a' <= c && c <= 'z') && !('A' <= c && c <= 'Z') && !('0' <= c && c <= '9') && !strings.ContainsRune("_@%+=:,./-", rune(c)) {
+			return nil
+		}
+	}
+	argv := strings.Fields(script)
+	if len(argv) == 0 || strings.Contains(argv[0], "=") || shellWords[argv[0]] ||
+		strings.Contains(argv[0], "/") && !strings.HasPrefix(argv[0], "/") {
+		return nil
+	}
+	for _, e := range env {
+		if strings.HasPrefix(e, "PATH=") {
+			return nil
+		}
+	}
+	return argv
 }

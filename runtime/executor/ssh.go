@@ -114,7 +114,9 @@ func (c SSHConfig) withDefaults() SSHConfig {
 // (a later Run then dials a new one; a command whose session could not
 // even be opened on a broken connection is retried once on a new one).
 // At most MaxSessions commands run at once on a connection; further ones
-// wait. SSH is safe for concurrent use.
+// wait. While a command runs, the session of the host's next command is
+// opened ahead (within MaxSessions), so that a command on a warm connection
+// waits only for its own exec. SSH is safe for concurrent use.
 type SSH struct {
 	cfg      SSHConfig
 	auth     *authSource

@@ -4,8 +4,10 @@
 //	measure [-n RUNS] [-out PREFIX] [-dir DIR] [-timeout DURATION] -- COMMAND [ARG...]
 //
 // Each run prints one line "wall_ms=12.345 maxrss_kb=9876 self_kb=9000 exit=0
-// cpu_ms=3.2". cpu_ms is the user and system CPU time of the command and the
-// children it waited for.
+// cpu_ms=3.2 machine_cpu_ms=40". cpu_ms is the user and system CPU time of
+// the command and the children it waited for; machine_cpu_ms is the CPU time
+// the whole machine was busy during the run (every process: sshd, dockerd...;
+// 10 ms resolution).
 // maxrss_kb is the kernel's ru_maxrss of the command: the largest of it and
 // the children it waited for (a docker client, for kamal build push).
 // self_kb is the command's own peak (VmHWM), sampled from /proc every
@@ -52,6 +54,7 @@ func main() {
 			cmd.Stdout, cmd.Stderr = f, f
 			defer f.Close()
 		}
+		busy0 := machineBusy()
 		start := time.Now()
 		err := cmd.Start()
 		var self int64
@@ -67,6 +70,7 @@ func main() {
 			self = <-sampled
 		}
 		wall := time.Since(start)
+		busy := machineBusy() - busy0
 		if cmd.ProcessState == nil {
 			fmt.Fprintln(os.Stderr, "measure:", err)
 			os.Exit(2)
@@ -81,8 +85,32 @@ func main() {
 		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			exit = -int(ws.Signal())
 		}
-		fmt.Printf("wall_ms=%.3f maxrss_kb=%d self_kb=%d exit=%d cpu_ms=%.3f\n", float64(wall.Microseconds())/1000, rss, self, exit, float64(cpu.Microseconds())/1000)
+		fmt.Printf("wall_ms=%.3f maxrss_kb=%d self_kb=%d exit=%d cpu_ms=%.3f machine_cpu_ms=%d\n",
+			float64(wall.Microseconds())/1000, rss, self, exit, float64(cpu.Microseconds())/1000, busy)
 	}
+}
+
+// machineBusy returns the CPU time, in milliseconds, all CPUs have spent
+// not idle since boot (/proc/stat; 0 if unreadable).
+func machineBusy() int64 {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal ...
+	var busy int64
+	for i, v := range f[1:] {
+		if i == 3 || i == 4 { // idle, iowait
+			continue
+		}
+		if i >= 8 { // guest time is already in user
+			break
+		}
+		n, _ := strconv.ParseInt(v, 10, 64)
+		busy += n
+	}
+	return busy * 10 // USER_HZ is 100 on Linux
 }
 
 // sample returns the largest VmHWM of pid seen until done closes.
