@@ -286,12 +286,21 @@ func TestUnreachableHostTimesOut(t *testing.T) {
 	assertNoLock(t)
 }
 
+// knownHost is host as known_hosts names it: bare on port 22, else
+// "[host]:port", as OpenSSH writes it (the rig may not get port 22).
+func knownHost(host string) string {
+	if rig.SSHPort == "" || rig.SSHPort == "22" {
+		return host
+	}
+	return "[" + host + "]:" + rig.SSHPort
+}
+
 // hostKeyLine is host's known_hosts line from the rig's sshd key.
 func hostKeyLine(t *testing.T, host string) string {
 	t.Helper()
 	pub := readFile(t, filepath.Join(rig.State, "sshd", host, "ssh_host_ed25519_key.pub"))
 	f := strings.Fields(pub)
-	return host + " " + f[0] + " " + f[1] + "\n"
+	return knownHost(host) + " " + f[0] + " " + f[1] + "\n"
 }
 
 func newKey(t *testing.T) (private []byte, public ssh.PublicKey) {
@@ -314,7 +323,7 @@ func newKey(t *testing.T) (private []byte, public ssh.PublicKey) {
 func TestChangedHostKeyIsRefused(t *testing.T) {
 	app := newApp(t, "app")
 	_, other := newKey(t)
-	known := hostKeyLine(t, "server1") + "server2 " + strings.TrimSpace(string(ssh.MarshalAuthorizedKey(other))) + "\n" + hostKeyLine(t, "server3")
+	known := hostKeyLine(t, "server1") + knownHost("server2") + " " + strings.TrimSpace(string(ssh.MarshalAuthorizedKey(other))) + "\n" + hostKeyLine(t, "server3")
 	app.writeHomeFile(".ssh/known_hosts", known)
 
 	stdout, stderr, exit := app.Run("build", "pull")
