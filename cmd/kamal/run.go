@@ -13,8 +13,7 @@ import (
 
 	"github.com/kamal-go/kamal/builtins"
 	kruntime "github.com/kamal-go/kamal/runtime"
-	"github.com/kamal-go/kamal/runtime/commands"
-	"github.com/kamal-go/kamal/runtime/config"
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 	"github.com/kamal-go/kamal/runtime/log"
 )
 
@@ -310,20 +309,15 @@ func fail(logger *log.Logger, err error, verbose bool) int {
 // chain carries a Kamal class: the error is the script's own (a bad
 // argument, fail(), a typo), and deserves its backtrace.
 func classify(err error) (class, msg string) {
-	var cfgErr *config.Error
-	if errors.As(err, &cfgErr) {
-		return cfgErr.Class, cfgErr.Message
-	}
-	var cmdErr *commands.Error
-	if errors.As(err, &cmdErr) {
-		return cmdErr.Class, cmdErr.Message
-	}
-	var classed interface {
-		error
-		Class() string
-	}
-	if errors.As(err, &classed) {
-		return classed.Class(), classed.Error()
+	// The outermost classed error wins: a host's failure keeps its
+	// "Exception while executing on host ..." prefix.
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if k, ok := e.(*kamalerr.Error); ok {
+			return k.Class, k.Message
+		}
+		if c, ok := e.(interface{ Class() string }); ok {
+			return c.Class(), e.Error()
+		}
 	}
 	var ee *starlark.EvalError
 	if errors.As(err, &ee) {

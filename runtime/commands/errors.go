@@ -1,5 +1,7 @@
 package commands
 
+import "github.com/kamal-go/kamal/runtime/kamalerr"
+
 // Ruby class names carried by errors the CLI prints as
 // "  ERROR (<Class>): <message>".
 const (
@@ -7,13 +9,9 @@ const (
 	ClassConfigurationError = "Kamal::ConfigurationError"
 )
 
-// Error is an error that carries the Ruby class Kamal would have raised.
-type Error struct {
-	Class   string
-	Message string
-}
-
-func (e *Error) Error() string { return e.Message }
+// Error is an error that carries the Ruby class Kamal would have raised
+// (see kamalerr.Error).
+type Error = kamalerr.Error
 
 func builderError(msg string) *Error {
 	return &Error{Class: ClassBuilderError, Message: msg}

@@ -1,6 +1,6 @@
 package config
 
-import "fmt"
+import "github.com/kamal-go/kamal/runtime/kamalerr"
 
 // Ruby class names Kamal prints in its top-level error line
 // ("  ERROR (<Class>): <Message>").
@@ -14,18 +14,12 @@ const (
 	ClassNoMethod      = "NoMethodError"
 )
 
-// Error is a configuration failure as Kamal would report it: Class is the
-// Ruby exception class, Message the exception message. Error returns
-// Message alone; the CLI prints "  ERROR (<Class>): <Message>".
-type Error struct {
-	Class   string
-	Message string
-}
-
-func (e *Error) Error() string { return e.Message }
+// Error is a configuration failure as Kamal would report it (see
+// kamalerr.Error).
+type Error = kamalerr.Error
 
 func newError(class, format string, args ...any) *Error {
-	return &Error{Class: class, Message: fmt.Sprintf(format, args...)}
+	return kamalerr.Errorf(class, format, args...)
 }
 
 // configErrorf returns a Kamal::ConfigurationError.

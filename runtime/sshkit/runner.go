@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kamal-go/kamal/runtime/executor"
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 	"github.com/kamal-go/kamal/runtime/log"
 	"github.com/kamal-go/kamal/runtime/shell"
 )
@@ -271,6 +272,9 @@ func (e HostErrors) Unwrap() []error {
 // of the first error in its chain that has one, else a class guessed from
 // the transport error's text, else RuntimeError.
 func ClassOf(err error) string {
+	if class := kamalerr.ClassOf(err); class != "" {
+		return class
+	}
 	var c interface{ Class() string }
 	if errors.As(err, &c) {
 		return c.Class()

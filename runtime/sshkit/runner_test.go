@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/kamal-go/kamal/runtime/executor"
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 	"github.com/kamal-go/kamal/runtime/log"
 	"github.com/kamal-go/kamal/runtime/shell"
 )
@@ -177,5 +178,16 @@ func TestHostErrorsJoinLikeSSHKit(t *testing.T) {
 	want := "Exceptions on 2 hosts:\nException while executing on host server1: a\nException while executing on host server2: b"
 	if errs.Error() != want {
 		t.Fatalf("got %q", errs.Error())
+	}
+}
+
+func TestClassOfFindsKamalClassesThroughHostErrors(t *testing.T) {
+	cause := kamalerr.New("Kamal::ConfigurationError", "Secret 'X' not found")
+	err := error(HostErrors{{Host: "server1", Err: fmt.Errorf("in pull_on_host: %w", cause)}})
+	if got := ClassOf(err); got != "Kamal::ConfigurationError" {
+		t.Fatalf("class %q", got)
+	}
+	if got := err.Error(); got != "Exception while executing on host server1: in pull_on_host: Secret 'X' not found" {
+		t.Fatalf("message %q", got)
 	}
 }

@@ -1,0 +1,40 @@
+// Package kamalerr is the one error type for failures Kamal reports with a
+// Ruby exception class: the CLI prints them as
+//
+//	ERROR (<Class>): <Message>
+//
+// Config loading, command rendering and the builtins all return it, so the
+// CLI and the SSHKit layer find the class the same way wherever the error
+// was wrapped (errors.As).
+package kamalerr
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error is a failure as Kamal would report it: Class is the Ruby exception
+// class, Message the exception message. Error() returns Message alone.
+type Error struct {
+	Class   string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// New returns an error of the given class.
+func New(class, message string) *Error { return &Error{Class: class, Message: message} }
+
+// Errorf returns an error of the given class with a formatted message.
+func Errorf(class, format string, args ...any) *Error {
+	return &Error{Class: class, Message: fmt.Sprintf(format, args...)}
+}
+
+// ClassOf returns the class of the first *Error in err's chain, or "".
+func ClassOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Class
+	}
+	return ""
+}
