@@ -1,8 +1,6 @@
 package builtins
 
 import (
-	"time"
-
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
 
@@ -105,7 +103,7 @@ func auditBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 		return nil, err
 	}
 	e := EnvOf(thread)
-	line := commands.AuditLine(e.Config, e.Performer(), time.Now().UTC().Format("2006-01-02T15:04:05Z"), message)
+	line := commands.AuditLine(e.Config, e.Performer(), timestamp(), message)
 	return Cmd{commands.Audit(e.Config, line)}, nil
 }
 

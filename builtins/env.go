@@ -10,6 +10,7 @@ package builtins
 import (
 	"context"
 	"sync"
+	"time"
 
 	"go.starlark.net/starlark"
 
@@ -47,8 +48,6 @@ type Env struct {
 	Version   string // resolved once before the script starts
 	Runner    *sshkit.Runner
 	Log       *log.Logger
-	// Getenv reads the process environment (plus Kamal 1 .env values).
-	Getenv func(string) (string, bool)
 	// Builder renders the configured builder's commands.
 	Builder commands.Builder
 	// Breakpoint opens the prompt with locals in scope; set by the runtime.
@@ -102,3 +101,7 @@ func (e *Env) setLockHeld(v bool) {
 	e.lockHeld = v
 	e.mu.Unlock()
 }
+
+// timestamp is how Kamal writes the time in audit lines, lock details and
+// KAMAL_RECORDED_AT: UTC ISO 8601 to the second.
+func timestamp() string { return time.Now().UTC().Format("2006-01-02T15:04:05Z") }

@@ -3,7 +3,6 @@ package builtins
 import (
 	"os"
 	"path/filepath"
-	"time"
 
 	"go.starlark.net/starlark"
 
@@ -18,7 +17,7 @@ import (
 // the process environment, where no log line shows it.
 func (e *Env) hookDetails() commands.HookDetails {
 	d := commands.HookDetails{
-		RecordedAt: time.Now().UTC().Format("2006-01-02T15:04:05Z"),
+		RecordedAt: timestamp(),
 		Performer:  e.Performer(),
 		Version:    e.Version,
 		Hosts:      e.Selection.Hosts,

@@ -58,7 +58,7 @@ func (e *Env) TryLock(thread *starlark.Thread, message string) (busy bool, err e
 	if v, err := e.Git("config", "user.name"); err == nil && v != "" {
 		lockedBy = v
 	}
-	details := commands.LockDetails(lockedBy, time.Now().UTC().Format("2006-01-02T15:04:05Z"), e.Version, message)
+	details := commands.LockDetails(lockedBy, timestamp(), e.Version, message)
 	host := e.Selection.Primary
 	ctx := Context(thread)
 	_, err = e.Runner.Run(ctx, host, commands.LockAcquire(e.Config, details), sshkit.Options{Level: log.Debug})

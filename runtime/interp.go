@@ -48,7 +48,6 @@ type Interp struct {
 	subcommands []string
 	root        string          // the app directory user labels resolve in
 	outsideOK   map[string]bool // files named on the command line
-	userFile    string          // the user's script, if any
 	sources     map[string][]byte
 }
 
@@ -218,7 +217,6 @@ func (in *Interp) LoadUser(ctx context.Context, path string) error {
 	in.merge(abs, g)
 	sort.Strings(names)
 	in.subcommands = append(in.subcommands, names...)
-	in.userFile = abs
 	return nil
 }
 
@@ -265,12 +263,8 @@ func (in *Interp) Commands() []Command {
 
 // Has reports whether name is a subcommand.
 func (in *Interp) Has(name string) bool {
-	for _, c := range in.Commands() {
-		if c.Name == name {
-			return true
-		}
-	}
-	return false
+	_, isFunc := in.effective[name].(*starlark.Function)
+	return isFunc && slices.Contains(in.subcommands, name)
 }
 
 // Call runs subcommand name with keyword arguments on a new thread that

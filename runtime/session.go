@@ -62,7 +62,6 @@ func NewEnv(o EnvOptions) (*builtins.Env, error) {
 		Config:    cfg,
 		Selection: sel,
 		Log:       o.Log,
-		Getenv:    os.LookupEnv,
 		Flags:     f,
 	}
 	if needsVersion(f.Subcommand) {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/kamal-go/kamal/builtins"
@@ -55,12 +56,9 @@ func printBuildHelp(w io.Writer, cmds []kruntime.Command) {
 	printOptions(w)
 }
 
+// sortRows orders a command table by its usage column, as Thor does.
 func sortRows(rows [][2]string) {
-	for i := 1; i < len(rows); i++ {
-		for j := i; j > 0 && rows[j][0] < rows[j-1][0]; j-- {
-			rows[j], rows[j-1] = rows[j-1], rows[j]
-		}
-	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i][0] < rows[j][0] })
 }
 
 // optionDescriptions are Thor's descriptions of the stock options.

@@ -145,11 +145,7 @@ func (l *Local) Run(ctx context.Context, host string, req Request) (int, error) 
 	if err != nil {
 		return -1, err
 	}
-	out.detach()
-	if err := out.err(); err != nil {
-		return status, fmt.Errorf("writing command output: %w", err)
-	}
-	return status, nil
+	return out.finish(status)
 }
 
 // exitStatus turns cmd's Wait result into a shell-style status.

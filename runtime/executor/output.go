@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"fmt"
 	"io"
 	"reflect"
 	"sync"
@@ -85,4 +86,15 @@ func sameWriter(a, b io.Writer) bool {
 		return false
 	}
 	return a == b
+}
+
+// finish ends a command's output once its status is known: no write
+// reaches the caller's writers after it, and a failed write is reported
+// with the status.
+func (o outputs) finish(status int) (int, error) {
+	o.detach()
+	if err := o.err(); err != nil {
+		return status, fmt.Errorf("writing command output: %w", err)
+	}
+	return status, nil
 }

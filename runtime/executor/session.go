@@ -178,11 +178,7 @@ func (s *SSH) finish(werr error, c *conn, out outputs) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	out.detach()
-	if err := out.err(); err != nil {
-		return status, fmt.Errorf("writing command output: %w", err)
-	}
-	return status, nil
+	return out.finish(status)
 }
 
 // waitStatus turns Session.Wait's result into an exit status.

@@ -247,12 +247,5 @@ func dockerImageExists(t *testing.T, ref string) bool {
 	return err == nil
 }
 
-func dockerImageRemove(t *testing.T, ref string) {
-	t.Helper()
-	if out, err := exec.Command("docker", "image", "rm", "--force", ref).CombinedOutput(); err != nil {
-		t.Fatalf("docker image rm %s: %v\n%s", ref, err, out)
-	}
-}
-
 // imageRef is the app image's reference in the rig's registry.
 func imageRef(version string) string { return rig.Registry + "/app:" + version }
