@@ -41,12 +41,20 @@ func (a *levelArg) Unpack(v starlark.Value) error {
 	return err
 }
 
-func resultValue(r sshkit.Result) starlark.Value {
+// resultValue is a command's result as a script sees it. failure is
+// SSHKit's message for the failed command c (the text Kamal matches on and
+// raises), or "" when it succeeded.
+func resultValue(r sshkit.Result, c *shell.Command) starlark.Value {
+	failure := ""
+	if !r.OK() {
+		failure = (&sshkit.CommandFailed{Name: c.Name(), Status: r.Status, Stdout: r.Stdout, Stderr: r.Stderr}).Error()
+	}
 	return starlarkstruct.FromStringDict(starlark.String("result"), starlark.StringDict{
-		"ok":     starlark.Bool(r.OK()),
-		"status": starlark.MakeInt(r.Status),
-		"stdout": starlark.String(r.Stdout),
-		"stderr": starlark.String(r.Stderr),
+		"ok":      starlark.Bool(r.OK()),
+		"status":  starlark.MakeInt(r.Status),
+		"stdout":  starlark.String(r.Stdout),
+		"stderr":  starlark.String(r.Stderr),
+		"failure": starlark.String(failure),
 	})
 }
 
@@ -84,7 +92,7 @@ func run(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwar
 		}
 	}
 	if c.c.Empty() {
-		return resultValue(sshkit.Result{}), nil
+		return resultValue(sshkit.Result{}, c.c), nil
 	}
 	o := sshkit.Options{Level: level.l, Force: force, NoRaise: !raise, Rescue: rescue, Capture: capture}
 	if !remote {
@@ -111,7 +119,7 @@ func run(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwar
 	if capture && !rescue {
 		return starlark.String(strings.TrimSpace(res.Stdout)), nil
 	}
-	return resultValue(res), nil
+	return resultValue(res, c.c), nil
 }
 
 func localRun(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
