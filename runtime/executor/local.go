@@ -125,6 +125,12 @@ func (l *Local) Run(ctx context.Context, host string, req Request) (int, error) 
 			case <-poll.C:
 			case <-deadline.C:
 				_ = syscall.Kill(-pgid, syscall.SIGKILL)
+				// SIGKILL is delivered asynchronously: wait (briefly) until
+				// the group has really gone, so that Run's caller never
+				// sees a member still running.
+				for i := 0; i < 100 && groupAlive(pgid); i++ {
+					time.Sleep(20 * time.Millisecond)
+				}
 				return
 			}
 			// The group is gone once the shell is reaped and no live
