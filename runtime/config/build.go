@@ -88,7 +88,7 @@ func (l *loader) build(raw *mapping, gen Generation, dot map[string]string) (*Co
 		}
 	}
 	if gen == Kamal2 {
-		c.Warnings = append(c.Warnings, secretsFileWarnings(c.secrets)...)
+		c.Hints = append(c.Hints, secretsFileHints(c.secrets)...)
 	}
 
 	if err := c.check(raw, l.opts.KamalVersion); err != nil {

@@ -341,8 +341,8 @@ func loadDotenvFiles(dir, dest string, getenv func(string) (string, bool), sh *s
 	return loaded, nil
 }
 
-// secretsFileWarnings reports secrets files readable by group or others.
-func secretsFileWarnings(s *Secrets) []string {
+// secretsFileHints reports secrets files readable by group or others.
+func secretsFileHints(s *Secrets) []string {
 	var out []string
 	for _, name := range s.Filenames() {
 		fi, err := os.Stat(s.abs(name))

@@ -226,7 +226,7 @@ func TestKamal2HasNoDotEnv(t *testing.T) {
 	eq(t, ok, false)
 }
 
-func TestSecretsFileWarning(t *testing.T) {
+func TestSecretsFileReadableByOthersIsOnlyAHint(t *testing.T) {
 	fx := deploy(v2Base).with(".kamal/secrets", "A=1\n").with(".kamal/secrets-common", "B=1\n")
 	dir := fx.dir(t)
 	if err := os.Chmod(filepath.Join(dir, ".kamal/secrets"), 0o644); err != nil {
@@ -236,7 +236,8 @@ func TestSecretsFileWarning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eq(t, c.Warnings, []string{"Secrets file .kamal/secrets is readable by group or others (mode 0644); consider chmod 600 .kamal/secrets"})
+	eq(t, c.Warnings, []string(nil))
+	eq(t, c.Hints, []string{"Secrets file .kamal/secrets is readable by group or others (mode 0644); consider chmod 600 .kamal/secrets"})
 }
 
 func TestSSHKeyData(t *testing.T) {

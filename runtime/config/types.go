@@ -79,9 +79,12 @@ type Config struct {
 	HooksOutput string
 	HookOutputs map[string]string
 
-	// Warnings are messages to print once loading succeeded (secrets
-	// files readable by others, inline ssh key_data).
+	// Warnings are Kamal's own warnings (inline ssh key_data), printed
+	// on standard error as Ruby's warn does.
 	Warnings []string
+	// Hints are kamal-go's observations Kamal never prints (a secrets
+	// file readable by others): the runtime logs them at DEBUG only.
+	Hints []string
 
 	// Raw is the merged YAML document (after ERB), for keys build does not model.
 	Raw map[string]any
