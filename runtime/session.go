@@ -39,14 +39,9 @@ func NewEnv(o EnvOptions) (*builtins.Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Kamal's own warnings go to standard error, as Ruby's warn does;
-	// kamal-go's hints (a world-readable secrets file) are not Kamal's
-	// output, so they only show under -v, as a DEBUG line.
+	// Kamal's own warnings go to standard error, as Ruby's warn does.
 	for _, w := range cfg.Warnings {
 		fmt.Fprintln(os.Stderr, w)
-	}
-	for _, h := range cfg.Hints {
-		o.Log.Debugf("%s", h)
 	}
 	if cfg.Generation == config.Kamal1 {
 		// Kamal 1 loads .env into the process environment at start, so

@@ -82,9 +82,6 @@ type Config struct {
 	// Warnings are Kamal's own warnings (inline ssh key_data), printed
 	// on standard error as Ruby's warn does.
 	Warnings []string
-	// Hints are kamal-go's observations Kamal never prints (a secrets
-	// file readable by others): the runtime logs them at DEBUG only.
-	Hints []string
 
 	// Raw is the merged YAML document (after ERB), for keys build does not model.
 	Raw map[string]any
