@@ -39,10 +39,9 @@ func NewEnv(o EnvOptions) (*builtins.Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	// kamal-go's own warnings (a world-readable secrets file, say) go to
-	// standard error, so that standard output stays the log Kamal prints.
+	// Kamal's own warnings go to standard error, as Ruby's warn does.
 	for _, w := range cfg.Warnings {
-		fmt.Fprintln(os.Stderr, "WARN "+w)
+		fmt.Fprintln(os.Stderr, w)
 	}
 	if cfg.Generation == config.Kamal1 {
 		// Kamal 1 loads .env into the process environment at start, so

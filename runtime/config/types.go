@@ -83,8 +83,8 @@ type Config struct {
 	HooksOutput string
 	HookOutputs map[string]string
 
-	// Warnings are messages to print once loading succeeded (secrets
-	// files readable by others, inline ssh key_data).
+	// Warnings are Kamal's own warnings (inline ssh key_data), printed
+	// on standard error as Ruby's warn does.
 	Warnings []string
 
 	// Raw is the merged YAML document (after ERB), for keys build does not model.
