@@ -35,6 +35,7 @@ func (l *loader) build(raw *mapping, gen Generation, dot map[string]string) (*Co
 		getenv:      l.getenv,
 		dotenv:      dot,
 	}
+	c.Release, c.ReleaseReason = l.release, l.releaseReason
 	c.RunDirectory = ".kamal"
 	if gen == Kamal1 {
 		c.RunDirectory = strOr(raw, "run_directory", ".kamal")
