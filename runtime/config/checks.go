@@ -9,13 +9,6 @@ import (
 	"strings"
 )
 
-// Versions of Kamal whose behaviour each generation follows; the default
-// "running version" for minimum_version.
-const (
-	Kamal1Version = "1.9.2"
-	Kamal2Version = "2.12.0"
-)
-
 var serviceName = regexp.MustCompile(`(?im)^[a-z0-9_-]+$`)
 
 // check runs Kamal's semantic checks after the sections are built, in
@@ -44,10 +37,7 @@ func (c *Config) check(raw *mapping, running string) error {
 	}
 	if mv := get(raw, "minimum_version"); mv != nil {
 		if running == "" {
-			running = Kamal1Version
-			if gen == Kamal2 {
-				running = Kamal2Version
-			}
+			running = c.Release.Version()
 		}
 		min := rubyString(mv)
 		cmp, err := compareGemVersions(min, running)
