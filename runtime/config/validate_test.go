@@ -172,7 +172,6 @@ func TestValidateAccepts(t *testing.T) {
 		{"kamal2_local_registry_with_ssh_builder", deploy("service: app\nservers: [a]\nregistry: {server: \"localhost:5000\"}\nbuilder: {arch: amd64, remote: \"ssh://b\"}\n")},
 		{"allow_empty_roles", deploy(noServers + "allow_empty_roles: true\nservers:\n  web: [a]\n  jobs: []\n")},
 		{"stringish_values", deploy(replace(v1Base, "image: dhh/app", "image: 42") + "ssh:\n  user: true\n  port: 2222\nasset_path: 1.5\n")},
-		{"kamal2_proxy_boolean", deploy(v2Base + "proxy: false\n")},
 		{"kamal2_role_proxy_boolean", deploy(replace(v2Base, "servers:\n  - 1.1.1.1\n", "servers:\n  web:\n    hosts: [a]\n    proxy: false\n    options: {memory: 1g}\n    labels: {a: b}\n    env: {clear: {A: 1}}\n"))},
 		{"kamal1_role_traefik_boolean", deploy(replace(v1Base, "servers:\n  - 1.1.1.1\n", "servers:\n  web:\n    hosts: [a]\n    traefik: true\n"))},
 		{"kamal1_root_keys", deploy(v1Base + "stop_wait_time: 5\ntraefik: {}\nhealthcheck: {path: /up}\nrun_directory: /x\n")},
