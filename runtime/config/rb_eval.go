@@ -160,16 +160,6 @@ func rbClass(v rv) string {
 	return "Hash"
 }
 
-func truthy(v rv) bool {
-	if v == nil {
-		return false
-	}
-	if b, ok := v.(bool); ok {
-		return b
-	}
-	return true
-}
-
 func (ev *rubyEval) lookupLocal(name string) (rv, bool) {
 	for i := len(ev.scopes) - 1; i >= 0; i-- {
 		if v, ok := ev.scopes[i][name]; ok {
