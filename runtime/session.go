@@ -115,7 +115,8 @@ func needsVersion(sub string) bool {
 
 // resolveVersion follows Kamal: --version, else $VERSION, else the git
 // revision, with a random _uncommitted_ suffix when a context build (which
-// sends the working tree, not a clone) has uncommitted changes.
+// sends the working tree, not a clone) has uncommitted changes (Kamal 1.9
+// and 2; Kamal 1.5 never adds it).
 func resolveVersion(env *builtins.Env, flag string) (string, error) {
 	if flag != "" {
 		return flag, nil
@@ -127,7 +128,7 @@ func resolveVersion(env *builtins.Env, flag string) (string, error) {
 	if err != nil {
 		return "", builtins.NewError("RuntimeError", "Can't use commit hash as version, no git repository found in "+env.Dir)
 	}
-	if env.Config.Generation == config.Kamal2 && env.Config.Builder.HasContext {
+	if (env.Config.Generation == config.Kamal2 || env.Config.Release == config.Kamal19) && env.Config.Builder.HasContext {
 		if changes, _ := env.Git("status", "--porcelain"); changes != "" {
 			var b [8]byte
 			rand.Read(b[:])

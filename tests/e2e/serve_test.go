@@ -292,4 +292,16 @@ func TestServeDryRunPrintsTheServedPull(t *testing.T) {
 
 	script := app.mustRun("build", "script")
 	assertContains(t, "kamal build script", script, "ssh.serve(hosts, config.absolute_image, port,", "def pull_served_on_host(host, served):")
+
+	// Kamal 1.5's flow: the same serving inside the deploy lock, and the
+	// native build without its docker push.
+	k1 := newApp(t, "app")
+	v := k1.Version()
+	stdout = k1.mustRun("build", "deliver", "--serve", "--dry-run")
+	assertContains(t, "Kamal 1 stdout", stdout,
+		"Acquiring the deploy lock...",
+		"Serving "+imageRef(v)+" from the local image store to server1, server2, server3 on localhost:5000...\n",
+		"Running docker pull "+localRegistryRef(servePort, v)+" on server1\n",
+		"Releasing the deploy lock...")
+	assertNotContains(t, "Kamal 1 stdout", stdout, "docker push", "docker login")
 }
