@@ -147,7 +147,7 @@ func (l *loader) env(dot map[string]string) func(string) (string, bool) {
 }
 
 func (l *loader) shell(dot map[string]string) *shell {
-	return &shell{dir: l.dir, env: environ(l.dest, dot), stderr: l.stderr}
+	return &shell{dir: l.dir, env: environ(l.dest, dot), stderr: l.stderr, inline: l.opts.InlineSecrets}
 }
 
 // read renders, parses and merges the files. lenient defers ENV.fetch
