@@ -51,6 +51,7 @@ func newCommands() map[string]*command {
 		newBuildCommand(),
 		newLockCommand(),
 		newREPLCommand(),
+		newRegistryCommand(),
 		newSecretsCommand(),
 		newVersionCommand(),
 	} {
