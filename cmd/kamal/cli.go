@@ -49,6 +49,7 @@ func newCommands() map[string]*command {
 	cmds := map[string]*command{}
 	for _, c := range []*command{
 		newBuildCommand(),
+		newConfigCommand(),
 		newLockCommand(),
 		newREPLCommand(),
 		newRegistryCommand(),

@@ -92,6 +92,7 @@ type Config struct {
 	Raw map[string]any
 
 	secrets *Secrets
+	rawDoc  *mapping                    // Raw in document order (RawSection)
 	dir     string                      // absolute app directory
 	getenv  func(string) (string, bool) // process environment
 	dotenv  map[string]string           // Kamal 1 .env values
