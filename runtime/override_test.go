@@ -513,3 +513,26 @@ def bad_attr():
 		}
 	}
 }
+
+func TestKeywordArgumentsFunctionsTakeAnyOption(t *testing.T) {
+	dir := userApp(t, "kamal1", map[string]string{userFile: `
+def greet(greeting = "hello", **kwargs):
+    say("%s %s" % (greeting, sorted(kwargs.items())))
+`})
+	s := mustSession(t, dir, userFile)
+	kw, err := s.in.Kwargs("greet", []Flag{{Name: "who", Value: "bob", HasValue: true}, {Name: "dry-ish"}, {Name: "greeting", Value: "hi", HasValue: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.call(t, "greet", kw...); err != nil {
+		t.Fatal(err)
+	}
+	if want := `hi [("dry_ish", True), ("who", "bob")]` + "\n"; !strings.Contains(s.out.String(), want) {
+		t.Errorf("output:\n%s\nwant %q", s.out, want)
+	}
+	for _, c := range s.in.Commands() {
+		if c.Name == "greet" && len(c.Options) != 1 {
+			t.Errorf("greet's options = %+v, want only --greeting (kwargs is no option)", c.Options)
+		}
+	}
+}

@@ -82,6 +82,7 @@ func NewEnv(o EnvOptions) (*builtins.Env, error) {
 	if env.Builder, err = commands.NewBuilder(cfg, localArch); err != nil {
 		return nil, err
 	}
+	env.NewBuilder = func(c *config.Config) (commands.Builder, error) { return commands.NewBuilder(c, localArch) }
 	runner := &sshkit.Runner{Log: o.Log, Local: o.Local, Remote: o.Remote, DryRun: o.DryRun, LocalUser: sshkit.LocalUserFromEnv(),
 		CommandTimeout: time.Duration(cfg.SSHKit.CommandTimeout) * time.Second}
 	if runner.Local == nil {

@@ -237,7 +237,7 @@ func (v *v1Builder) Push(o PushOptions) (*shell.Command, error) {
 	}
 	build.Arg(tagOptions(cfg, o.Version, false)...)
 	from, to := v.cache()
-	buildOptions(build, cfg, from, to)
+	buildOptions(build, cfg, from, to, o.Labels)
 
 	gitArchive := o.GitArchive && !cfg.Builder.HasContext
 	switch {
