@@ -39,6 +39,9 @@ func NewEnv(o EnvOptions) (*builtins.Env, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Scrubbing output never touches the config's own text (a host that
+	// is also a secret's value prints as the host).
+	o.Log.AddPlain(cfg.PlainText()...)
 	// Kamal's own warnings go to standard error, as Ruby's warn does.
 	for _, w := range cfg.Warnings {
 		fmt.Fprintln(os.Stderr, w)
