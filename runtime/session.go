@@ -14,8 +14,10 @@ import (
 	"github.com/kamal-go/kamal/runtime/commands"
 	"github.com/kamal-go/kamal/runtime/config"
 	"github.com/kamal-go/kamal/runtime/executor"
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 	"github.com/kamal-go/kamal/runtime/log"
 	"github.com/kamal-go/kamal/runtime/sshkit"
+	"golang.org/x/term"
 )
 
 // EnvOptions say how to set up a run.
@@ -80,6 +82,7 @@ func NewEnv(o EnvOptions) (*builtins.Env, error) {
 	if env.Builder, err = commands.NewBuilder(cfg, localArch); err != nil {
 		return nil, err
 	}
+	env.NewBuilder = func(c *config.Config) (commands.Builder, error) { return commands.NewBuilder(c, localArch) }
 	runner := &sshkit.Runner{Log: o.Log, Local: o.Local, Remote: o.Remote, DryRun: o.DryRun, LocalUser: sshkit.LocalUserFromEnv(),
 		CommandTimeout: time.Duration(cfg.SSHKit.CommandTimeout) * time.Second}
 	if runner.Local == nil {
@@ -115,7 +118,8 @@ func needsVersion(sub string) bool {
 
 // resolveVersion follows Kamal: --version, else $VERSION, else the git
 // revision, with a random _uncommitted_ suffix when a context build (which
-// sends the working tree, not a clone) has uncommitted changes.
+// sends the working tree, not a clone) has uncommitted changes (Kamal 1.9
+// and 2; Kamal 1.5 never adds it).
 func resolveVersion(env *builtins.Env, flag string) (string, error) {
 	if flag != "" {
 		return flag, nil
@@ -127,7 +131,7 @@ func resolveVersion(env *builtins.Env, flag string) (string, error) {
 	if err != nil {
 		return "", builtins.NewError("RuntimeError", "Can't use commit hash as version, no git repository found in "+env.Dir)
 	}
-	if env.Config.Generation == config.Kamal2 && env.Config.Builder.HasContext {
+	if (env.Config.Generation == config.Kamal2 || env.Config.Release == config.Kamal19) && env.Config.Builder.HasContext {
 		if changes, _ := env.Git("status", "--porcelain"); changes != "" {
 			var b [8]byte
 			rand.Read(b[:])
@@ -151,6 +155,8 @@ func probeLocalArch(assume bool) string {
 	return commands.NormalizeArch(strings.TrimSpace(string(out)))
 }
 
+// sshConfig turns the ssh and sshkit sections into the transport's
+// configuration, reading ssh_config (ssh.config) as net-ssh does.
 func sshConfig(cfg *config.Config, logger *log.Logger) (executor.SSHConfig, error) {
 	s := executor.SSHConfig{
 		User:                cfg.SSH.User,
@@ -158,13 +164,45 @@ func sshConfig(cfg *config.Config, logger *log.Logger) (executor.SSHConfig, erro
 		Keys:                cfg.SSH.Keys,
 		KeysOnly:            cfg.SSH.KeysOnly,
 		Proxy:               cfg.SSH.Proxy,
+		ProxyCommand:        cfg.SSH.ProxyCommand,
+		ForwardAgent:        cfg.SSH.ForwardAgent,
 		MaxConcurrentStarts: cfg.SSHKit.MaxConcurrentStarts,
+		PoolIdleTimeout:     time.Duration(cfg.SSHKit.PoolIdleTimeout) * time.Second,
 		Retries:             cfg.SSHKit.DNSRetries,
 		ConnectTimeout:      time.Duration(cfg.SSH.ConnectTimeout) * time.Second,
 		Debugf:              logger.Debugf,
 	}
 	if s.Retries == 0 {
 		s.Retries = -1 // dns_retries: 0 means none; the transport reads 0 as its default
+	}
+	if s.Proxy != "" && s.ProxyCommand != "" {
+		return s, kamalerr.New(config.ClassConfiguration, "ssh: proxy and proxy_command are both set: keep one")
+	}
+	switch cfg.SSH.LogLevel {
+	case "", "fatal", "error", "warn":
+		// net-ssh logs nothing of a working connection at these levels.
+	case "info", "debug":
+		// net-ssh's logger writes to standard error at this level: so do
+		// the transport's diagnostics, with or without -v.
+		s.Debugf = func(format string, args ...any) {
+			fmt.Fprintf(os.Stderr, "D, [%s] %5s -- net.ssh: %s\n", time.Now().Format("2006-01-02T15:04:05.000000"), strings.ToUpper(cfg.SSH.LogLevel), fmt.Sprintf(format, args...))
+		}
+	default:
+		return s, kamalerr.Errorf(config.ClassConfiguration, "ssh/log_level: unknown level %q (expected debug, info, warn, error or fatal)", cfg.SSH.LogLevel)
+	}
+	if !cfg.SSH.NoConfig {
+		paths, required := executor.DefaultOpenSSHConfigFiles, false
+		if len(cfg.SSH.ConfigFiles) > 0 {
+			paths, required = cfg.SSH.ConfigFiles, true
+		}
+		oc, err := executor.ReadOpenSSHConfig(paths, required)
+		if err != nil {
+			return s, kamalerr.New(config.ClassConfiguration, err.Error())
+		}
+		s.OpenSSH = oc
+	}
+	if term.IsTerminal(int(os.Stdin.Fd())) {
+		s.Passphrase = executor.TerminalPassphrase
 	}
 	keys, warnings, err := cfg.SSHKeyData()
 	if err != nil {

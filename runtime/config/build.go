@@ -316,8 +316,7 @@ func decodeSSH(x any, gen Generation, warnings *[]string) (SSH, error) {
 		m = newMapping()
 	}
 	s := SSH{
-		User:         strOr(m, "user", "root"),
-		Port:         22,
+		User:         str(m, "user"),
 		Proxy:        str(m, "proxy"),
 		ProxyCommand: str(m, "proxy_command"),
 		Keys:         strs(get(m, "keys")),

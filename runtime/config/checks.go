@@ -1,7 +1,7 @@
 package config
 
 import (
-	"net/url"
+	"github.com/kamal-go/kamal/runtime/sshurl"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -70,7 +70,7 @@ func (c *Config) check(raw *mapping, running string) error {
 		return err
 	}
 	if c.Registry.Local && c.Builder.Remote != "" {
-		if u, err := url.Parse(c.Builder.Remote); err != nil || u.Scheme != "ssh" {
+		if _, err := sshurl.Parse(c.Builder.Remote); err != nil {
 			return configErrorf("Local registry with remote builder requires an SSH URL (e.g., ssh://user@host)")
 		}
 	}

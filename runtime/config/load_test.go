@@ -132,7 +132,8 @@ builder:
 				eq(t, c.HooksPath, ".kamal/hooks")
 				eq(t, c.SecretsPath, ".kamal/secrets")
 				eq(t, c.RunDirectory, ".kamal")
-				eq(t, c.SSH, SSH{User: "root", Port: 22, LogLevel: "fatal"})
+				// user and port unset: ssh_config, else root and 22
+				eq(t, c.SSH, SSH{LogLevel: "fatal"})
 				eq(t, c.SSHKit, SSHKit{MaxConcurrentStarts: 30, PoolIdleTimeout: 900, DNSRetries: 3})
 				eq(t, c.Builder, Builder{Dockerfile: "Dockerfile"})
 				eq(t, c.Warnings, []string(nil))
@@ -422,18 +423,6 @@ func TestLoadErrors(t *testing.T) {
 			name:  "erb_fetch_missing_in_kamal2_even_with_dotenv",
 			fx:    deploy(v2Base+"image: <%= ENV.fetch(\"IMAGE\") %>\n").with(".env", "IMAGE=from-dotenv\n"),
 			class: ClassKey, msg: `key not found: "IMAGE"`,
-		},
-		{
-			name:  "unsupported_erb_names_file_and_line",
-			fx:    deploy(v1Base + "builder:\n  arch: <%= Kamal::Utils.docker_arch %>\n"),
-			class: ClassConfiguration,
-			msg:   `config/deploy.yml:9: unsupported ERB: Kamal::Utils.docker_arch (supported: ENV["X"], ENV.fetch, string literals, backticks and %x())`,
-		},
-		{
-			name:  "unsupported_erb_in_overlay_names_overlay",
-			fx:    deploy(v1Base).withDest("s").with("config/deploy.s.yml", "\n<% if true %>\nx: 1\n<% end %>\n"),
-			class: ClassConfiguration,
-			msg:   `config/deploy.s.yml:2: unsupported ERB: if true (supported: ENV["X"], ENV.fetch, string literals, backticks and %x())`,
 		},
 		{
 			name:  "kamal1_dotenv_error_is_reported",

@@ -176,8 +176,10 @@ type KV struct {
 
 // SSH is the ssh section.
 type SSH struct {
-	User         string // default "root"
-	Port         int    // default 22
+	// User and Port are empty when deploy.yml leaves them unset: the SSH
+	// transport then takes ssh_config's, else root and 22.
+	User         string
+	Port         int
 	Proxy        string // "root@" already prepended when no "@"
 	ProxyCommand string
 	Keys         []string
