@@ -121,10 +121,11 @@ func dockerBuild(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 	return Cmd{c}, nil
 }
 
-// GitArchive reports whether a Kamal 1 build feeds `git archive HEAD` to
+// GitArchive reports whether a Kamal 1.5 build feeds `git archive HEAD` to
 // docker as its context: when git works here and builder.context is unset.
+// (Kamal 1.9 and 2 build from a clone instead.)
 func (e *Env) GitArchive() bool {
-	if e.Config.Generation != config.Kamal1 || e.Config.Builder.HasContext {
+	if e.Config.Generation != config.Kamal1 || e.Config.Release == config.Kamal19 || e.Config.Builder.HasContext {
 		return false
 	}
 	_, err := e.Git("rev-parse", "--is-inside-work-tree")

@@ -44,6 +44,9 @@ func NewEnv(o EnvOptions) (*builtins.Env, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Scrubbing output never touches the config's own text (a host that
+	// is also a secret's value prints as the host).
+	o.Log.AddPlain(cfg.PlainText()...)
 	// Kamal's own warnings go to standard error, as Ruby's warn does.
 	for _, w := range cfg.Warnings {
 		fmt.Fprintln(os.Stderr, w)
@@ -118,7 +121,8 @@ func needsVersion(sub string) bool {
 
 // resolveVersion follows Kamal: --version, else $VERSION, else the git
 // revision, with a random _uncommitted_ suffix when a context build (which
-// sends the working tree, not a clone) has uncommitted changes.
+// sends the working tree, not a clone) has uncommitted changes (Kamal 1.9
+// and 2; Kamal 1.5 never adds it).
 func resolveVersion(env *builtins.Env, flag string) (string, error) {
 	if flag != "" {
 		return flag, nil
@@ -130,7 +134,7 @@ func resolveVersion(env *builtins.Env, flag string) (string, error) {
 	if err != nil {
 		return "", builtins.NewError("RuntimeError", "Can't use commit hash as version, no git repository found in "+env.Dir)
 	}
-	if env.Config.Generation == config.Kamal2 && env.Config.Builder.HasContext {
+	if (env.Config.Generation == config.Kamal2 || env.Config.Release == config.Kamal19) && env.Config.Builder.HasContext {
 		if changes, _ := env.Git("status", "--porcelain"); changes != "" {
 			var b [8]byte
 			rand.Read(b[:])

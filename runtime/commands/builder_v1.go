@@ -15,8 +15,9 @@ const (
 )
 
 // v1Builder renders every Kamal 1 builder type; kind selects the variant.
-// Pushes follow Kamal 1.5: with PushOptions.GitArchive the build context
-// is "-" and the build reads `git archive --format=tar HEAD |`.
+// With PushOptions.GitArchive (Kamal 1.5) the build context is "-" and the
+// build reads `git archive --format=tar HEAD |`; without it (Kamal 1.9's
+// clone build) the context is ".", run in the clone.
 type v1Builder struct {
 	cfg  *config.Config
 	kind string
@@ -209,7 +210,7 @@ func (v *v1Builder) cache() (from, to string) {
 	return "", ""
 }
 
-// Push renders the Kamal 1.5 push. The native builder builds with plain
+// Push renders the Kamal 1 push. The native builder builds with plain
 // docker and pushes both tags; every other type uses buildx --push.
 func (v *v1Builder) Push(o PushOptions) (*shell.Command, error) {
 	if err := checkDockerfile(v.cfg, o.Dir); err != nil {
