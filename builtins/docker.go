@@ -57,6 +57,11 @@ func login(thread *starlark.Thread, e *Env) (*shell.Command, error) {
 	return commands.Login(e.Config, user, password), nil
 }
 
+// RegistryLogin is docker.login() for Go callers (kamal registry login):
+// the login command with the credentials resolved and the password
+// registered for redaction.
+func (e *Env) RegistryLogin() (*shell.Command, error) { return login(nil, e) }
+
 // docker.build(output="registry", no_cache=False, dev=False, image=None,
 // dockerfile=None, labels=None) renders the configured builder's
 // build-and-push command, with the builder's environment attached. image
