@@ -2,6 +2,7 @@ package builtins
 
 import (
 	"fmt"
+	"github.com/kamal-go/kamal/runtime/sshurl"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,7 +94,7 @@ func builderRemoteSSH(thread *starlark.Thread, b *starlark.Builtin, a starlark.T
 			remote = h.Host
 		}
 	}
-	if !strings.HasPrefix(remote, "ssh://") {
+	if !sshurl.Is(remote) {
 		return starlark.None, nil
 	}
 	return starlark.String(remote), nil

@@ -79,8 +79,11 @@ func ConfigValue(e *Env) starlark.Value {
 			"local":      starlark.Bool(c.Registry.Local),
 			"local_port": starlark.MakeInt(c.Registry.LocalPort),
 		}),
-		"kamal1": starlark.Bool(c.Generation == config.Kamal1),
-		"kamal2": starlark.Bool(c.Generation == config.Kamal2),
+		"release":        starlark.String(c.Release.Name()),
+		"kamal_version":  starlark.String(c.Release.Version()),
+		"release_reason": starlark.String(c.ReleaseReason),
+		"kamal1":         starlark.Bool(c.Generation == config.Kamal1),
+		"kamal2":         starlark.Bool(c.Generation == config.Kamal2),
 	}
 	v := starlarkstruct.FromStringDict(starlark.String("config"), d)
 	v.Freeze()

@@ -14,8 +14,10 @@ import (
 	"github.com/kamal-go/kamal/runtime/commands"
 	"github.com/kamal-go/kamal/runtime/config"
 	"github.com/kamal-go/kamal/runtime/executor"
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 	"github.com/kamal-go/kamal/runtime/log"
 	"github.com/kamal-go/kamal/runtime/sshkit"
+	"golang.org/x/term"
 )
 
 // EnvOptions say how to set up a run.
@@ -39,10 +41,9 @@ func NewEnv(o EnvOptions) (*builtins.Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	// kamal-go's own warnings (a world-readable secrets file, say) go to
-	// standard error, so that standard output stays the log Kamal prints.
+	// Kamal's own warnings go to standard error, as Ruby's warn does.
 	for _, w := range cfg.Warnings {
-		fmt.Fprintln(os.Stderr, "WARN "+w)
+		fmt.Fprintln(os.Stderr, w)
 	}
 	if cfg.Generation == config.Kamal1 {
 		// Kamal 1 loads .env into the process environment at start, so
@@ -149,6 +150,8 @@ func probeLocalArch(assume bool) string {
 	return commands.NormalizeArch(strings.TrimSpace(string(out)))
 }
 
+// sshConfig turns the ssh and sshkit sections into the transport's
+// configuration, reading ssh_config (ssh.config) as net-ssh does.
 func sshConfig(cfg *config.Config, logger *log.Logger) (executor.SSHConfig, error) {
 	s := executor.SSHConfig{
 		User:                cfg.SSH.User,
@@ -156,13 +159,45 @@ func sshConfig(cfg *config.Config, logger *log.Logger) (executor.SSHConfig, erro
 		Keys:                cfg.SSH.Keys,
 		KeysOnly:            cfg.SSH.KeysOnly,
 		Proxy:               cfg.SSH.Proxy,
+		ProxyCommand:        cfg.SSH.ProxyCommand,
+		ForwardAgent:        cfg.SSH.ForwardAgent,
 		MaxConcurrentStarts: cfg.SSHKit.MaxConcurrentStarts,
+		PoolIdleTimeout:     time.Duration(cfg.SSHKit.PoolIdleTimeout) * time.Second,
 		Retries:             cfg.SSHKit.DNSRetries,
 		ConnectTimeout:      time.Duration(cfg.SSH.ConnectTimeout) * time.Second,
 		Debugf:              logger.Debugf,
 	}
 	if s.Retries == 0 {
 		s.Retries = -1 // dns_retries: 0 means none; the transport reads 0 as its default
+	}
+	if s.Proxy != "" && s.ProxyCommand != "" {
+		return s, kamalerr.New(config.ClassConfiguration, "ssh: proxy and proxy_command are both set: keep one")
+	}
+	switch cfg.SSH.LogLevel {
+	case "", "fatal", "error", "warn":
+		// net-ssh logs nothing of a working connection at these levels.
+	case "info", "debug":
+		// net-ssh's logger writes to standard error at this level: so do
+		// the transport's diagnostics, with or without -v.
+		s.Debugf = func(format string, args ...any) {
+			fmt.Fprintf(os.Stderr, "D, [%s] %5s -- net.ssh: %s\n", time.Now().Format("2006-01-02T15:04:05.000000"), strings.ToUpper(cfg.SSH.LogLevel), fmt.Sprintf(format, args...))
+		}
+	default:
+		return s, kamalerr.Errorf(config.ClassConfiguration, "ssh/log_level: unknown level %q (expected debug, info, warn, error or fatal)", cfg.SSH.LogLevel)
+	}
+	if !cfg.SSH.NoConfig {
+		paths, required := executor.DefaultOpenSSHConfigFiles, false
+		if len(cfg.SSH.ConfigFiles) > 0 {
+			paths, required = cfg.SSH.ConfigFiles, true
+		}
+		oc, err := executor.ReadOpenSSHConfig(paths, required)
+		if err != nil {
+			return s, kamalerr.New(config.ClassConfiguration, err.Error())
+		}
+		s.OpenSSH = oc
+	}
+	if term.IsTerminal(int(os.Stdin.Fd())) {
+		s.Passphrase = executor.TerminalPassphrase
 	}
 	keys, warnings, err := cfg.SSHKeyData()
 	if err != nil {

@@ -3,31 +3,30 @@ package main
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
 )
 
-// options are the parsed command line.
-type options struct {
+// globalOptions are the parsed command line: Thor's class options (every
+// command takes them), the options no command declares, and the
+// positional arguments. A command's own options live in its options
+// struct (see command.flags).
+type globalOptions struct {
 	verbose, quiet, primary, skipHooks, dryRun, help bool
 	version                                          string
 	hosts, roles                                     string
 	configFile, destination                          string
 	script                                           string // --script: the user's build script
 	trace                                            bool
-	// Kamal 2.12's deploy lock waiting (--lock-wait*), and `kamal lock
-	// acquire -m MESSAGE`.
+	// Kamal 2.12's deploy lock waiting (--lock-wait*).
 	lockWait                          bool
 	lockWaitTimeout, lockWaitInterval float64
-	message                           string
 	// extra are the options that are not global: they become keyword
 	// arguments of the subcommand's function (--no-cache -> no_cache).
 	extra []extraFlag
 
-	args  []string // positional: command, subcommand, ...
-	flags *pflag.FlagSet
+	args []string // positional: command, subcommand, ...
 }
 
 // classOption describes one global option for help, in Thor's words.
@@ -36,26 +35,52 @@ type classOption struct {
 	boolean                       bool
 }
 
-var classOptions = []classOption{
-	{"v", "verbose", "", "Detailed logging", "", true},
-	{"q", "quiet", "", "Minimal logging", "", true},
-	{"", "version", "VERSION", "Run commands against a specific app version", "", false},
-	{"p", "primary", "", "Run commands only on primary host instead of all", "", true},
-	{"h", "hosts", "HOSTS", "Run commands on these hosts instead of all (separate by comma, supports wildcards with *)", "", false},
-	{"r", "roles", "ROLES", "Run commands on these roles instead of all (separate by comma, supports wildcards with *)", "", false},
-	{"c", "config-file", "CONFIG_FILE", "Path to config file", "config/deploy.yml", false},
-	{"d", "destination", "DESTINATION", "Specify destination to be used for config file (staging -> deploy.staging.yml)", "", false},
-	{"H", "skip-hooks", "", "Don't run hooks", "false", true},
-	{"", "lock-wait", "", "Wait for the deploy lock if it's already held instead of failing immediately", "false", true},
-	{"", "lock-wait-timeout", "N", "Maximum seconds to wait for the deploy lock when --lock-wait is set", "900", false},
-	{"", "lock-wait-interval", "N", "Seconds between deploy lock polls when --lock-wait is set", "15", false},
-	{"", "dry-run", "", "Print what would run, run nothing", "", true},
-	{"", "script", "FILE", "Load this build script on top of the stock one (default .kamal/scripts/build.star)", "", false},
-	{"", "trace", "", "Print every builtin call with its file:line and duration", "", true},
+// classOptions are the options every command takes, as Thor lists them.
+func classOptions() []classOption {
+	return []classOption{
+		{"v", "verbose", "", "Detailed logging", "", true},
+		{"q", "quiet", "", "Minimal logging", "", true},
+		{"", "version", "VERSION", "Run commands against a specific app version", "", false},
+		{"p", "primary", "", "Run commands only on primary host instead of all", "", true},
+		{"h", "hosts", "HOSTS", "Run commands on these hosts instead of all (separate by comma, supports wildcards with *)", "", false},
+		{"r", "roles", "ROLES", "Run commands on these roles instead of all (separate by comma, supports wildcards with *)", "", false},
+		{"c", "config-file", "CONFIG_FILE", "Path to config file", "config/deploy.yml", false},
+		{"d", "destination", "DESTINATION", "Specify destination to be used for config file (staging -> deploy.staging.yml)", "", false},
+		{"H", "skip-hooks", "", "Don't run hooks", "false", true},
+		{"", "lock-wait", "", "Wait for the deploy lock if it's already held instead of failing immediately", "false", true},
+		{"", "lock-wait-timeout", "N", "Maximum seconds to wait for the deploy lock when --lock-wait is set", "900", false},
+		{"", "lock-wait-interval", "N", "Seconds between deploy lock polls when --lock-wait is set", "15", false},
+		{"", "dry-run", "", "Print what would run, run nothing", "", true},
+		{"", "script", "FILE", "Load this build script on top of the stock one (default .kamal/scripts/build.star)", "", false},
+		{"", "trace", "", "Print every builtin call with its file:line and duration", "", true},
+	}
 }
 
-func parseFlags(args []string) (*options, error) {
-	o := &options{}
+// parseFlags parses args. commandFlags returns the flag registration of
+// the command named NAME (nil for none or an unknown name): the command is
+// the first positional argument, and its own options are parsed together
+// with the class options.
+func parseFlags(args []string, commandFlags func(name string) func(*pflag.FlagSet)) (*globalOptions, error) {
+	o := &globalOptions{}
+	// Thor reads -h as help only as the very first argument.
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+		o.help = true
+		return o, nil
+	}
+	fs := o.flagSet()
+	if f := commandFlags(commandName(fs, args)); f != nil {
+		f(fs)
+	}
+	args, o.extra = splitExtra(fs, args)
+	if err := fs.Parse(args); err != nil {
+		return nil, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "kamal: "))
+	}
+	o.args = fs.Args()
+	return o, nil
+}
+
+// flagSet registers the class options on a new flag set.
+func (o *globalOptions) flagSet() *pflag.FlagSet {
 	fs := pflag.NewFlagSet("kamal", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.SetInterspersed(true)
@@ -75,23 +100,33 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.lockWait, "lock-wait", false, "")
 	fs.Float64Var(&o.lockWaitTimeout, "lock-wait-timeout", 900, "")
 	fs.Float64Var(&o.lockWaitInterval, "lock-wait-interval", 15, "")
-	if slices.Contains(args, "lock") {
-		// Only `kamal lock acquire` takes -m; elsewhere --message is an
-		// option of the subcommand's function.
-		fs.StringVarP(&o.message, "message", "m", "", "")
+	return fs
+}
+
+// commandName is the first positional argument of args, skipping the
+// values of fs's options.
+func commandName(fs *pflag.FlagSet, args []string) string {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			if i+1 < len(args) {
+				return args[i+1]
+			}
+			return ""
+		case strings.HasPrefix(a, "--"):
+			if f := fs.Lookup(a[2:]); f != nil && f.Value.Type() != "bool" {
+				i++
+			}
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			if f := fs.ShorthandLookup(a[1:]); len(a) == 2 && f != nil && f.Value.Type() != "bool" {
+				i++
+			}
+		default:
+			return a
+		}
 	}
-	o.flags = fs
-	// Thor reads -h as help only as the very first argument.
-	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-		o.help = true
-		return o, nil
-	}
-	args, o.extra = splitExtra(fs, args)
-	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "kamal: "))
-	}
-	o.args = fs.Args()
-	return o, nil
+	return ""
 }
 
 func splitList(s string) []string {

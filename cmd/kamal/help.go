@@ -1,18 +1,32 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
 
-	"github.com/kamal-go/kamal/builtins"
 	kruntime "github.com/kamal-go/kamal/runtime"
 )
 
-// compatVersion is the Kamal release whose behaviour this binary follows;
-// `kamal version` prints it, and config minimum_version is checked against it.
-const compatVersion = builtins.CompatVersion
+// newHelpCommand is `kamal help [COMMAND]`: the command table, or one
+// command's help.
+func newHelpCommand(cmds map[string]*command) *command {
+	return &command{
+		name: "help", usage: "kamal help [COMMAND]", summary: "Describe available commands or one specific command",
+		run: func(ctx context.Context, c *cli, g *globalOptions) error {
+			if len(g.args) < 2 {
+				printTopHelp(c.Out, cmds)
+				return nil
+			}
+			if cmd := cmds[g.args[1]]; cmd != nil && cmd.help != nil {
+				return cmd.help(ctx, c, g)
+			}
+			return usageError(fmt.Sprintf("Could not find command %q.", g.args[1]))
+		},
+	}
+}
 
 // table prints Thor's two-column command table.
 func table(w io.Writer, rows [][2]string) {
@@ -30,14 +44,17 @@ func firstLine(doc string) string {
 	return strings.TrimSpace(line)
 }
 
-func printTopHelp(w io.Writer) {
+// printTopHelp prints `kamal help`: every command with a summary.
+func printTopHelp(w io.Writer, cmds map[string]*command) {
+	var rows [][2]string
+	for _, c := range cmds {
+		if c.summary != "" {
+			rows = append(rows, [2]string{c.usage, c.summary})
+		}
+	}
+	sortRows(rows)
 	fmt.Fprintln(w, "Commands:")
-	table(w, [][2]string{
-		{"kamal build", "Build application image"},
-		{"kamal help [COMMAND]", "Describe available commands or one specific command"},
-		{"kamal lock", "Manage the deploy lock"},
-		{"kamal version", "Show Kamal version"},
-	})
+	table(w, rows)
 	fmt.Fprintln(w)
 	printOptions(w)
 }
@@ -61,10 +78,15 @@ func sortRows(rows [][2]string) {
 	sort.Slice(rows, func(i, j int) bool { return rows[i][0] < rows[j][0] })
 }
 
-// optionDescriptions are Thor's descriptions of the stock options.
-var optionDescriptions = map[string]string{
-	"output":   "Exported type for the build result, and may be any exported type supported by 'buildx --output'.",
-	"no-cache": "Build without using Docker's build cache",
+// optionDescription is Thor's description of a stock subcommand option.
+func optionDescription(name string) string {
+	switch name {
+	case "output":
+		return "Exported type for the build result, and may be any exported type supported by 'buildx --output'."
+	case "no-cache":
+		return "Build without using Docker's build cache"
+	}
+	return ""
 }
 
 // printCommandHelp prints `kamal build help NAME`: usage, the options the
@@ -74,7 +96,7 @@ func printCommandHelp(w io.Writer, c kruntime.Command) {
 	fmt.Fprintf(w, "Usage:\n  kamal build %s\n\nOptions:\n", c.Name)
 	var rows []optionRow
 	for _, o := range c.Options {
-		r := optionRow{left: "    [--" + o.Name + "=" + strings.ToUpper(strings.ReplaceAll(o.Name, "-", "_")) + "]", desc: optionDescriptions[o.Name]}
+		r := optionRow{left: "    [--" + o.Name + "=" + strings.ToUpper(strings.ReplaceAll(o.Name, "-", "_")) + "]", desc: optionDescription(o.Name)}
 		switch {
 		case o.Bool:
 			r.left = "    [--" + o.Name + "]"
@@ -123,7 +145,7 @@ type optionRow struct{ left, desc, def string }
 // options, in one table aligned as Thor aligns it.
 func printOptionRows(w io.Writer, extra ...optionRow) {
 	rows := extra
-	for _, o := range classOptions {
+	for _, o := range classOptions() {
 		s := "    "
 		if o.short != "" {
 			s = "-" + o.short + ", "

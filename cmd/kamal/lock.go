@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 
+	"github.com/spf13/pflag"
 	"go.starlark.net/starlark"
 
 	"github.com/kamal-go/kamal/builtins"
@@ -18,16 +18,44 @@ import (
 	"github.com/kamal-go/kamal/runtime/sshkit"
 )
 
+// lockOptions are `kamal lock SUB`'s: the class options and acquire's
+// -m/--message.
+type lockOptions struct {
+	*globalOptions
+	sub     []string // the subcommand and what follows it
+	message string
+}
+
+func newLockCommand() *command {
+	o := &lockOptions{}
+	return &command{
+		name: "lock", usage: "kamal lock", summary: "Manage the deploy lock",
+		flags: func(fs *pflag.FlagSet) {
+			fs.StringVarP(&o.message, "message", "m", "", "")
+		},
+		run: func(ctx context.Context, c *cli, g *globalOptions) error {
+			o.globalOptions, o.sub = g, g.args[1:]
+			return runLock(ctx, c, o)
+		},
+		help: func(_ context.Context, c *cli, _ *globalOptions) error {
+			printLockHelp(c.Out)
+			return nil
+		},
+	}
+}
+
 // lockCommands are `kamal lock`'s subcommands, as Kamal 2.12 has them.
-var lockCommands = [][2]string{
-	{"acquire -m, --message=MESSAGE", "Acquire the deploy lock"},
-	{"release", "Release the deploy lock"},
-	{"status", "Report lock status"},
+func lockCommands() [][2]string {
+	return [][2]string{
+		{"acquire -m, --message=MESSAGE", "Acquire the deploy lock"},
+		{"release", "Release the deploy lock"},
+		{"status", "Report lock status"},
+	}
 }
 
 func printLockHelp(w io.Writer) {
 	rows := [][2]string{{"kamal lock help [COMMAND]", "Describe subcommands or one specific subcommand"}}
-	for _, c := range lockCommands {
+	for _, c := range lockCommands() {
 		rows = append(rows, [2]string{"kamal lock " + c[0], c[1]})
 	}
 	sortRows(rows)
@@ -38,7 +66,7 @@ func printLockHelp(w io.Writer) {
 }
 
 func printLockCommandHelp(w io.Writer, name string) bool {
-	for _, c := range lockCommands {
+	for _, c := range lockCommands() {
 		if strings.Fields(c[0])[0] != name {
 			continue
 		}
@@ -57,73 +85,67 @@ func printLockCommandHelp(w io.Writer, name string) bool {
 // one the Kamal 1 build flows take (and Kamal 2's deploy takes): a
 // directory on the primary host, so that a stale one can be seen and
 // cleared.
-func runLock(ctx context.Context, stdout io.Writer, logger *log.Logger, o *options) int {
-	sub := o.args[1:]
+func runLock(ctx context.Context, c *cli, o *lockOptions) error {
+	stdout, logger := c.Out, c.log
+	sub := o.sub
 	switch {
 	case len(sub) == 0 || sub[0] == "help" && len(sub) == 1:
 		printLockHelp(stdout)
-		return 0
+		return nil
 	case sub[0] == "help" || o.help:
 		name := sub[len(sub)-1]
 		if !printLockCommandHelp(stdout, name) {
-			logger.Fatal("ArgumentError", fmt.Sprintf("Could not find command %q in \"lock\" namespace.", name))
-			return 1
+			return usageError(fmt.Sprintf("Could not find command %q in \"lock\" namespace.", name))
 		}
-		return 0
+		return nil
 	}
 	name := sub[0]
 	switch name {
 	case "status", "release":
 	case "acquire":
 		if o.message == "" {
-			logger.Fatal("ArgumentError", "No value provided for required options '--message'")
-			return 1
+			return usageError("No value provided for required options '--message'")
 		}
 	default:
-		logger.Fatal("ArgumentError", fmt.Sprintf("Could not find command %q in \"lock\" namespace.", name))
-		return 1
+		return usageError(fmt.Sprintf("Could not find command %q in \"lock\" namespace.", name))
 	}
-	dir, err := os.Getwd()
+	env, err := c.newEnv(o.globalOptions, "lock", name)
 	if err != nil {
-		return fail(logger, err, o.verbose)
-	}
-	env, err := setupCommand(dir, logger, o, "lock", name)
-	if err != nil {
-		return fail(logger, err, o.verbose)
+		return err
 	}
 	defer kruntime.Close(env)
-	sigs.watchLock(env.LockHeld)
+	c.sigs.watchLock(env.LockHeld)
 
 	thread := &starlark.Thread{Name: "kamal lock " + name}
 	env.Attach(thread)
 	builtins.SetContext(thread, ctx)
 	if _, err := env.RunHook(thread, "pre-connect"); err != nil {
-		return fail(logger, err, o.verbose)
+		return err
 	}
 	switch name {
 	case "status":
 		status, err := env.LockStatus(thread)
 		if missingLock(err) {
 			logger.Say("There is no deploy lock", "")
-			return 0
+			return nil
 		}
 		if err != nil {
-			return fail(logger, err, o.verbose)
+			return err
 		}
 		fmt.Fprintln(stdout, logger.Scrub(status))
 	case "release":
 		err := env.RemoveLock(thread)
 		if missingLock(err) {
 			logger.Say("There is no deploy lock", "")
-			return 0
+			return nil
 		}
 		if err != nil {
-			return fail(logger, err, o.verbose)
+			return err
 		}
 		logger.Say("Released the deploy lock", "")
 	case "acquire":
 		if err := ensureRunDirectory(ctx, env); err != nil {
-			return fail(logger, err, o.verbose)
+			return err
 		}
 		busy, err := env.TryLock(thread, o.message)
 		if err == nil && busy {
@@ -134,11 +156,11 @@ func runLock(ctx context.Context, stdout io.Writer, logger *log.Logger, o *optio
 			err = builtins.NewError("Kamal::Cli::LockError", "Deploy lock found. Run 'kamal lock help' for more information")
 		}
 		if err != nil {
-			return fail(logger, err, o.verbose)
+			return err
 		}
 		logger.Say("Acquired the deploy lock", "")
 	}
-	return 0
+	return nil
 }
 
 func missingLock(err error) bool {

@@ -36,6 +36,8 @@ type interrupts struct {
 	done   chan struct{}
 	logger *log.Logger
 
+	exit func(code int) // os.Exit; tests replace it
+
 	mu       sync.Mutex
 	received os.Signal
 	lockHeld func() bool // reports whether the run holds the deploy lock
@@ -46,12 +48,9 @@ type errInterrupted struct{ sig os.Signal }
 
 func (e errInterrupted) Error() string { return "interrupted by " + signalName(e.sig) }
 
-// exit is os.Exit; tests replace it.
-var exit = os.Exit
-
 func watchSignals(logger *log.Logger) *interrupts {
 	ctx, cancel := context.WithCancelCause(context.Background())
-	in := &interrupts{ctx: ctx, cancel: cancel, ch: make(chan os.Signal, 2), done: make(chan struct{}), logger: logger}
+	in := &interrupts{ctx: ctx, cancel: cancel, ch: make(chan os.Signal, 2), done: make(chan struct{}), logger: logger, exit: os.Exit}
 	signal.Notify(in.ch, os.Interrupt, syscall.SIGTERM)
 	go in.loop()
 	return in
@@ -78,7 +77,7 @@ func (in *interrupts) loop() {
 		}
 		executor.KillRunning()
 		in.logger.Fatal("Interrupt", msg)
-		exit(exitStatus(s))
+		in.exit(exitStatus(s))
 	case <-in.done:
 	}
 }

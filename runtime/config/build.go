@@ -12,28 +12,14 @@ func (l *loader) build(raw *mapping, gen Generation, dot map[string]string) (*Co
 	if err := validateRoot(raw, gen); err != nil {
 		return nil, err
 	}
-	servers, hasServers := raw.get("servers")
-	if gen == Kamal1 || hasServers {
-		if err := validateServers(servers, gen); err != nil {
-			return nil, err
-		}
+	if err := validateSections(raw, gen); err != nil {
+		return nil, err
 	}
+	servers, _ := raw.get("servers")
 	registry, _ := raw.get("registry")
-	if err := validateRegistry(registry, gen); err != nil {
-		return nil, err
-	}
 	builder, _ := raw.get("builder")
-	if err := validateBuilder(builder, gen); err != nil {
-		return nil, err
-	}
 	ssh, _ := raw.get("ssh")
-	if err := validateSection("ssh", ssh, sshSchema(gen)); err != nil {
-		return nil, err
-	}
 	sshkit, _ := raw.get("sshkit")
-	if err := validateSection("sshkit", sshkit, sshkitSchema(gen)); err != nil {
-		return nil, err
-	}
 
 	c := &Config{
 		Generation:  gen,
@@ -49,6 +35,7 @@ func (l *loader) build(raw *mapping, gen Generation, dot map[string]string) (*Co
 		getenv:      l.getenv,
 		dotenv:      dot,
 	}
+	c.Release, c.ReleaseReason = l.release, l.releaseReason
 	c.RunDirectory = ".kamal"
 	if gen == Kamal1 {
 		c.RunDirectory = strOr(raw, "run_directory", ".kamal")
@@ -86,9 +73,6 @@ func (l *loader) build(raw *mapping, gen Generation, dot map[string]string) (*Co
 				l.opts.OnSecret(k.Literal)
 			}
 		}
-	}
-	if gen == Kamal2 {
-		c.Warnings = append(c.Warnings, secretsFileWarnings(c.secrets)...)
 	}
 
 	if err := c.check(raw, l.opts.KamalVersion); err != nil {
@@ -332,8 +316,7 @@ func decodeSSH(x any, gen Generation, warnings *[]string) (SSH, error) {
 		m = newMapping()
 	}
 	s := SSH{
-		User:         strOr(m, "user", "root"),
-		Port:         22,
+		User:         str(m, "user"),
 		Proxy:        str(m, "proxy"),
 		ProxyCommand: str(m, "proxy_command"),
 		Keys:         strs(get(m, "keys")),

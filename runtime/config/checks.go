@@ -1,19 +1,12 @@
 package config
 
 import (
-	"net/url"
+	"github.com/kamal-go/kamal/runtime/sshurl"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-)
-
-// Versions of Kamal whose behaviour each generation follows; the default
-// "running version" for minimum_version.
-const (
-	Kamal1Version = "1.9.2"
-	Kamal2Version = "2.12.0"
 )
 
 var serviceName = regexp.MustCompile(`(?im)^[a-z0-9_-]+$`)
@@ -44,10 +37,7 @@ func (c *Config) check(raw *mapping, running string) error {
 	}
 	if mv := get(raw, "minimum_version"); mv != nil {
 		if running == "" {
-			running = Kamal1Version
-			if gen == Kamal2 {
-				running = Kamal2Version
-			}
+			running = c.Release.Version()
 		}
 		min := rubyString(mv)
 		cmp, err := compareGemVersions(min, running)
@@ -77,7 +67,7 @@ func (c *Config) check(raw *mapping, running string) error {
 		return configErrorf("Found %s, these should be renamed to (pre|post)-proxy-reboot", strings.Join(found, ", "))
 	}
 	if c.Registry.Local && c.Builder.Remote != "" {
-		if u, err := url.Parse(c.Builder.Remote); err != nil || u.Scheme != "ssh" {
+		if _, err := sshurl.Parse(c.Builder.Remote); err != nil {
 			return configErrorf("Local registry with remote builder requires an SSH URL (e.g., ssh://user@host)")
 		}
 	}

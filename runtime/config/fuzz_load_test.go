@@ -40,8 +40,11 @@ func FuzzLoadYAMLERB(f *testing.F) {
 			raw, err = parseYAML("config/deploy.yml", []byte(text))
 		}
 		if err == nil {
+			err = l.choose(raw, nil)
+		}
+		if err == nil {
 			var c *Config
-			c, err = l.build(raw, detectGeneration(raw), nil)
+			c, err = l.build(raw, l.release.Generation(), nil)
 			if err == nil && (c.Service == "" || len(c.AllHosts()) == 0 && !c.AllowEmptyRoles) {
 				t.Fatalf("a config without service or hosts was accepted: %+v", c)
 			}

@@ -20,8 +20,9 @@ const DefaultPath = "config/deploy.yml"
 // RuntimeError "Configuration file not found in <absolute path>". Each file
 // is rendered with the ERB subset (see erb.go), parsed as YAML (anchors,
 // aliases and merge keys allowed), and the overlay is deep-merged over the
-// base. The generation is then decided from the builder section and the
-// result validated with Kamal's messages; errors are *Error.
+// base. The Kamal release to follow is then chosen (see chooseRelease:
+// Gemfile.lock, minimum_version, builder keys) and the result validated
+// with that generation's messages; errors are *Error.
 //
 // Kamal 1 loads .env.<dest> and .env into its environment before anything
 // else, so ERB sees their variables: when a Kamal 1 configuration looked up
@@ -32,12 +33,11 @@ func Load(opts Options) (*Config, error) {
 		return nil, err
 	}
 	raw, res, err := l.read(nil, true)
-	gen := Kamal1
-	if err == nil {
-		gen = detectGeneration(raw)
+	if err := l.choose(raw, err); err != nil {
+		return nil, err
 	}
 	var dot map[string]string
-	if gen == Kamal1 {
+	if l.release.Generation() == Kamal1 {
 		var derr error
 		dot, derr = loadDotenvFiles(l.dir, l.dest, l.getenv, l.shell(nil))
 		if derr != nil {
@@ -45,8 +45,8 @@ func Load(opts Options) (*Config, error) {
 		}
 		if slices.ContainsFunc(res.misses, func(k string) bool { _, ok := dot[k]; return ok }) {
 			raw, res, err = l.read(dot, false)
-			if err == nil {
-				gen = detectGeneration(raw)
+			if err := l.choose(raw, err); err != nil {
+				return nil, err
 			}
 		}
 	}
@@ -56,10 +56,24 @@ func Load(opts Options) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if gen == Kamal2 {
+	if l.release.Generation() == Kamal2 {
 		dot = nil
 	}
-	return l.build(raw, gen, dot)
+	return l.build(raw, l.release.Generation(), dot)
+}
+
+// choose sets l.release from the rendering raw (nil when readErr says it
+// failed: then only the lock file can decide).
+func (l *loader) choose(raw *mapping, readErr error) error {
+	if readErr != nil {
+		raw = nil
+	}
+	r, reason, err := l.chooseRelease(raw)
+	if err != nil {
+		return err
+	}
+	l.release, l.releaseReason = r, reason
+	return nil
 }
 
 type loader struct {
@@ -69,6 +83,10 @@ type loader struct {
 	stderr io.Writer
 	files  []configFile
 	opts   Options
+	// release is the Kamal release the run follows (chooseRelease), and
+	// releaseReason why.
+	release       Release
+	releaseReason string
 }
 
 type configFile struct {
@@ -192,27 +210,28 @@ func (l *loader) read(dot map[string]string, lenient bool) (*mapping, readResult
 
 // detectGeneration says Kamal 2 when the builder section uses a key only
 // Kamal 2 has: arch, driver, a string remote, a boolean local, pack,
-// provenance or sbom. Anything else, including no builder, is Kamal 1.
-func detectGeneration(raw *mapping) Generation {
+// provenance or sbom, and names the key. Anything else, including no
+// builder, is Kamal 1.
+func detectGeneration(raw *mapping) (Generation, string) {
 	b, _ := raw.get("builder")
 	m, ok := b.(*mapping)
 	if !ok {
-		return Kamal1
+		return Kamal1, ""
 	}
 	for _, k := range []string{"arch", "driver", "pack", "provenance", "sbom"} {
 		if _, ok := m.get(k); ok {
-			return Kamal2
+			return Kamal2, k
 		}
 	}
 	if r, ok := m.get("remote"); ok {
 		if _, ok := r.(string); ok {
-			return Kamal2
+			return Kamal2, "remote (a string)"
 		}
 	}
 	if lv, ok := m.get("local"); ok {
 		if _, ok := lv.(bool); ok {
-			return Kamal2
+			return Kamal2, "local (a boolean)"
 		}
 	}
-	return Kamal1
+	return Kamal1, ""
 }

@@ -132,7 +132,8 @@ builder:
 				eq(t, c.HooksPath, ".kamal/hooks")
 				eq(t, c.SecretsPath, ".kamal/secrets")
 				eq(t, c.RunDirectory, ".kamal")
-				eq(t, c.SSH, SSH{User: "root", Port: 22, LogLevel: "fatal"})
+				// user and port unset: ssh_config, else root and 22
+				eq(t, c.SSH, SSH{LogLevel: "fatal"})
 				eq(t, c.SSHKit, SSHKit{MaxConcurrentStarts: 30, PoolIdleTimeout: 900, DNSRetries: 3})
 				eq(t, c.Builder, Builder{Dockerfile: "Dockerfile"})
 				eq(t, c.Warnings, []string(nil))

@@ -2,7 +2,6 @@ package config
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -339,19 +338,4 @@ func loadDotenvFiles(dir, dest string, getenv func(string) (string, bool), sh *s
 		}
 	}
 	return loaded, nil
-}
-
-// secretsFileWarnings reports secrets files readable by group or others.
-func secretsFileWarnings(s *Secrets) []string {
-	var out []string
-	for _, name := range s.Filenames() {
-		fi, err := os.Stat(s.abs(name))
-		if err != nil || !fi.Mode().IsRegular() {
-			continue
-		}
-		if perm := fi.Mode().Perm(); perm&0o044 != 0 {
-			out = append(out, fmt.Sprintf("Secrets file %s is readable by group or others (mode %04o); consider chmod 600 %s", name, perm, name))
-		}
-	}
-	return out
 }

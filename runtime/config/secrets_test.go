@@ -226,19 +226,6 @@ func TestKamal2HasNoDotEnv(t *testing.T) {
 	eq(t, ok, false)
 }
 
-func TestSecretsFileWarning(t *testing.T) {
-	fx := deploy(v2Base).with(".kamal/secrets", "A=1\n").with(".kamal/secrets-common", "B=1\n")
-	dir := fx.dir(t)
-	if err := os.Chmod(filepath.Join(dir, ".kamal/secrets"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	c, err := Load(fx.options(dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	eq(t, c.Warnings, []string{"Secrets file .kamal/secrets is readable by group or others (mode 0644); consider chmod 600 .kamal/secrets"})
-}
-
 func TestSSHKeyData(t *testing.T) {
 	fx := deploy(v2Base+"ssh:\n  key_data: [SSH_KEY, OTHER_KEY]\n").with(".kamal/secrets", "SSH_KEY=\"-----BEGIN-----\"\n")
 	c := mustLoad(t, fx)

@@ -9,16 +9,15 @@ package config
 
 import "io"
 
-// Generation says which Kamal the configuration is written for. It decides
-// the flow the stock script follows.
+// Generation is the major version of the Kamal the app uses: it decides
+// the configuration format, secrets and validation rules. Which release's
+// flow runs within a generation is Config.Release.
 type Generation int
 
 const (
-	// Kamal1 is any config without Kamal 2 builder keys: the flow of the
-	// seed document (Kamal 1.5).
+	// Kamal1 is Kamal 1.x (releases Kamal15 and Kamal19).
 	Kamal1 Generation = 1
-	// Kamal2 is a config whose builder uses arch, driver, a string remote,
-	// a boolean local, pack, provenance or sbom: the Kamal 2.12 flow.
+	// Kamal2 is Kamal 2.x (release Kamal212).
 	Kamal2 Generation = 2
 )
 
@@ -43,15 +42,20 @@ type Options struct {
 	// concurrently.
 	OnSecret func(values ...string)
 	// KamalVersion is the version minimum_version is checked against.
-	// Empty means Kamal1Version or Kamal2Version, by generation.
+	// Empty means the chosen release's (Release.Version).
 	KamalVersion string
 }
 
 // Config is a loaded, validated configuration.
 type Config struct {
-	Generation  Generation
-	Path        string // absolute path of the base file
-	Destination string
+	// Release is the Kamal release the run follows, chosen from the app's
+	// Gemfile.lock, minimum_version or builder keys; ReleaseReason says
+	// which and how. Generation is Release.Generation().
+	Release       Release
+	ReleaseReason string
+	Generation    Generation
+	Path          string // absolute path of the base file
+	Destination   string
 
 	Service string
 	Image   string // without registry host; Kamal 2 local registry without image: Service
@@ -79,8 +83,8 @@ type Config struct {
 	HooksOutput string
 	HookOutputs map[string]string
 
-	// Warnings are messages to print once loading succeeded (secrets
-	// files readable by others, inline ssh key_data).
+	// Warnings are Kamal's own warnings (inline ssh key_data), printed
+	// on standard error as Ruby's warn does.
 	Warnings []string
 
 	// Raw is the merged YAML document (after ERB), for keys build does not model.
@@ -172,8 +176,10 @@ type KV struct {
 
 // SSH is the ssh section.
 type SSH struct {
-	User         string // default "root"
-	Port         int    // default 22
+	// User and Port are empty when deploy.yml leaves them unset: the SSH
+	// transport then takes ssh_config's, else root and 22.
+	User         string
+	Port         int
 	Proxy        string // "root@" already prepended when no "@"
 	ProxyCommand string
 	Keys         []string

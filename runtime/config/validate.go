@@ -11,9 +11,7 @@ import (
 // value must have the example value's type. Messages are Kamal's exactly:
 // "<context>: <problem>", context being the "/"-joined key path.
 //
-// Sections build does not use (env, accessories, proxy, boot, logging,
-// aliases, output, traefik, healthcheck) are only checked to be hashes, as
-// the root validator does; their own validators are not reproduced.
+// The sections build does not use have their validators in sections.go.
 
 // kind is the type an example value asks for.
 type kind int
@@ -33,6 +31,8 @@ const (
 	kSSHConfig               // boolean, string or array of strings
 	kHosts                   // servers list (role hosts)
 	kHash                    // nested hash checked against sub
+	kSSL                     // proxy ssl: a boolean or a hash
+	kPaths                   // accessory files/directories: strings or local/remote hashes
 )
 
 type field struct {
@@ -310,6 +310,13 @@ func (v *validator) value(x any, fl field) error {
 		return v.typeError(tBoolean, tString, tArray)
 	case kHosts:
 		return v.servers(x)
+	case kSSL:
+		if _, ok := x.(bool); ok {
+			return nil
+		}
+		return v.checkType(x, tBoolean, tHash)
+	case kPaths:
+		return v.paths(x)
 	case kHash:
 		return v.hash(x, fl.sub, false)
 	}
@@ -322,6 +329,37 @@ func (v *validator) arrayOf(x any, t typ) error {
 	}
 	for i, e := range x.([]any) {
 		if err := v.with(strconv.Itoa(i), func() error { return v.checkType(e, t) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// paths validates accessory files or directories: each a string, or a
+// hash whose local, remote, mode, owner and options are strings.
+func (v *validator) paths(x any) error {
+	if err := v.checkType(x, tArray); err != nil {
+		return err
+	}
+	for i, item := range x.([]any) {
+		err := v.with(strconv.Itoa(i), func() error {
+			if err := v.checkType(item, tString, tHash); err != nil {
+				return err
+			}
+			m, ok := item.(*mapping)
+			if !ok {
+				return nil
+			}
+			for _, k := range []string{"local", "remote", "mode", "owner", "options"} {
+				if val, ok := m.get(k); ok {
+					if err := v.with(k, func() error { return v.checkType(val, tString) }); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 	}
@@ -397,6 +435,23 @@ func validateServers(servers any, gen Generation) error {
 		if err := rv.hash(role, roleSchema(gen), false); err != nil {
 			return err
 		}
+		rm := role.(*mapping)
+		if gen == Kamal2 {
+			if err := rv.labelsAndOptions(rm); err != nil {
+				return err
+			}
+		}
+		if err := validateEnv(orEmpty(get(rm, "env")), rv.ctx+"/env"); err != nil {
+			return err
+		}
+		if err := validateSection(rv.ctx+"/logging", get(rm, "logging"), loggingSchema); err != nil {
+			return err
+		}
+		if p, ok := get(rm, "proxy").(*mapping); ok && gen == Kamal2 {
+			if err := validateProxy(p, rv.ctx+"/proxy"); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -405,8 +460,8 @@ func validateServers(servers any, gen Generation) error {
 // the example, then username and password must be a string or a
 // one-element array of strings, and are required unless (Kamal 2) the
 // server is a local registry.
-func validateRegistry(x any, gen Generation) error {
-	v := &validator{ctx: "registry"}
+func validateRegistry(x any, gen Generation, ctx string) error {
+	v := &validator{ctx: ctx}
 	if x == nil {
 		x = newMapping()
 	}

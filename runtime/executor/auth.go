@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -12,10 +13,11 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
+	"golang.org/x/term"
 )
 
 // defaultKeyFiles are tried (when present) after the agent unless
-// KeysOnly is set, in OpenSSH's order.
+// KeysOnly (or IdentitiesOnly) is set, in OpenSSH's order.
 var defaultKeyFiles = []string{"id_ed25519", "id_ecdsa", "id_rsa"}
 
 // namedSigner is a signer plus a human description of where it came from,
@@ -25,89 +27,192 @@ type namedSigner struct {
 	name string
 }
 
-// authSource produces the public-key signers for every connection of a
-// pool: KeyData, Keys, then (unless KeysOnly) the ssh-agent and the
-// default key files. Key files are read once, on first use; the agent is
-// asked for its keys on every connection. Safe for concurrent use.
+// keyFile is one private key file, read once.
+type keyFile struct {
+	once   sync.Once
+	signer ssh.Signer
+	// encrypted is the public half of a passphrase-protected key that
+	// could not be decrypted (no terminal): the agent may hold it.
+	encrypted ssh.PublicKey
+	err       error
+}
+
+// authSource produces the public-key signers for the connections of a
+// pool: KeyData and Keys (or, when neither is set, the host's ssh_config
+// IdentityFiles), then (unless KeysOnly or IdentitiesOnly) the ssh-agent
+// and the default key files. Key files are read once, on first use; an
+// agent is asked for its keys on every connection. A passphrase-protected
+// key is decrypted with the passphrase Passphrase asks for (once per key);
+// without Passphrase, the agent must hold it, else a configured key is an
+// error saying so and a default key is skipped. Safe for concurrent use.
 type authSource struct {
 	cfg    *SSHConfig
 	debugf func(string, ...any)
 
 	once     sync.Once
-	explicit []namedSigner // from KeyData and Keys
-	defaults []namedSigner // from ~/.ssh/id_*
-	agent    *lazyAgent
+	explicit []namedSigner // from KeyData
 	err      error
+
+	mu     sync.Mutex
+	files  map[string]*keyFile
+	agents map[string]*lazyAgent
+	asking sync.Mutex // one passphrase prompt at a time
 }
 
-// load reads the configured keys. A missing or unreadable file named in
-// Keys is an error, returned on every call; encrypted keys (there is no
-// passphrase support) and malformed default keys are skipped with a debug
-// note.
+// load checks the pool-wide keys: KeyData parsed, every file of Keys
+// readable. Its error is returned on every call.
 func (a *authSource) load() error {
 	a.once.Do(func() {
 		for i, pem := range a.cfg.KeyData {
-			if err := a.addKey(&a.explicit, fmt.Sprintf("key_data[%d]", i), pem, true); err != nil {
-				a.err = err
+			signer, err := ssh.ParsePrivateKey(pem)
+			var missing *ssh.PassphraseMissingError
+			if errors.As(err, &missing) {
+				a.err = fmt.Errorf("ssh key key_data[%d] is encrypted: key_data must be an unencrypted key (or add the key to ssh-agent and drop key_data)", i)
 				return
 			}
+			if err != nil {
+				a.err = fmt.Errorf("ssh key key_data[%d]: %w", i, err)
+				return
+			}
+			a.explicit = append(a.explicit, namedSigner{Signer: signer, name: fmt.Sprintf("key_data[%d]", i)})
 		}
 		for _, path := range a.cfg.Keys {
-			path = expandHome(path)
-			pem, err := os.ReadFile(path)
-			if err != nil {
-				a.err = fmt.Errorf("ssh key %s: %w", path, err)
+			if _, err := os.Stat(expandHome(path)); err != nil {
+				a.err = fmt.Errorf("ssh key %s: %w", expandHome(path), err)
 				return
-			}
-			if err := a.addKey(&a.explicit, path, pem, true); err != nil {
-				a.err = err
-				return
-			}
-		}
-		if a.cfg.KeysOnly {
-			return
-		}
-		if sock := os.Getenv("SSH_AUTH_SOCK"); sock != "" {
-			a.agent = &lazyAgent{sock: sock}
-		}
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return
-		}
-		for _, name := range defaultKeyFiles {
-			path := filepath.Join(home, ".ssh", name)
-			if pem, err := os.ReadFile(path); err == nil {
-				_ = a.addKey(&a.defaults, path, pem, false)
 			}
 		}
 	})
 	return a.err
 }
 
-// addKey parses one PEM key into *list. Encrypted keys are skipped with a
-// debug note; other parse errors are returned when strict, noted
-// otherwise.
-func (a *authSource) addKey(list *[]namedSigner, name string, pem []byte, strict bool) error {
-	signer, err := ssh.ParsePrivateKey(pem)
-	var missing *ssh.PassphraseMissingError
-	switch {
-	case errors.As(err, &missing):
-		a.debugf("ssh key %s is encrypted and no passphrase can be given: skipped", name)
-		return nil
-	case err != nil && strict:
-		return fmt.Errorf("ssh key %s: %w", name, err)
-	case err != nil:
-		a.debugf("ssh key %s: %v: skipped", name, err)
+// agentFor returns the agent at sock ("" for none), shared by every
+// connection using it.
+func (a *authSource) agentFor(sock string) *lazyAgent {
+	if sock == "" {
 		return nil
 	}
-	*list = append(*list, namedSigner{Signer: signer, name: name})
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.agents == nil {
+		a.agents = map[string]*lazyAgent{}
+	}
+	ag := a.agents[sock]
+	if ag == nil {
+		ag = &lazyAgent{sock: sock}
+		a.agents[sock] = ag
+	}
+	return ag
+}
+
+// file reads (once) the key at path. strict files (configured ones) that
+// cannot be used are errors; default ones are skipped.
+func (a *authSource) file(path string, strict bool, ag *lazyAgent) (*keyFile, error) {
+	a.mu.Lock()
+	if a.files == nil {
+		a.files = map[string]*keyFile{}
+	}
+	kf := a.files[path]
+	if kf == nil {
+		kf = &keyFile{}
+		a.files[path] = kf
+	}
+	a.mu.Unlock()
+	kf.once.Do(func() { kf.signer, kf.encrypted, kf.err = a.read(path) })
+	if kf.err != nil && strict {
+		return nil, kf.err
+	}
+	if kf.encrypted != nil && !agentHas(ag, kf.encrypted) {
+		err := fmt.Errorf("ssh key %s is encrypted and not in ssh-agent: add it (ssh-add %s) or run kamal on a terminal to type its passphrase", path, path)
+		if strict {
+			return nil, err
+		}
+		a.debugf("%v: skipped", err)
+	}
+	return kf, nil
+}
+
+// read parses the key at path, asking for its passphrase if it has one
+// and a terminal is there.
+func (a *authSource) read(path string) (ssh.Signer, ssh.PublicKey, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ssh key %s: %w", path, unwrapPath(err))
+	}
+	signer, err := ssh.ParsePrivateKey(pem)
+	var missing *ssh.PassphraseMissingError
+	if !errors.As(err, &missing) {
+		if err != nil {
+			return nil, nil, fmt.Errorf("ssh key %s: %w", path, err)
+		}
+		return signer, nil, nil
+	}
+	pub := missing.PublicKey
+	if pub == nil {
+		// Legacy PEM encryption hides the public key: OpenSSH reads KEY.pub.
+		if b, err := os.ReadFile(path + ".pub"); err == nil {
+			pub, _, _, _, _ = ssh.ParseAuthorizedKey(b)
+		}
+	}
+	if a.cfg.Passphrase == nil {
+		if pub == nil {
+			return nil, nil, fmt.Errorf("ssh key %s is encrypted and has no %s.pub to find it in ssh-agent: add it (ssh-add %s) or run kamal on a terminal to type its passphrase", path, path, path)
+		}
+		return nil, pub, nil
+	}
+	a.asking.Lock()
+	defer a.asking.Unlock()
+	pass, err := a.cfg.Passphrase(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ssh key %s: reading passphrase: %w", path, err)
+	}
+	signer, err = ssh.ParsePrivateKeyWithPassphrase(pem, pass)
+	if errors.Is(err, x509.IncorrectPasswordError) || (err != nil && strings.Contains(err.Error(), "decryption password incorrect")) {
+		return nil, nil, fmt.Errorf("ssh key %s: wrong passphrase", path)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("ssh key %s: %w", path, err)
+	}
+	return signer, nil, nil
+}
+
+// agentHas says whether ag holds pub.
+func agentHas(ag *lazyAgent, pub ssh.PublicKey) bool {
+	if ag == nil {
+		return false
+	}
+	keys, err := ag.List()
+	if err != nil {
+		return false
+	}
+	want := string(pub.Marshal())
+	for _, k := range keys {
+		if string(k.Marshal()) == want {
+			return true
+		}
+	}
+	return false
+}
+
+// prepare reads every key t will offer, so that a configured key that
+// cannot be used fails before the connection is made.
+func (a *authSource) prepare(t *target) error {
+	if err := a.load(); err != nil {
+		return err
+	}
+	ag := a.agentFor(t.agentSock)
+	for _, p := range t.keyFiles {
+		if _, err := a.file(p, true, ag); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
-// signers returns the signers to offer, in order, de-duplicated by public
-// key (a key both in the agent and in a file is offered once, which saves
-// sshd's MaxAuthTries budget).
-func (a *authSource) signers() []namedSigner {
+// signers returns the signers to offer to t, in order, de-duplicated by
+// public key (a key both in the agent and in a file is offered once, which
+// saves sshd's MaxAuthTries budget).
+func (a *authSource) signers(t *target) []namedSigner {
 	var all []namedSigner
 	seen := map[string]bool{}
 	add := func(s namedSigner) {
@@ -116,32 +221,65 @@ func (a *authSource) signers() []namedSigner {
 			all = append(all, s)
 		}
 	}
+	ag := a.agentFor(t.agentSock)
 	for _, s := range a.explicit {
 		add(s)
 	}
-	if a.agent != nil {
-		keys, err := a.agent.List()
-		if err != nil {
+	var agentKeys []*agent.Key
+	if ag != nil {
+		var err error
+		if agentKeys, err = ag.List(); err != nil {
 			a.debugf("ssh-agent: %v: skipped", err)
 		}
-		for _, k := range keys {
-			add(namedSigner{Signer: &agentSigner{ag: a.agent, pub: k}, name: "agent " + describeKey(k, k.Comment)})
+	}
+	inAgent := func(pub ssh.PublicKey) *agent.Key {
+		for _, k := range agentKeys {
+			if string(k.Marshal()) == string(pub.Marshal()) {
+				return k
+			}
+		}
+		return nil
+	}
+	addFile := func(path string, strict bool) {
+		kf, err := a.file(path, strict, ag)
+		switch {
+		case err != nil, kf.err != nil:
+		case kf.signer != nil:
+			add(namedSigner{Signer: kf.signer, name: path})
+		case kf.encrypted != nil:
+			if k := inAgent(kf.encrypted); k != nil {
+				add(namedSigner{Signer: &agentSigner{ag: ag, pub: k}, name: path + " (from ssh-agent)"})
+			}
 		}
 	}
-	for _, s := range a.defaults {
-		add(s)
+	for _, p := range t.keyFiles {
+		addFile(p, true)
+	}
+	if t.keysOnly {
+		return all
+	}
+	for _, k := range agentKeys {
+		add(namedSigner{Signer: &agentSigner{ag: ag, pub: k}, name: "agent " + describeKey(k, k.Comment)})
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		for _, name := range defaultKeyFiles {
+			path := filepath.Join(home, ".ssh", name)
+			if _, err := os.Stat(path); err == nil {
+				addFile(path, false)
+			}
+		}
 	}
 	return all
 }
 
-// method returns the AuthMethod for one connection and a function that
-// describes the keys it offered. One publickey method carries every
+// method returns the AuthMethod for one connection to t and a function
+// that describes the keys it offered. One publickey method carries every
 // signer: x/crypto tries each kind of AuthMethod only once.
-func (a *authSource) method() (ssh.AuthMethod, func() string) {
+func (a *authSource) method(t *target) (ssh.AuthMethod, func() string) {
 	var mu sync.Mutex
 	var offered []string
 	m := ssh.PublicKeysCallback(func() ([]ssh.Signer, error) {
-		ss := a.signers()
+		ss := a.signers(t)
 		out := make([]ssh.Signer, len(ss))
 		names := make([]string, len(ss))
 		for i, s := range ss {
@@ -253,4 +391,18 @@ func (l *lazyAgent) do(f func(agent.ExtendedAgent) error) error {
 		return err
 	}
 	return nil
+}
+
+// TerminalPassphrase asks for keyFile's passphrase on the controlling
+// terminal, as net-ssh does ("Enter passphrase for KEY:"), without echo.
+func TerminalPassphrase(keyFile string) ([]byte, error) {
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer tty.Close()
+	fmt.Fprintf(tty, "Enter passphrase for %s:", keyFile)
+	pass, err := term.ReadPassword(int(tty.Fd()))
+	fmt.Fprintln(tty)
+	return pass, err
 }

@@ -12,38 +12,51 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
 )
 
 // connect establishes an authenticated connection to t, through the jump
 // host if one is configured, retrying throttled starts (refused or reset
 // connections, DNS failures) with backoff. It is bounded by the pool's
 // life (Close aborts it) and, per attempt, by ConnectTimeout.
-func (s *SSH) connect(t target) (*ssh.Client, error) {
+func (s *SSH) connect(t *target) (*ssh.Client, *conn, error) {
+	if err := s.auth.prepare(t); err != nil {
+		return nil, nil, err
+	}
+	if t.forwardAgent && t.agentSock == "" {
+		return nil, nil, errors.New("forward_agent: there is no ssh-agent to forward (SSH_AUTH_SOCK is not set)")
+	}
 	for attempt := 0; ; attempt++ {
-		var via *ssh.Client
-		if s.proxy != nil && t.key != s.proxy.key {
+		var via *conn
+		if t.via != nil {
 			// Fetched per attempt: a jump connection that broke meanwhile
 			// is replaced.
-			pc, err := s.get(s.ctx, *s.proxy)
+			pc, err := s.get(s.ctx, t.via)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", s.proxy.name, err)
+				return nil, nil, fmt.Errorf("%s: %w", t.via.name, err)
 			}
-			via = pc.client
+			via = pc
 		}
 		client, err := s.connectOnce(t, via)
 		if err == nil {
-			return client, nil
+			if t.forwardAgent {
+				if err := agent.ForwardToRemote(client, t.agentSock); err != nil {
+					client.Close()
+					return nil, nil, fmt.Errorf("forward_agent: %w", err)
+				}
+			}
+			return client, via, nil
 		}
 		kind := retryKind(err)
 		if kind == "" || attempt >= s.cfg.Retries || s.ctx.Err() != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		delay := backoff(attempt)
 		s.cfg.Debugf("Retrying %s for %s (attempt %d/%d) in %.2fs: %v", kind, t.name, attempt+1, s.cfg.Retries, delay.Seconds(), err)
 		select {
 		case <-time.After(delay):
 		case <-s.ctx.Done():
-			return nil, ErrClosed
+			return nil, nil, ErrClosed
 		}
 	}
 }
@@ -78,7 +91,7 @@ func retryKind(err error) string {
 
 // connectOnce makes one attempt: TCP connect (directly or through via),
 // SSH handshake and authentication, holding a start slot throughout.
-func (s *SSH) connectOnce(t target, via *ssh.Client) (*ssh.Client, error) {
+func (s *SSH) connectOnce(t *target, via *conn) (*ssh.Client, error) {
 	select {
 	case s.starts <- struct{}{}:
 	case <-s.ctx.Done():
@@ -86,17 +99,21 @@ func (s *SSH) connectOnce(t target, via *ssh.Client) (*ssh.Client, error) {
 	}
 	defer func() { <-s.starts }()
 
-	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.ConnectTimeout)
+	ctx, cancel := context.WithTimeout(s.ctx, t.connectTimeout)
 	defer cancel()
 	s.dials.Add(1)
 	var nc net.Conn
 	var err error
-	if via != nil {
-		nc, err = via.DialContext(ctx, "tcp", t.hostport)
+	switch {
+	case t.proxyCommand != "":
+		nc, err = dialCommand(t.proxyCommand, t.hostport)
+	case via != nil:
+		via.touch()
+		nc, err = via.client.DialContext(ctx, "tcp", t.hostport)
 		if err != nil {
-			err = fmt.Errorf("connecting to %s through jump host: %w", t.hostport, err)
+			err = fmt.Errorf("connecting to %s through %s: %w", t.hostport, t.via.name, err)
 		}
-	} else {
+	default:
 		var d net.Dialer
 		nc, err = d.DialContext(ctx, "tcp", t.hostport)
 	}
@@ -110,12 +127,12 @@ func (s *SSH) connectOnce(t target, via *ssh.Client) (*ssh.Client, error) {
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
 	defer stop()
 
-	method, tried := s.auth.method()
+	method, tried := s.auth.method(t)
 	cfg := &ssh.ClientConfig{
 		User:              t.user,
 		Auth:              []ssh.AuthMethod{method},
-		HostKeyCallback:   s.hostKeys.callback(t.name),
-		HostKeyAlgorithms: s.hostKeys.algorithms(t.hostport),
+		HostKeyCallback:   s.hostKeys.callback(t),
+		HostKeyAlgorithms: s.hostKeys.algorithms(t),
 	}
 	sc, chans, reqs, err := ssh.NewClientConn(nc, t.hostport, cfg)
 	if err != nil {
@@ -123,7 +140,12 @@ func (s *SSH) connectOnce(t target, via *ssh.Client) (*ssh.Client, error) {
 		case s.ctx.Err() != nil:
 			return nil, ErrClosed
 		case ctx.Err() != nil:
-			return nil, fmt.Errorf("ssh handshake with %s: timed out after %v", nc.RemoteAddr(), s.cfg.ConnectTimeout)
+			return nil, fmt.Errorf("ssh handshake with %s: timed out after %v", nc.RemoteAddr(), t.connectTimeout)
+		}
+		if cc, ok := nc.(*cmdConn); ok {
+			if f := cc.failure(); f != "" {
+				return nil, fmt.Errorf("ssh handshake with %s: %s", t.hostport, f)
+			}
 		}
 		return nil, handshakeError(err, nc.RemoteAddr(), t.user, tried)
 	}

@@ -37,9 +37,6 @@ func (s *SSH) Forward(ctx context.Context, host, remoteAddr, localAddr string) (
 	if err != nil {
 		return nil, fmt.Errorf("ssh %s: %w", host, err)
 	}
-	if err := s.auth.load(); err != nil {
-		return nil, fmt.Errorf("ssh %s: %w", host, err)
-	}
 	c, err := s.get(ctx, t)
 	if err != nil {
 		return nil, fmt.Errorf("ssh %s: %w", host, err)

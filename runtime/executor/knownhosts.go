@@ -1,31 +1,36 @@
 package executor
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
+	"strings"
 	"sync"
 
+	"github.com/skeema/knownhosts"
 	"golang.org/x/crypto/ssh"
-	"golang.org/x/crypto/ssh/knownhosts"
+	xknownhosts "golang.org/x/crypto/ssh/knownhosts"
 )
 
-// hostKeys checks server host keys against an OpenSSH known_hosts file
-// with "accept new" semantics (net-ssh's default in Kamal): an unknown host
-// is accepted and appended to the file (created with its directory if
-// needed); a known host presenting a different key is refused. Lookups use
-// the address as dialled, so ports other than 22 use the "[host]:port"
-// form. Safe for concurrent use: checks and appends are serialized, and the
-// file is re-read for every check so entries written meanwhile (by this
+// hostKeys checks server host keys against OpenSSH known_hosts files
+// (github.com/skeema/knownhosts: hashed names, @cert-authority and
+// @revoked lines, several keys per host). Lookups use the address as
+// dialled, so ports other than 22 use the "[host]:port" form. What happens
+// to a host with no entry follows StrictHostKeyChecking:
+//
+//   - "accept-new" (the default, net-ssh's in Kamal), "ask": the key is
+//     accepted and appended to the first file (created with its directory
+//     if needed); a known host presenting a different key is refused.
+//   - "yes": unknown hosts are refused too.
+//   - "no", "off": unknown hosts are recorded, changed keys accepted.
+//
+// Safe for concurrent use: checks and appends are serialized, and the files
+// are re-read for every check so entries written meanwhile (by this
 // process or another) are seen.
 type hostKeys struct {
-	path   string
 	debugf func(string, ...any)
 	mu     sync.Mutex
 }
@@ -36,51 +41,67 @@ type hostKeyError struct{ msg string }
 
 func (e *hostKeyError) Error() string { return e.msg }
 
-// callback returns the HostKeyCallback for a connection to hostport
-// ("name:port" as dialled); host is the name used in error messages.
-func (h *hostKeys) callback(host string) ssh.HostKeyCallback {
+// callback returns the HostKeyCallback for a connection to t.
+func (h *hostKeys) callback(t *target) ssh.HostKeyCallback {
 	return func(hostport string, remote net.Addr, key ssh.PublicKey) error {
-		return h.check(host, hostport, remote, key)
+		return h.check(t, hostport, remote, key)
 	}
 }
 
-func (h *hostKeys) check(host, hostport string, remote net.Addr, key ssh.PublicKey) error {
+func (h *hostKeys) check(t *target, hostport string, remote net.Addr, key ssh.PublicKey) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	db, err := h.load()
+	db, err := h.load(t.knownHosts)
 	if err != nil {
 		return err
 	}
+	host := t.name
 	if db != nil {
-		err := db(hostport, remote, key)
-		var keyErr *knownhosts.KeyError
-		var revoked *knownhosts.RevokedError
+		err := db.HostKeyCallback()(hostport, remote, key)
+		var keyErr *xknownhosts.KeyError
+		var revoked *xknownhosts.RevokedError
 		switch {
 		case err == nil:
 			return nil
 		case errors.As(err, &revoked):
 			return &hostKeyError{fmt.Sprintf("host key for %s is revoked (%s:%d): refusing to connect", host, revoked.Revoked.Filename, revoked.Revoked.Line)}
 		case errors.As(err, &keyErr) && len(keyErr.Want) > 0:
+			if t.strict == "no" || t.strict == "off" {
+				h.debugf("Host key for %s has changed; StrictHostKeyChecking %s: connecting anyway", host, t.strict)
+				return nil
+			}
 			w := keyErr.Want[0]
 			return &hostKeyError{fmt.Sprintf("host key for %s has changed (%s:%d): refusing to connect", host, w.Filename, w.Line)}
 		case !errors.As(err, &keyErr):
 			return fmt.Errorf("checking host key for %s: %w", host, err)
 		}
 	}
-	if err := h.add(hostport, key); err != nil {
+	if t.strict == "yes" {
+		return &hostKeyError{fmt.Sprintf("host key for %s is not known (StrictHostKeyChecking yes): add it to %s (ssh-keyscan), or set StrictHostKeyChecking accept-new", host, strings.Join(t.knownHosts, " "))}
+	}
+	path := t.knownHosts[0]
+	if err := h.add(path, hostport, key); err != nil {
 		return fmt.Errorf("recording host key for %s: %w", host, err)
 	}
-	h.debugf("Added %s host key %s for %s to %s", key.Type(), ssh.FingerprintSHA256(key), knownhosts.Normalize(hostport), h.path)
+	h.debugf("Added %s host key %s for %s to %s", key.Type(), ssh.FingerprintSHA256(key), knownhosts.Normalize(hostport), path)
 	return nil
 }
 
-// load parses the file; a missing file is an empty database (nil).
+// load parses the files that exist; none is an empty database (nil).
 // Callers hold h.mu.
-func (h *hostKeys) load() (ssh.HostKeyCallback, error) {
-	db, err := knownhosts.New(h.path)
-	if errors.Is(err, fs.ErrNotExist) {
+func (h *hostKeys) load(files []string) (*knownhosts.HostKeyDB, error) {
+	var present []string
+	for _, f := range files {
+		if _, err := os.Stat(f); err == nil {
+			present = append(present, f)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("reading known hosts: %w", err)
+		}
+	}
+	if len(present) == 0 {
 		return nil, nil
 	}
+	db, err := knownhosts.NewDB(present...)
 	if err != nil {
 		return nil, fmt.Errorf("reading known hosts: %w", err)
 	}
@@ -88,11 +109,11 @@ func (h *hostKeys) load() (ssh.HostKeyCallback, error) {
 }
 
 // add appends a plain "[host]:port key" line. Callers hold h.mu.
-func (h *hostKeys) add(hostport string, key ssh.PublicKey) error {
-	if err := os.MkdirAll(filepath.Dir(h.path), 0o700); err != nil {
+func (h *hostKeys) add(path, hostport string, key ssh.PublicKey) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(h.path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
 	}
@@ -112,61 +133,37 @@ func (h *hostKeys) add(hostport string, key ssh.PublicKey) error {
 }
 
 // algorithms returns the host key algorithms to negotiate with hostport:
-// those of keys already known for it first, then every other supported
-// one, the way OpenSSH and net-ssh order them. Without this a server could
-// present a key of another type than the recorded one and be refused as
-// "changed". Nil means the package defaults (nothing known).
-func (h *hostKeys) algorithms(hostport string) []string {
+// those of keys (and certificate authorities) already known for it, the
+// way OpenSSH orders them, so that a server with several host keys shows
+// the one recorded rather than being refused as "changed". Nil means the
+// package defaults (nothing known).
+func (h *hostKeys) algorithms(t *target) []string {
 	h.mu.Lock()
-	db, err := h.load()
+	db, err := h.load(t.knownHosts)
 	h.mu.Unlock()
 	if err != nil || db == nil {
 		return nil
 	}
-	// A key nobody has makes the database list what it knows for the host.
-	var keyErr *knownhosts.KeyError
-	if err := db(hostport, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, probeKey()); !errors.As(err, &keyErr) || len(keyErr.Want) == 0 {
+	algos := db.HostKeyAlgorithms(t.hostport)
+	if len(algos) == 0 {
 		return nil
 	}
-	var algos []string
-	for _, w := range keyErr.Want {
-		for _, a := range algorithmsForKeyType(w.Key.Type()) {
-			if !slices.Contains(algos, a) {
-				algos = append(algos, a)
-			}
-		}
-	}
+	// The others after them: a server without any of those is then
+	// refused as "changed" with the file and line, not with a failed
+	// algorithm negotiation.
 	for _, a := range ssh.SupportedAlgorithms().HostKeys {
-		if !slices.Contains(algos, a) {
+		if !contains(algos, a) {
 			algos = append(algos, a)
 		}
 	}
 	return algos
 }
 
-// algorithmsForKeyType maps a key type to the signature algorithms that
-// use it.
-func algorithmsForKeyType(t string) []string {
-	switch t {
-	case ssh.KeyAlgoRSA:
-		return []string{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256}
-	case ssh.CertAlgoRSAv01:
-		return []string{ssh.CertAlgoRSASHA512v01, ssh.CertAlgoRSASHA256v01}
-	default:
-		return []string{t}
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
 	}
+	return false
 }
-
-var probe = sync.OnceValue(func() ssh.PublicKey {
-	pub, _, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		panic(err)
-	}
-	k, err := ssh.NewPublicKey(pub)
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
-
-func probeKey() ssh.PublicKey { return probe() }

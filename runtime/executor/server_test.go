@@ -58,10 +58,11 @@ type testServer struct {
 
 	started chan string // the command of every exec, once started
 
-	mu    sync.Mutex
-	conns []net.Conn
-	done  bool
-	wg    sync.WaitGroup
+	mu       sync.Mutex
+	conns    []net.Conn
+	userList []string // user of every accepted key (per authentication)
+	done     bool
+	wg       sync.WaitGroup
 }
 
 // newKeyPair returns a fresh ed25519 signer and its private key.
@@ -102,9 +103,12 @@ func newTestServerWithKeys(t *testing.T, extraHostKeys []ssh.Signer, authorized 
 	hostKey, _ := newKey(t)
 	ts := &testServer{t: t, hostKey: hostKey, started: make(chan string, 1000)}
 	ts.config = &ssh.ServerConfig{
-		PublicKeyCallback: func(_ ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+		PublicKeyCallback: func(md ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
 			for _, k := range authorized {
 				if string(k.Marshal()) == string(key.Marshal()) {
+					ts.mu.Lock()
+					ts.userList = append(ts.userList, md.User())
+					ts.mu.Unlock()
 					return nil, nil
 				}
 			}
@@ -126,6 +130,14 @@ func newTestServerWithKeys(t *testing.T, extraHostKeys []ssh.Signer, authorized 
 	go ts.serve()
 	t.Cleanup(ts.kill)
 	return ts
+}
+
+// users returns the user of every authentication with an accepted key,
+// in order (x/crypto's server asks once per key and connection).
+func (ts *testServer) users() []string {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return append([]string(nil), ts.userList...)
 }
 
 func (ts *testServer) serve() {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
 )
 
 // brokenConnError reports that a command could not be started because its
@@ -46,6 +47,8 @@ func (s *SSH) runOn(ctx context.Context, c *conn, req Request) (int, error) {
 		}
 	}
 	s.refill(c)
+	c.touch()
+	defer c.touch()
 	out := newOutputs(req.Stdout, req.Stderr)
 	defer out.detach()
 	start := func(sess *ssh.Session) error {
@@ -119,7 +122,7 @@ func (s *SSH) refill(c *conn) {
 	}
 	go func() {
 		defer c.refilling.Store(false)
-		sess, err := c.client.NewSession()
+		sess, err := c.newSession()
 		if err != nil {
 			<-c.sessions
 			return
@@ -149,7 +152,7 @@ const (
 // the connection is unusable (brokenConnError).
 func (s *SSH) openSession(ctx context.Context, c *conn) (*ssh.Session, error) {
 	for attempt := 0; ; attempt++ {
-		sess, err := c.client.NewSession()
+		sess, err := c.newSession()
 		if err == nil {
 			return sess, nil
 		}
@@ -170,6 +173,20 @@ func (s *SSH) openSession(ctx context.Context, c *conn) (*ssh.Session, error) {
 			return nil, &brokenConnError{errors.New("connection closed")}
 		}
 	}
+}
+
+// newSession opens a session channel on c, asking for agent forwarding
+// on it when the host has forward_agent.
+func (c *conn) newSession() (*ssh.Session, error) {
+	sess, err := c.client.NewSession()
+	if err != nil || !c.forwardAgent {
+		return sess, err
+	}
+	if err := agent.RequestAgentForwarding(sess); err != nil {
+		sess.Close()
+		return nil, fmt.Errorf("forward_agent: %w", err)
+	}
+	return sess, nil
 }
 
 // finish turns a finished session's Wait result into Run's result.

@@ -4,12 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,20 +14,35 @@ import (
 )
 
 // SSHConfig configures an SSH pool. Zero fields take the defaults noted.
+// What deploy.yml sets wins over ssh_config (OpenSSH); what it leaves unset
+// comes from ssh_config, then from these defaults.
 type SSHConfig struct {
-	User string // default "root"
-	Port int    // default 22; a host given as "name:port" overrides it
+	User string // ssh.user; unset: ssh_config's User, else "root"
+	// Port is ssh.port; unset (0): ssh_config's Port, else 22. A host given
+	// as "name:port" overrides both.
+	Port int
 	// Keys are private key files (Kamal's ssh.keys, "~/" expanded). A file
 	// that cannot be read is an error naming it, returned by every Run.
+	// When set, ssh_config's IdentityFile is not used (net-ssh's merge).
 	Keys []string
 	// KeyData are PEM private keys (ssh.key_data).
 	KeyData [][]byte
 	// KeysOnly offers only Keys and KeyData: no ssh-agent, no default keys.
 	KeysOnly bool
-	// Proxy is a jump host "user@host[:port]" (ssh.proxy); user defaults
-	// to root and port to 22. Its connection is pooled like the others.
+	// Proxy is a jump host "user@host[:port]" or a chain of them separated
+	// by commas (ssh.proxy, ProxyJump's syntax); user defaults to
+	// ssh_config's User for that host, else root. Each hop's connection is
+	// pooled like the others and carries the next hop's.
 	Proxy string
-	// KnownHostsFile records host keys; default ~/.ssh/known_hosts.
+	// ProxyCommand is a command whose standard input and output carry the
+	// connection (ssh.proxy_command; %h, %p, %r expanded), run with sh -c.
+	ProxyCommand string
+	// OpenSSH is the ssh_config applied to every host (nil: none).
+	OpenSSH *OpenSSHConfig
+	// ForwardAgent forwards the ssh-agent to every session (ssh.forward_agent).
+	ForwardAgent bool
+	// KnownHostsFile records host keys; default ~/.ssh/known_hosts
+	// (ssh_config's UserKnownHostsFile wins).
 	KnownHostsFile string
 	// MaxConcurrentStarts bounds connection handshakes in flight at once
 	// (sshkit.max_concurrent_starts), default 30, below OpenSSH's default
@@ -41,12 +52,22 @@ type SSHConfig struct {
 	// default 10 (OpenSSH's MaxSessions).
 	MaxSessions int
 	// ConnectTimeout bounds each connection attempt (TCP connect,
-	// handshake, authentication), default 30s.
+	// handshake, authentication); unset: ssh_config's ConnectTimeout,
+	// else 30s.
 	ConnectTimeout time.Duration
-	// Keepalive is the interval of keepalive@openssh.com requests, default
-	// 30s; negative disables them. A connection that leaves
-	// keepaliveMaxMissed of them unanswered in a row is closed.
-	Keepalive time.Duration
+	// Keepalive is the interval of keepalive@openssh.com requests; unset:
+	// ssh_config's ServerAliveInterval, else 30s (Kamal's); negative
+	// disables them. A connection that leaves KeepaliveCount of them
+	// unanswered in a row (ssh_config's ServerAliveCountMax, else 3) is
+	// closed, failing the commands running on it.
+	Keepalive      time.Duration
+	KeepaliveCount int
+	// PoolIdleTimeout closes a connection no command has used for that
+	// long (sshkit.pool_idle_timeout); a later command dials again. 0: never.
+	PoolIdleTimeout time.Duration
+	// Passphrase asks for the passphrase of an encrypted key file (nil: no
+	// terminal; such keys must be in the agent). Calls are serialized.
+	Passphrase func(keyFile string) ([]byte, error)
 	// Retries is how many times a connection attempt refused or reset
 	// (sshd throttling starts) or failing DNS is retried, with backoff
 	// 0.1s·2^n capped at 2s plus jitter; default 3, negative means none.
@@ -55,7 +76,12 @@ type SSHConfig struct {
 	Debugf func(format string, args ...any)
 }
 
-const keepaliveMaxMissed = 3
+// Defaults for what neither deploy.yml nor ssh_config sets.
+const (
+	defaultKeepalive      = 30 * time.Second
+	defaultKeepaliveCount = 3
+	defaultConnectTimeout = 30 * time.Second
+)
 
 // cancelDrain is how long Run waits, after signalling and closing a
 // cancelled session, for the server to close the channel and the output
@@ -65,14 +91,9 @@ const keepaliveMaxMissed = 3
 // short; the session slot is released whenever the channel really closes.
 const cancelDrain = 200 * time.Millisecond
 
-// withDefaults fills in the documented defaults.
+// withDefaults fills in the pool-wide defaults; per-host ones (user, port,
+// timeouts, keepalives) are settled in resolve.
 func (c SSHConfig) withDefaults() SSHConfig {
-	if c.User == "" {
-		c.User = "root"
-	}
-	if c.Port == 0 {
-		c.Port = 22
-	}
 	if c.KnownHostsFile == "" {
 		if home, err := os.UserHomeDir(); err == nil {
 			c.KnownHostsFile = filepath.Join(home, ".ssh", "known_hosts")
@@ -86,12 +107,6 @@ func (c SSHConfig) withDefaults() SSHConfig {
 	}
 	if c.MaxSessions <= 0 {
 		c.MaxSessions = 10
-	}
-	if c.ConnectTimeout <= 0 {
-		c.ConnectTimeout = 30 * time.Second
-	}
-	if c.Keepalive == 0 {
-		c.Keepalive = 30 * time.Second
 	}
 	switch {
 	case c.Retries == 0:
@@ -122,7 +137,6 @@ type SSH struct {
 	auth     *authSource
 	hostKeys *hostKeys
 	starts   chan struct{} // connection-start semaphore
-	proxy    *target       // nil without a jump host
 
 	ctx    context.Context // cancelled by Close; aborts dials in flight
 	cancel context.CancelFunc
@@ -149,6 +163,10 @@ type conn struct {
 	// round trip (see refill); refilling is set while one is being opened.
 	spare     chan *ssh.Session
 	refilling atomic.Bool
+
+	forwardAgent bool         // request agent forwarding on every session
+	lastUsed     atomic.Int64 // unix nanoseconds a command last started or ended
+	carried      atomic.Int64 // connections to other hosts dialled over this one
 }
 
 // Stats counts the pool's connection work.
@@ -156,14 +174,6 @@ type Stats struct {
 	Dials       int64 // TCP connection attempts, retries included
 	Connections int64 // SSH connections established (authenticated)
 	Open        int   // connections currently pooled and alive
-}
-
-// target is a parsed host.
-type target struct {
-	name     string // as given, for messages ("server1", "server1:2222")
-	user     string
-	hostport string // "server1:22": dialled and used for known_hosts
-	key      string // pool key
 }
 
 // ErrClosed is returned by Run after Close.
@@ -177,78 +187,13 @@ func NewSSH(cfg SSHConfig) *SSH {
 	s := &SSH{
 		cfg:      cfg,
 		auth:     &authSource{cfg: &cfg, debugf: cfg.Debugf},
-		hostKeys: &hostKeys{path: cfg.KnownHostsFile, debugf: cfg.Debugf},
+		hostKeys: &hostKeys{debugf: cfg.Debugf},
 		starts:   make(chan struct{}, cfg.MaxConcurrentStarts),
 		ctx:      ctx,
 		cancel:   cancel,
 		conns:    map[string]*conn{},
 	}
-	if cfg.Proxy != "" {
-		p := parseProxy(cfg.Proxy)
-		s.proxy = &p
-	}
 	return s
-}
-
-// parseHost turns "name" or "name:port" (or "[v6]:port") into a target.
-// A host given as an SSH URL, "ssh://[user@]name[:port]" (Kamal's remote
-// builder), connects with the URL's user and port where it has them.
-func (s *SSH) parseHost(host string) (target, error) {
-	if strings.HasPrefix(host, "ssh://") {
-		return s.parseURL(host)
-	}
-	name, port := host, s.cfg.Port
-	if h, p, err := net.SplitHostPort(host); err == nil {
-		n, err := strconv.Atoi(p)
-		if err != nil || n <= 0 || n > 65535 {
-			return target{}, fmt.Errorf("invalid port in host %q", host)
-		}
-		name, port = h, n
-	}
-	if name == "" {
-		return target{}, fmt.Errorf("empty host name")
-	}
-	hp := net.JoinHostPort(name, strconv.Itoa(port))
-	return target{name: host, user: s.cfg.User, hostport: hp, key: s.cfg.User + "@" + hp}, nil
-}
-
-// parseURL parses an ssh:// host: user and port default to the pool's.
-func (s *SSH) parseURL(host string) (target, error) {
-	u, err := url.Parse(host)
-	if err != nil || u.Hostname() == "" || (u.Path != "" && u.Path != "/") {
-		return target{}, fmt.Errorf("invalid ssh URL %q", host)
-	}
-	user, port := s.cfg.User, s.cfg.Port
-	if u.User != nil && u.User.Username() != "" {
-		user = u.User.Username()
-	}
-	if p := u.Port(); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n <= 0 || n > 65535 {
-			return target{}, fmt.Errorf("invalid port in host %q", host)
-		}
-		port = n
-	}
-	hp := net.JoinHostPort(u.Hostname(), strconv.Itoa(port))
-	name := u.Hostname()
-	if u.Port() != "" {
-		name = u.Host
-	}
-	return target{name: name, user: user, hostport: hp, key: user + "@" + hp}, nil
-}
-
-// parseProxy parses "user@host[:port]" with Kamal's defaults.
-func parseProxy(spec string) target {
-	user, hostport := "root", spec
-	if i := strings.LastIndex(spec, "@"); i >= 0 {
-		user, hostport = spec[:i], spec[i+1:]
-	}
-	name, port := hostport, "22"
-	if h, p, err := net.SplitHostPort(hostport); err == nil {
-		name, port = h, p
-	}
-	hp := net.JoinHostPort(name, port)
-	return target{name: "proxy " + spec, user: user, hostport: hp, key: "proxy " + user + "@" + hp}
 }
 
 // Stats returns the pool's counters.
@@ -307,9 +252,6 @@ func (s *SSH) Run(ctx context.Context, host string, req Request) (int, error) {
 	if err != nil {
 		return -1, fmt.Errorf("ssh %s: %w", host, err)
 	}
-	if err := s.auth.load(); err != nil {
-		return -1, fmt.Errorf("ssh %s: %w", host, err)
-	}
 	for attempt := 0; ; attempt++ {
 		c, err := s.get(ctx, t)
 		if err != nil {
@@ -332,7 +274,7 @@ func (s *SSH) Run(ctx context.Context, host string, req Request) (int, error) {
 // get returns t's connection, dialling it (once, shared by concurrent
 // callers) if there is none. ctx only bounds the wait: the dial itself
 // goes on for other waiters and later callers.
-func (s *SSH) get(ctx context.Context, t target) (*conn, error) {
+func (s *SSH) get(ctx context.Context, t *target) (*conn, error) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -345,11 +287,12 @@ func (s *SSH) get(ctx context.Context, t target) (*conn, error) {
 	}
 	if c == nil {
 		c = &conn{
-			key:      t.key,
-			ready:    make(chan struct{}),
-			sessions: make(chan struct{}, s.cfg.MaxSessions),
-			dead:     make(chan struct{}),
-			spare:    make(chan *ssh.Session, 1),
+			forwardAgent: t.forwardAgent,
+			key:          t.key,
+			ready:        make(chan struct{}),
+			sessions:     make(chan struct{}, s.cfg.MaxSessions),
+			dead:         make(chan struct{}),
+			spare:        make(chan *ssh.Session, 1),
 		}
 		s.conns[t.key] = c
 		go s.establish(c, t)
@@ -369,8 +312,8 @@ func (s *SSH) get(ctx context.Context, t target) (*conn, error) {
 
 // establish dials c and publishes the outcome. A failed dial is removed
 // from the pool so that a later get dials again.
-func (s *SSH) establish(c *conn, t target) {
-	client, err := s.connect(t)
+func (s *SSH) establish(c *conn, t *target) {
+	client, via, err := s.connect(t)
 	s.mu.Lock()
 	if err == nil && s.closed {
 		client.Close()
@@ -389,13 +332,52 @@ func (s *SSH) establish(c *conn, t target) {
 		return
 	}
 	s.connections.Add(1)
+	c.touch()
+	if via != nil {
+		via.carried.Add(1)
+	}
 	go func() {
 		_ = client.Wait()
 		close(c.dead)
+		if via != nil {
+			via.carried.Add(-1)
+			via.touch()
+		}
 		s.drop(c)
 	}()
-	if s.cfg.Keepalive > 0 {
-		go keepalive(client, s.cfg.Keepalive, c.dead)
+	if t.keepalive > 0 {
+		go keepalive(client, t.keepalive, t.keepaliveCount, c.dead, func() {
+			s.cfg.Debugf("ssh %s: no answer to %d keepalives %v apart: closing the connection", t.name, t.keepaliveCount, t.keepalive)
+		})
+	}
+	if s.cfg.PoolIdleTimeout > 0 {
+		go s.reapIdle(c, t.name)
+	}
+}
+
+// touch records that c is in use now.
+func (c *conn) touch() { c.lastUsed.Store(time.Now().UnixNano()) }
+
+// reapIdle closes c once no command has run on it for PoolIdleTimeout
+// and it carries no connection to another host (sshkit's
+// pool_idle_timeout); the next command on the host dials again.
+func (s *SSH) reapIdle(c *conn, name string) {
+	idle := s.cfg.PoolIdleTimeout
+	tick := time.NewTicker(min(max(idle/10, 10*time.Millisecond), time.Minute))
+	defer tick.Stop()
+	for {
+		select {
+		case <-c.dead:
+			return
+		case <-tick.C:
+		}
+		busy := len(c.sessions) - len(c.spare)
+		since := time.Since(time.Unix(0, c.lastUsed.Load()))
+		if busy == 0 && c.carried.Load() == 0 && since >= idle {
+			s.cfg.Debugf("ssh %s: idle for %v (pool_idle_timeout): closing the connection", name, since.Round(time.Second))
+			s.drop(c)
+			return
+		}
 	}
 }
 
@@ -421,9 +403,10 @@ func isClosed(ch <-chan struct{}) bool {
 }
 
 // keepalive sends keepalive@openssh.com every interval until stop closes,
-// and closes the client when a request fails or keepaliveMaxMissed in a
-// row go unanswered (a server that is gone without a TCP reset).
-func keepalive(client *ssh.Client, every time.Duration, stop <-chan struct{}) {
+// and closes the client (after calling gone) when a request fails or
+// maxMissed in a row go unanswered (a server that is gone without a TCP
+// reset, or frozen).
+func keepalive(client *ssh.Client, every time.Duration, maxMissed int, stop <-chan struct{}, gone func()) {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	replies := make(chan error, 1)
@@ -440,7 +423,8 @@ func keepalive(client *ssh.Client, every time.Duration, stop <-chan struct{}) {
 			outstanding, missed = false, 0
 		case <-tick.C:
 			if outstanding {
-				if missed++; missed >= keepaliveMaxMissed {
+				if missed++; missed >= maxMissed {
+					gone()
 					client.Close()
 					return
 				}

@@ -7,7 +7,6 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -550,25 +549,6 @@ func TestSSHDefaultKeysAndAgent(t *testing.T) {
 		t.Fatalf("agent key: status %d, err %v", status, err)
 	}
 	pool.Close()
-}
-
-func TestSSHEncryptedKeyIsSkipped(t *testing.T) {
-	f := newSSHFixture(t)
-	_, priv := newKeyPair(t)
-	block, err := ssh.MarshalPrivateKeyWithPassphrase(priv, "", []byte("secret"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := f.cfg
-	cfg.KeyData = append([][]byte{pem.EncodeToMemory(block)}, f.cfg.KeyData...)
-	pool := NewSSH(cfg)
-	defer pool.Close()
-	if status, err := pool.Run(testCtx(t), f.ts.addr, Request{Script: "true"}); err != nil || status != 0 {
-		t.Fatalf("status %d, err %v", status, err)
-	}
-	if !containsLine(f.log.all(), "ssh key key_data[0] is encrypted") {
-		t.Errorf("no debug note about the encrypted key: %q", f.log.all())
-	}
 }
 
 func TestSSHJumpHost(t *testing.T) {

@@ -9,8 +9,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kamal-go/kamal/runtime/sshurl"
 	"io"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -153,11 +153,11 @@ func (r *Runner) Run(ctx context.Context, host string, c *shell.Command, o Optio
 // is named by its host name alone, as SSHKit names a host it was given
 // with separate user and port options.
 func DisplayHost(host string) string {
-	if !strings.HasPrefix(host, "ssh://") {
+	if !sshurl.Is(host) {
 		return host
 	}
-	if u, err := url.Parse(host); err == nil && u.Hostname() != "" {
-		return u.Hostname()
+	if u, err := sshurl.Parse(host); err == nil {
+		return u.Host
 	}
 	return host
 }

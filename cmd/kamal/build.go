@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"go.starlark.net/starlark"
+
+	"github.com/kamal-go/kamal/builtins"
+	kruntime "github.com/kamal-go/kamal/runtime"
+)
+
+// buildOptions are `kamal build SUB`'s: the class options, whose extra
+// options become keyword arguments of the subcommand's function.
+type buildOptions struct {
+	*globalOptions
+	sub []string // the subcommand and what follows it
+}
+
+func newBuildCommand() *command {
+	return &command{
+		name: "build", usage: "kamal build", summary: "Build application image",
+		run: func(ctx context.Context, c *cli, g *globalOptions) error {
+			return runBuild(ctx, c, &buildOptions{globalOptions: g, sub: g.args[1:]})
+		},
+		help: func(ctx context.Context, c *cli, g *globalOptions) error {
+			return buildHelp(ctx, c, &buildOptions{globalOptions: g})
+		},
+	}
+}
+
+// runBuild runs `kamal build SUB`: help, api and eject without a config,
+// anything else as the function SUB of the effective script.
+func runBuild(ctx context.Context, c *cli, o *buildOptions) error {
+	sub := o.sub
+	switch {
+	case len(sub) == 0 || sub[0] == "help":
+		return buildHelp(ctx, c, o)
+	case o.help:
+		o.sub = []string{"help", sub[0]}
+		return buildHelp(ctx, c, o)
+	case sub[0] == "api":
+		fmt.Fprint(c.Out, builtins.Reference())
+		return nil
+	case sub[0] == "eject":
+		return eject(c)
+	}
+	name := sub[0]
+	env, err := c.newEnv(o.globalOptions, "build", name)
+	if err != nil {
+		return err
+	}
+	defer kruntime.Close(env)
+	c.sigs.watchLock(env.LockHeld)
+
+	in, err := load(ctx, c, env, o.globalOptions)
+	if err != nil {
+		return err
+	}
+	if name == "script" {
+		fmt.Fprint(c.Out, in.Effective())
+		return nil
+	}
+	if !in.Has(name) {
+		return usageError(fmt.Sprintf("Could not find command %q in \"build\" namespace.", name))
+	}
+	kwargs, err := in.Kwargs(name, toRuntimeFlags(o.extra))
+	if err != nil {
+		return usageError(err.Error())
+	}
+	env.Breakpoint = breakpointPrompt(ctx, c, in)
+	return in.Call(ctx, name, kwargs)
+}
+
+// buildHelp prints `kamal build help [COMMAND]`: the stock subcommands and
+// those of the user's script. It needs no config, but uses it when it
+// loads, since a user script may read it.
+func buildHelp(ctx context.Context, c *cli, o *buildOptions) error {
+	env := &builtins.Env{Log: c.log}
+	if dir, err := os.Getwd(); err == nil {
+		env.Dir = dir
+		if e, err := c.newEnv(o.globalOptions, "build", "help"); err == nil {
+			env = e
+		}
+	}
+	in, err := load(ctx, c, env, o.globalOptions)
+	if err != nil {
+		return err
+	}
+	if len(o.sub) >= 2 {
+		for _, cmd := range in.Commands() {
+			if cmd.Name == o.sub[1] {
+				printCommandHelp(c.Out, cmd)
+				return nil
+			}
+		}
+		return usageError(fmt.Sprintf("Could not find command %q in \"build\" namespace.", o.sub[1]))
+	}
+	printBuildHelp(c.Out, in.Commands())
+	return nil
+}
+
+// userScripts returns the user's scripts to load on top of the stock one:
+// --script, else .kamal/scripts/build.star and, with -d, build.DEST.star.
+func userScripts(dir string, o *globalOptions) []string {
+	if o.script != "" {
+		return []string{o.script}
+	}
+	var out []string
+	base := filepath.Join(dir, ".kamal", "scripts", "build.star")
+	if _, err := os.Stat(base); err == nil {
+		out = append(out, base)
+	}
+	if o.destination != "" {
+		dest := filepath.Join(dir, ".kamal", "scripts", "build."+o.destination+".star")
+		if _, err := os.Stat(dest); err == nil {
+			out = append(out, dest)
+		}
+	}
+	return out
+}
+
+// load prepares the interpreter: the stock script, then the user's. Its
+// errors are loadErrors (their backtrace is always shown).
+func load(ctx context.Context, c *cli, env *builtins.Env, o *globalOptions) (*kruntime.Interp, error) {
+	in := kruntime.New(env)
+	if o.trace {
+		in.Trace(c.Err)
+	}
+	if err := in.LoadStock(ctx); err != nil {
+		return nil, loadError{err}
+	}
+	for _, f := range userScripts(env.Dir, o) {
+		if err := in.LoadUser(ctx, f); err != nil {
+			return nil, loadError{err}
+		}
+	}
+	return in, nil
+}
+
+// eject writes the stock script where the user's script lives, to start
+// editing from; it never overwrites.
+func eject(c *cli) error {
+	path := filepath.Join(".kamal", "scripts", "build.star")
+	if _, err := os.Stat(path); err == nil {
+		return usageError(path + " already exists; remove it first to eject again")
+	}
+	src, err := kruntime.StockSource()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, src, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.Out, "Wrote the stock script to "+path)
+	return nil
+}
+
+// breakpointPrompt opens the prompt on the terminal (or piped input) when
+// a script calls breakpoint().
+func breakpointPrompt(ctx context.Context, c *cli, in *kruntime.Interp) func(*starlark.Thread, starlark.StringDict) error {
+	return func(_ *starlark.Thread, locals starlark.StringDict) error {
+		return in.REPL(ctx, kruntime.Prompt{In: c.In, Out: c.Out, HistoryFile: historyFile()}, locals)
+	}
+}
+
+func toRuntimeFlags(extra []extraFlag) []kruntime.Flag {
+	out := make([]kruntime.Flag, len(extra))
+	for i, e := range extra {
+		out[i] = kruntime.Flag{Name: e.name, Value: e.value, HasValue: e.hasValue}
+	}
+	return out
+}

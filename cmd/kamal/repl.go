@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	kruntime "github.com/kamal-go/kamal/runtime"
+)
+
+// replOptions are `kamal repl`'s: the class options (--dry-run runs
+// nothing from the prompt).
+type replOptions struct {
+	*globalOptions
+}
+
+func newREPLCommand() *command {
+	return &command{
+		name: "repl",
+		run: func(ctx context.Context, c *cli, g *globalOptions) error {
+			return runREPL(ctx, c, &replOptions{globalOptions: g})
+		},
+	}
+}
+
+// runREPL starts `kamal repl` with the config, builtins and scripts
+// loaded, until the input ends.
+func runREPL(ctx context.Context, c *cli, o *replOptions) error {
+	env, err := c.newEnv(o.globalOptions, "build", "repl")
+	if err != nil {
+		return err
+	}
+	defer kruntime.Close(env)
+	in, err := load(ctx, c, env, o.globalOptions)
+	if err != nil {
+		return err
+	}
+	env.Breakpoint = breakpointPrompt(ctx, c, in)
+	mode := "live"
+	if o.dryRun {
+		mode = "dry run"
+	}
+	p := kruntime.Prompt{In: c.In, Out: c.Out, HistoryFile: historyFile(),
+		Banner: fmt.Sprintf("kamal repl (%s; service %s, version %s). Ctrl-D leaves.", mode, env.Config.Service, env.Version)}
+	if err := in.REPL(ctx, p, nil); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+func historyFile() string {
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".kamal_repl_history")
+	}
+	return ""
+}
