@@ -248,11 +248,11 @@ func TestKamal2DefaultBuilderCreatePushPullRecreateDevRemove(t *testing.T) {
 	assertContains(t, "stdout", stdout, "Running docker buildx create --name "+localBuilder+" --driver=docker-container on localhost\n")
 
 	stdout = app.mustRun("build", "details")
-	assertContains(t, "stdout", stdout, "Builder: local\n", "Name:", localBuilder, "docker-container")
+	assertContains(t, "stdout", stdout, "Builder: local\n", localBuilder+"0", "docker-container")
 
 	stdout = app.mustRun("build", "push")
 	assertContains(t, "stdout", stdout,
-		"Running docker buildx inspect "+localBuilder+" > /dev/null on localhost\n",
+		"Running docker buildx inspect "+localBuilder+" on localhost\n",
 		"Running docker buildx build --output=type=registry --platform linux/amd64 --builder "+localBuilder+" -t "+imageRef(version)+" -t "+rig.Registry+"/app:latest")
 	assertNotContains(t, "stdout", stdout, "Missing compatible builder")
 	assertPushed(t, version)

@@ -33,7 +33,7 @@ import (
 	"syscall"
 )
 
-// HostNetEntrypoint is process.args[0] of the rig's BuildKit containers.
+// HostNetEntrypoint is the entrypoint of the rig's BuildKit containers.
 const HostNetEntrypoint = "/usr/bin/rig-buildkitd"
 
 // HostNetPath is where those containers find their dockerd's network namespace.
@@ -228,9 +228,15 @@ func filterCaps(process map[string]any, allowed map[string]bool) {
 	}
 }
 
+// isHostNetEntrypoint: process.args runs HostNetEntrypoint, directly or
+// under docker's init (`/sbin/docker-init -- ENTRYPOINT ...`, which buildx
+// asks for).
 func isHostNetEntrypoint(process map[string]any) bool {
 	args, _ := process["args"].([]any)
-	return len(args) > 0 && args[0] == HostNetEntrypoint
+	if len(args) > 0 && args[0] == HostNetEntrypoint {
+		return true
+	}
+	return len(args) > 2 && strings.HasSuffix(fmt.Sprint(args[0]), "/docker-init") && args[1] == "--" && args[2] == HostNetEntrypoint
 }
 
 // addHostNetMount bind-mounts the network namespace of process pid (runc

@@ -92,7 +92,10 @@ func TestEditFileKeepsOtherFieldsAndAddsTheHostNetMountOnlyForBuildkit(t *testin
 	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
 		t.Errorf("mode changed to %v", st.Mode())
 	}
-	if isHostNetEntrypoint(map[string]any{"args": []any{"/bin/sh"}}) {
+	if !isHostNetEntrypoint(map[string]any{"args": []any{"/sbin/docker-init", "--", HostNetEntrypoint, "--debug"}}) {
+		t.Error("BuildKit under docker-init (buildx's --init) must get the host network namespace")
+	}
+	if isHostNetEntrypoint(map[string]any{"args": []any{"/bin/sh"}}) || isHostNetEntrypoint(map[string]any{"args": []any{"/sbin/docker-init", "--", "/bin/sh", HostNetEntrypoint}}) {
 		t.Error("a plain container must not get the host network namespace")
 	}
 }
