@@ -82,6 +82,7 @@ func (s *Secrets) load() error {
 			name:   name,
 			getenv: s.getenv,
 			run:    s.sh.output,
+			inline: s.sh.inline,
 		})
 		if err != nil {
 			s.err = err
