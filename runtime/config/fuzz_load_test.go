@@ -27,9 +27,10 @@ func FuzzLoadYAMLERB(f *testing.F) {
 			t.Fatal(err)
 		}
 		cx := &erbContext{
-			name:   "config/deploy.yml",
-			getenv: l.env(nil),
-			run:    func(string, map[string]string) (string, int, error) { return "out\n", 0, nil },
+			name:     "config/deploy.yml",
+			getenv:   l.env(nil),
+			run:      func(string, map[string]string) (string, int, error) { return "out\n", 0, nil },
+			readFile: fuzzReadFile,
 		}
 		text, err := renderERB(src, cx)
 		if err == nil {

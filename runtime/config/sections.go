@@ -74,7 +74,6 @@ func orEmpty(x any) any {
 }
 
 var (
-
 	loggingSchema = []field{f("driver", kString), f("options", kAnyHash)}
 
 	// Kamal 1's root healthcheck and traefik sections.
