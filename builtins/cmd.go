@@ -6,6 +6,7 @@ import (
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
+	"go.starlark.net/syntax"
 
 	"github.com/kamal-go/kamal/runtime/shell"
 )
@@ -17,9 +18,23 @@ import (
 type Cmd struct{ C *shell.Command }
 
 var (
-	_ starlark.Value    = Cmd{}
-	_ starlark.HasAttrs = Cmd{}
+	_ starlark.Value      = Cmd{}
+	_ starlark.HasAttrs   = Cmd{}
+	_ starlark.Comparable = Cmd{}
 )
+
+// CompareSameType makes == and != compare commands by what they are
+// (words, environment, input), not by identity.
+func (c Cmd) CompareSameType(op syntax.Token, y starlark.Value, depth int) (bool, error) {
+	eq := c.C.Equal(y.(Cmd).C)
+	switch op {
+	case syntax.EQL:
+		return eq, nil
+	case syntax.NEQ:
+		return !eq, nil
+	}
+	return false, fmt.Errorf("%s %s %s not implemented", c.Type(), op, y.Type())
+}
 
 func (c Cmd) String() string        { return c.C.Logged() }
 func (c Cmd) Type() string          { return "cmd" }
@@ -61,11 +76,11 @@ func (c Cmd) AttrNames() []string { return []string{"empty", "env", "name", "wor
 func appendWord(c *shell.Command, fn string, v starlark.Value) error {
 	switch v := v.(type) {
 	case starlark.String:
-		c.Arg(string(v))
+		c.Literal(string(v))
 	case starlark.Int, starlark.Float:
 		c.Arg(v.String())
 	case Secret:
-		c.Secret(v.value)
+		c.Words = append(c.Words, shell.Word{Text: v.value, Sensitive: true, Literal: true})
 	case Cmd:
 		c.Append(v.C)
 	default:
@@ -77,7 +92,7 @@ func appendWord(c *shell.Command, fn string, v starlark.Value) error {
 // cmd(*words, env={}) builds a command from words.
 func cmdBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var env *starlark.Dict
-	if err := starlark.UnpackArgs(b.Name(), nil, kwargs, "env?", &env); err != nil {
+	if err := starlark.UnpackArgs(b.Name(), nil, kwargs, "env??", &env); err != nil {
 		return nil, err
 	}
 	c := &shell.Command{}
@@ -86,20 +101,32 @@ func cmdBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 			return nil, err
 		}
 	}
-	if env != nil {
-		keys := env.Keys()
-		sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
-		for _, k := range keys {
-			v, _, _ := env.Get(k)
-			ks, ok1 := starlark.AsString(k)
-			vs, ok2 := starlark.AsString(v)
-			if !ok1 || !ok2 {
-				return nil, fmt.Errorf("%s: env must map strings to strings", b.Name())
-			}
-			c.Env = append(c.Env, shell.EnvVar{Key: ks, Value: vs})
-		}
+	vars, err := envVars(b.Name(), env)
+	if err != nil {
+		return nil, err
 	}
+	c.Env = vars
 	return Cmd{c}, nil
+}
+
+// envVars checks that d (None or nil: no variables) maps strings to
+// strings and returns its entries sorted by name; cmd(env=) and
+// local.run(env=) share it so that both take and refuse the same values.
+func envVars(fn string, d *starlark.Dict) ([]shell.EnvVar, error) {
+	if d == nil {
+		return nil, nil
+	}
+	var out []shell.EnvVar
+	for _, kv := range d.Items() {
+		ks, ok1 := starlark.AsString(kv[0])
+		vs, ok2 := starlark.AsString(kv[1])
+		if !ok1 || !ok2 {
+			return nil, fmt.Errorf("%s: env must map strings to strings, got %s: %s", fn, kv[0].Type(), kv[1].Type())
+		}
+		out = append(out, shell.EnvVar{Key: ks, Value: vs})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
 }
 
 // Secret is a word whose text must never be shown.

@@ -1,6 +1,8 @@
 package builtins
 
 import (
+	"fmt"
+
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
 
@@ -55,14 +57,47 @@ func login(thread *starlark.Thread, e *Env) (*shell.Command, error) {
 	return commands.Login(e.Config, user, password), nil
 }
 
-// docker.build(output="registry", no_cache=False, dev=False) renders the
-// configured builder's build-and-push command, with the builder's
-// environment attached.
+// RegistryLogin is docker.login() for Go callers (kamal registry login):
+// the login command with the credentials resolved and the password
+// registered for redaction.
+func (e *Env) RegistryLogin() (*shell.Command, error) { return login(nil, e) }
+
+// docker.build(output="registry", no_cache=False, dev=False, image=None,
+// dockerfile=None, labels=None) renders the configured builder's
+// build-and-push command, with the builder's environment attached. image
+// and dockerfile stand in for the config's image and builder.dockerfile;
+// labels adds --label KEY=VALUE after the service label.
 func dockerBuild(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	e := EnvOf(thread)
 	o := commands.PushOptions{Version: e.Version, Output: "registry", Dir: e.Dir}
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "output?", &o.Output, "no_cache?", &o.NoCache, "dev?", &o.Dev); err != nil {
+	var image, dockerfile string
+	var labels *starlark.Dict
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "output?", &o.Output, "no_cache?", &o.NoCache, "dev?", &o.Dev,
+		"image??", &image, "dockerfile??", &dockerfile, "labels??", &labels); err != nil {
 		return nil, err
+	}
+	vars, err := envVars(b.Name()+": labels", labels)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range vars {
+		o.Labels = append(o.Labels, v.Key+"="+v.Value)
+	}
+	bld := e.Builder
+	if image != "" || dockerfile != "" {
+		if e.NewBuilder == nil {
+			return nil, fmt.Errorf("%s: image and dockerfile need a loaded config", b.Name())
+		}
+		cfg := *e.Config
+		if image != "" {
+			cfg.Image = image
+		}
+		if dockerfile != "" {
+			cfg.Builder.Dockerfile = dockerfile
+		}
+		if bld, err = e.NewBuilder(&cfg); err != nil {
+			return nil, err
+		}
 	}
 	o.GitArchive = e.GitArchive()
 	// Builder secrets reach buildx (--secret id=NAME reads $NAME) through
@@ -78,7 +113,7 @@ func dockerBuild(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 		secretEnv = append(secretEnv, s+"="+v)
 	}
 	o.SecretValue = func(name string) (string, error) { return e.Config.Resolve(config.Value{Secret: name}) }
-	c, err := e.Builder.Push(o)
+	c, err := bld.Push(o)
 	if err != nil {
 		return nil, err
 	}
@@ -86,10 +121,11 @@ func dockerBuild(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 	return Cmd{c}, nil
 }
 
-// GitArchive reports whether a Kamal 1 build feeds `git archive HEAD` to
+// GitArchive reports whether a Kamal 1.5 build feeds `git archive HEAD` to
 // docker as its context: when git works here and builder.context is unset.
+// (Kamal 1.9 and 2 build from a clone instead.)
 func (e *Env) GitArchive() bool {
-	if e.Config.Generation != config.Kamal1 || e.Config.Builder.HasContext {
+	if e.Config.Generation != config.Kamal1 || e.Config.Release == config.Kamal19 || e.Config.Builder.HasContext {
 		return false
 	}
 	_, err := e.Git("rev-parse", "--is-inside-work-tree")
@@ -118,8 +154,15 @@ var Docker = &starlarkstruct.Module{Name: "docker", Members: starlark.StringDict
 	"registry_start": noArgs("docker.registry_start", func(_ *starlark.Thread, e *Env) (*shell.Command, error) {
 		return commands.LocalRegistryStart(e.Config), nil
 	}),
-	"pull":           imageArg("docker.pull", func(_ *Env, image string) *shell.Command { return commands.Pull(image) }),
-	"push":           imageArg("docker.push", func(_ *Env, image string) *shell.Command { return shell.New("docker", "push", image) }),
+	"pull": imageArg("docker.pull", func(_ *Env, image string) *shell.Command { return commands.Pull(image) }),
+	"push": imageArg("docker.push", func(_ *Env, image string) *shell.Command { return shell.New("docker", "push", image) }),
+	"tag": starlark.NewBuiltin("docker.tag", func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		var source, target string
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "source", &source, "target", &target); err != nil {
+			return nil, err
+		}
+		return Cmd{shell.New("docker", "tag", source, target)}, nil
+	}),
 	"image_rm":       imageArg("docker.image_rm", func(_ *Env, image string) *shell.Command { return commands.ImageRemove(image) }),
 	"validate_image": imageArg("docker.validate_image", func(e *Env, image string) *shell.Command { return commands.ValidateImage(e.Config, image) }),
 }}

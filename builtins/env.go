@@ -17,6 +17,7 @@ import (
 	"github.com/kamal-go/kamal/runtime/commands"
 	"github.com/kamal-go/kamal/runtime/config"
 	"github.com/kamal-go/kamal/runtime/log"
+	"github.com/kamal-go/kamal/runtime/shell"
 	"github.com/kamal-go/kamal/runtime/sshkit"
 )
 
@@ -50,9 +51,18 @@ type Env struct {
 	Log       *log.Logger
 	// Builder renders the configured builder's commands.
 	Builder commands.Builder
+	// NewBuilder renders the builder for a variant of Config (docker.build
+	// with overrides); nil: overrides are refused.
+	NewBuilder func(*config.Config) (commands.Builder, error)
 	// Breakpoint opens the prompt with locals in scope; set by the runtime.
 	// Nil makes breakpoint() a no-op.
 	Breakpoint func(thread *starlark.Thread, locals starlark.StringDict) error
+
+	// starlarkMu is held by each thread on() made while it runs Starlark
+	// code, and released while it waits (a command, a prompt): the hosts'
+	// threads share the caller's unfrozen values, so at most one of them
+	// may touch values at a time, while their commands run in parallel.
+	starlarkMu sync.Mutex
 
 	mu         sync.Mutex
 	lockHeld   bool
@@ -100,6 +110,53 @@ func (e *Env) setLockHeld(v bool) {
 	e.mu.Lock()
 	e.lockHeld = v
 	e.mu.Unlock()
+}
+
+// holdsKey is the thread-local key marking a thread that holds its Env's
+// starlarkMu.
+const holdsKey = "kamal.holds"
+
+// hold makes thread wait for and hold e's Starlark lock; release ends it.
+func (e *Env) hold(thread *starlark.Thread) {
+	e.starlarkMu.Lock()
+	thread.SetLocal(holdsKey, true)
+}
+
+func (e *Env) release(thread *starlark.Thread) {
+	thread.SetLocal(holdsKey, false)
+	e.starlarkMu.Unlock()
+}
+
+// Blocking calls f, a wait that touches no Starlark value (a command, a
+// prompt's input, other threads), with thread's hold on the run's
+// Starlark lock given up meanwhile, so that other hosts' threads run.
+func Blocking(thread *starlark.Thread, f func()) {
+	e := EnvOf(thread)
+	if e == nil || thread.Local(holdsKey) != true {
+		f()
+		return
+	}
+	e.starlarkMu.Unlock()
+	defer e.starlarkMu.Lock()
+	f()
+}
+
+// HoldLike makes t hold the run's Starlark lock when like does (like
+// being in Blocking), for code that evaluates on t while like waits (a
+// prompt at a stop inside on()); call the returned func when done.
+func HoldLike(like, t *starlark.Thread) (done func()) {
+	e := EnvOf(like)
+	if e == nil || like.Local(holdsKey) != true {
+		return func() {}
+	}
+	e.hold(t)
+	return func() { e.release(t) }
+}
+
+// run runs c through the runner, as a wait (see Blocking).
+func (e *Env) run(thread *starlark.Thread, ctx context.Context, host string, c *shell.Command, o sshkit.Options) (res sshkit.Result, err error) {
+	Blocking(thread, func() { res, err = e.Runner.Run(ctx, host, c, o) })
+	return res, err
 }
 
 // timestamp is how Kamal writes the time in audit lines, lock details and

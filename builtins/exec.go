@@ -1,7 +1,11 @@
 package builtins
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"go.starlark.net/starlark"
@@ -72,51 +76,57 @@ func run(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwar
 		envDict  *starlark.Dict
 		stdin    string
 		hasStdin bool
+		keepAll  bool // capture=True: all of stdout in the result
 	)
 	if capture {
 		level.l = log.Debug
 	}
+	var stdinV starlark.Value = starlark.None
 	pairs := []any{"cmd", &c, "level?", &level, "raise_on_error?", &raise, "rescue?", &rescue}
 	if remote {
 		pairs = append([]any{"host", &host}, pairs...)
 	} else {
-		pairs = append(pairs, "force?", &force, "dir?", &dir, "env?", &envDict)
+		pairs = append(pairs, "force?", &force, "dir??", &dir, "env??", &envDict)
 	}
-	pairs = append(pairs, "stdin?", &stdin)
+	pairs = append(pairs, "stdin??", &stdinV)
+	if !capture {
+		pairs = append(pairs, "capture?", &keepAll)
+	}
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, pairs...); err != nil {
 		return nil, err
 	}
-	for _, kv := range kwargs {
-		if string(kv[0].(starlark.String)) == "stdin" {
-			hasStdin = true
+	if stdinV != starlark.None {
+		s, ok := starlark.AsString(stdinV)
+		if !ok {
+			return nil, fmt.Errorf("%s: for parameter stdin: got %s, want string or None", b.Name(), stdinV.Type())
 		}
+		stdin, hasStdin = s, true
+	}
+	env, err := envVars(b.Name(), envDict)
+	if err != nil {
+		return nil, err
 	}
 	if c.c.Empty() {
 		return resultValue(sshkit.Result{}, c.c), nil
 	}
-	o := sshkit.Options{Level: level.l, Force: force, NoRaise: !raise, Rescue: rescue, Capture: capture}
+	o := sshkit.Options{Level: level.l, Force: force, NoRaise: !raise, Rescue: rescue, Capture: capture || keepAll}
 	if !remote {
 		o.Dir = dir
 		if o.Dir == "" {
 			o.Dir = e.Dir
 		}
-		if envDict != nil {
-			for _, k := range envDict.Keys() {
-				v, _, _ := envDict.Get(k)
-				ks, _ := starlark.AsString(k)
-				vs, _ := starlark.AsString(v)
-				o.Env = append(o.Env, ks+"="+vs)
-			}
+		for _, v := range env {
+			o.Env = append(o.Env, v.Key+"="+v.Value)
 		}
 	}
 	if hasStdin {
 		o.Stdin = strings.NewReader(stdin)
 	}
-	res, err := e.Runner.Run(Context(thread), host, c.c, o)
+	res, err := e.run(thread, Context(thread), host, c.c, o)
 	if err != nil {
 		return nil, err
 	}
-	if capture && !rescue {
+	if capture {
 		return starlark.String(strings.TrimSpace(res.Stdout)), nil
 	}
 	return resultValue(res, c.c), nil
@@ -135,10 +145,33 @@ func sshCapture(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	return run(thread, b, args, kwargs, true, true)
 }
 
+// local.exists(path) reports whether a file or directory exists at path,
+// relative to the app directory; it runs no command and logs nothing.
+func localExists(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var p string
+	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &p); err != nil {
+		return nil, err
+	}
+	if !filepath.IsAbs(p) {
+		if e := EnvOf(thread); e != nil {
+			p = filepath.Join(e.Dir, p)
+		}
+	}
+	_, err := os.Stat(p)
+	switch {
+	case err == nil:
+		return starlark.True, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return starlark.False, nil
+	}
+	return nil, fmt.Errorf("%s: %w", b.Name(), err)
+}
+
 // Local is the "local" module: commands on this machine.
 var Local = &starlarkstruct.Module{Name: "local", Members: starlark.StringDict{
 	"run":     starlark.NewBuiltin("local.run", localRun),
 	"capture": starlark.NewBuiltin("local.capture", localCapture),
+	"exists":  starlark.NewBuiltin("local.exists", localExists),
 }}
 
 // SSH is the "ssh" module: commands on a server, over its one connection.

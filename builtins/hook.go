@@ -81,7 +81,7 @@ func (e *Env) RunHook(thread *starlark.Thread, name string) (bool, error) {
 		}
 	}
 	o.Dir = e.Dir
-	if _, err := e.Runner.Run(Context(thread), "", c, o); err != nil {
+	if _, err := e.run(thread, Context(thread), "", c, o); err != nil {
 		return false, NewError("Kamal::Cli::HookError", "Hook `"+name+"` failed:\n"+err.Error())
 	}
 	return true, nil

@@ -61,7 +61,7 @@ func (e *Env) TryLock(thread *starlark.Thread, message string) (busy bool, err e
 	details := commands.LockDetails(lockedBy, timestamp(), e.Version, message)
 	host := e.Selection.Primary
 	ctx := Context(thread)
-	_, err = e.Runner.Run(ctx, host, commands.LockAcquire(e.Config, details), sshkit.Options{Level: log.Debug})
+	_, err = e.run(thread, ctx, host, commands.LockAcquire(e.Config, details), sshkit.Options{Level: log.Debug})
 	if err != nil {
 		if strings.Contains(err.Error(), "cannot create directory") {
 			return true, nil
@@ -152,7 +152,7 @@ func (e *Env) ReleaseLock(thread *starlark.Thread) error {
 // release` prints its own messages around it). A missing lock fails with
 // "No such file or directory".
 func (e *Env) RemoveLock(thread *starlark.Thread) error {
-	_, err := e.Runner.Run(Context(thread), e.Selection.Primary, commands.LockRelease(e.Config), sshkit.Options{Level: log.Debug})
+	_, err := e.run(thread, Context(thread), e.Selection.Primary, commands.LockRelease(e.Config), sshkit.Options{Level: log.Debug})
 	if err == nil {
 		e.setLockHeld(false)
 	}
@@ -166,7 +166,7 @@ func (e *Env) LockStatus(thread *starlark.Thread) (string, error) {
 }
 
 func (e *Env) lockStatus(thread *starlark.Thread) (string, error) {
-	res, err := e.Runner.Run(Context(thread), e.Selection.Primary, commands.LockStatus(e.Config), sshkit.Options{Level: log.Debug, Capture: true})
+	res, err := e.run(thread, Context(thread), e.Selection.Primary, commands.LockStatus(e.Config), sshkit.Options{Level: log.Debug, Capture: true})
 	if err != nil {
 		return "", err
 	}

@@ -12,7 +12,7 @@ import (
 // say(msg, color=None) prints a line whatever the verbosity, as Thor's say.
 func sayBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var msg, color string
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "msg", &msg, "color?", &color); err != nil {
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "msg", &msg, "color??", &color); err != nil {
 		return nil, err
 	}
 	if !log.ValidSayColor(color) {

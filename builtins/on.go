@@ -38,7 +38,9 @@ func watch(thread *starlark.Thread) (stop func()) {
 
 // on(hosts, fn) calls fn(host) for every host in parallel, each on its own
 // thread, and returns their results in the order of hosts. Every host runs
-// to the end even when others fail; failures are then raised together in
+// to the end even when others fail. fn's values are not frozen: the
+// threads take turns at running Starlark code while their commands run in
+// parallel, so fn may append to a list the caller uses afterwards; failures are then raised together in
 // SSHKit's form ("Exceptions on 2 hosts: ..."). sshkit.max_concurrent_hosts
 // bounds the hosts in flight (0: no bound, as Kamal).
 func onBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -46,9 +48,6 @@ func onBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 	var fn starlark.Callable
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "hosts", &hostsV, "fn", &fn); err != nil {
 		return nil, err
-	}
-	if thread.CallStackDepth() <= 1 {
-		return nil, fmt.Errorf("%s: cannot run hosts in parallel while a script is loading; call it from a function", b.Name())
 	}
 	var hosts []string
 	seen := map[string]bool{}
@@ -65,29 +64,38 @@ func onBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 			hosts = append(hosts, h)
 		}
 	}
-	fn.Freeze()
-
+	// fn and the values it reaches are not frozen: the caller may keep
+	// using them after on() returns. The hosts' threads take turns at
+	// running Starlark code instead (Env.starlarkMu); their commands run
+	// in parallel.
+	e := EnvOf(thread)
 	limit := len(hosts)
-	if e := EnvOf(thread); e != nil && e.Config != nil && e.Config.SSHKit.MaxConcurrentHosts > 0 {
+	if e != nil && e.Config != nil && e.Config.SSHKit.MaxConcurrentHosts > 0 {
 		limit = e.Config.SSHKit.MaxConcurrentHosts
 	}
 	sem := make(chan struct{}, max(limit, 1))
 	results := make([]starlark.Value, len(hosts))
 	errs := make([]error, len(hosts))
 	var wg sync.WaitGroup
-	for i, h := range hosts {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			t := NewThread(thread, "on "+h)
-			stop := watch(t)
-			defer stop()
-			results[i], errs[i] = starlark.Call(t, fn, starlark.Tuple{starlark.String(h)}, nil)
-		}()
-	}
-	wg.Wait()
+	Blocking(thread, func() {
+		for i, h := range hosts {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				t := NewThread(thread, "on "+h)
+				stop := watch(t)
+				defer stop()
+				if e != nil {
+					e.hold(t)
+					defer e.release(t)
+				}
+				results[i], errs[i] = starlark.Call(t, fn, starlark.Tuple{starlark.String(h)}, nil)
+			}()
+		}
+		wg.Wait()
+	})
 
 	var failed sshkit.HostErrors
 	for i, err := range errs {

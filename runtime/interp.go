@@ -246,7 +246,7 @@ func (in *Interp) Commands() []Command {
 			continue
 		}
 		c := Command{Name: name, Doc: fn.Doc(), Origin: in.origin[name]}
-		for i := 0; i < fn.NumParams(); i++ {
+		for i := 0; i < namedParams(fn); i++ {
 			p, _ := fn.Param(i)
 			o := Option{Name: strings.ReplaceAll(p, "_", "-")}
 			if d := fn.ParamDefault(i); d != nil {

@@ -19,7 +19,8 @@ type Flag struct {
 // becomes no_cache=True, --tag v2 becomes tag="v2". A parameter whose
 // default is a bool takes no value ("--x=false" still works); one whose
 // default is an int takes an integer. A flag the function has no
-// parameter for is an error naming the flags it takes.
+// parameter for is an error naming the flags it takes, unless the function
+// takes **kwargs: then it gets the flag as a string (True without a value).
 func (in *Interp) Kwargs(name string, flags []Flag) ([]starlark.Tuple, error) {
 	fn, ok := in.effective[name].(*starlark.Function)
 	if !ok {
@@ -30,7 +31,7 @@ func (in *Interp) Kwargs(name string, flags []Flag) ([]starlark.Tuple, error) {
 	}
 	params := map[string]starlark.Value{}
 	var names []string
-	for i := 0; i < fn.NumParams(); i++ {
+	for i := 0; i < namedParams(fn); i++ {
 		p, _ := fn.Param(i)
 		params[p] = fn.ParamDefault(i)
 		names = append(names, "--"+strings.ReplaceAll(p, "_", "-"))
@@ -39,6 +40,16 @@ func (in *Interp) Kwargs(name string, flags []Flag) ([]starlark.Tuple, error) {
 	for _, f := range flags {
 		key := strings.ReplaceAll(f.Name, "-", "_")
 		def, ok := params[key]
+		if !ok && fn.HasKwargs() {
+			// def f(**kwargs) takes any option: --who bob is who = "bob",
+			// a bare --verbose-ish flag is True.
+			var v starlark.Value = starlark.True
+			if f.HasValue {
+				v = starlark.String(f.Value)
+			}
+			kwargs = append(kwargs, starlark.Tuple{starlark.String(key), v})
+			continue
+		}
 		if !ok {
 			if len(names) == 0 {
 				return nil, fmt.Errorf("kamal build %s takes no options, got --%s", name, f.Name)
@@ -70,4 +81,17 @@ func (in *Interp) Kwargs(name string, flags []Flag) ([]starlark.Tuple, error) {
 		kwargs = append(kwargs, starlark.Tuple{starlark.String(key), v})
 	}
 	return kwargs, nil
+}
+
+// namedParams is the number of fn's parameters that have names a flag can
+// use: all but *args and **kwargs, which go.starlark.net puts last.
+func namedParams(fn *starlark.Function) int {
+	n := fn.NumParams()
+	if fn.HasVarargs() {
+		n--
+	}
+	if fn.HasKwargs() {
+		n--
+	}
+	return n
 }

@@ -355,7 +355,7 @@ def ship():
 		"# from @kamal//build.star:",
 		"# from " + user + ":2\ndef build_command(output = \"registry\", no_cache = False):\n    return cmd(\"echo\", \"mine\")\n",
 		"# from " + user + ":5\ndef ship():\n",
-		"def push_kamal1():",
+		"def push_kamal15(output = \"registry\"):",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("effective script lacks %q", want)
@@ -510,6 +510,29 @@ def bad_attr():
 		}
 		if bt := ee.Backtrace(); !strings.Contains(bt, "Traceback (most recent call last):\n") || !strings.Contains(bt, tt.where) {
 			t.Errorf("%s: backtrace lacks %q:\n%s", tt.fn, tt.where, bt)
+		}
+	}
+}
+
+func TestKeywordArgumentsFunctionsTakeAnyOption(t *testing.T) {
+	dir := userApp(t, "kamal1", map[string]string{userFile: `
+def greet(greeting = "hello", **kwargs):
+    say("%s %s" % (greeting, sorted(kwargs.items())))
+`})
+	s := mustSession(t, dir, userFile)
+	kw, err := s.in.Kwargs("greet", []Flag{{Name: "who", Value: "bob", HasValue: true}, {Name: "dry-ish"}, {Name: "greeting", Value: "hi", HasValue: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.call(t, "greet", kw...); err != nil {
+		t.Fatal(err)
+	}
+	if want := `hi [("dry_ish", True), ("who", "bob")]` + "\n"; !strings.Contains(s.out.String(), want) {
+		t.Errorf("output:\n%s\nwant %q", s.out, want)
+	}
+	for _, c := range s.in.Commands() {
+		if c.Name == "greet" && len(c.Options) != 1 {
+			t.Errorf("greet's options = %+v, want only --greeting (kwargs is no option)", c.Options)
 		}
 	}
 }

@@ -75,6 +75,8 @@ type PushOptions struct {
 	// builder puts secret values on its command line (as sensitive --env
 	// words); it fails when a secret is configured and SecretValue is nil.
 	SecretValue func(name string) (string, error)
+	// Labels are extra "KEY=VALUE" labels, after the service label.
+	Labels []string
 }
 
 // NewBuilder picks the builder type for cfg's generation (§5.1, §6.1).
@@ -166,12 +168,16 @@ func argumentize(cmd *shell.Command, cfg *config.Config, flag string, kvs []conf
 // buildOptions appends the options both generations share, in Kamal's
 // order: cache, label, build args, secrets, dockerfile, target, ssh
 // (§5.2 items 5–11, §6.2). Tags and the Kamal 2 extras are the caller's.
-func buildOptions(cmd *shell.Command, cfg *config.Config, cacheFrom, cacheTo string) {
+func buildOptions(cmd *shell.Command, cfg *config.Config, cacheFrom, cacheTo string, labels []string) {
 	b := cfg.Builder
 	if cacheFrom != "" && cacheTo != "" {
 		cmd.Arg("--cache-to", cacheTo, "--cache-from", cacheFrom)
 	}
 	cmd.Arg("--label", "service="+escape(cfg, cfg.Service))
+	for _, l := range labels {
+		k, v, _ := strings.Cut(l, "=")
+		cmd.Arg("--label", k+"="+escape(cfg, v))
+	}
 	argumentize(cmd, cfg, "--build-arg", b.Args, true)
 	for _, s := range b.Secrets {
 		cmd.Arg("--secret", "id="+escape(cfg, s))

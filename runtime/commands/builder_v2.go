@@ -258,6 +258,9 @@ func (o PushOptions) output() string {
 
 func (v *v2Builder) Push(o PushOptions) (*shell.Command, error) {
 	if v.kind == TypePack {
+		if len(o.Labels) > 0 {
+			return nil, fmt.Errorf("the pack builder takes no extra labels (labels=%v)", o.Labels)
+		}
 		return v.packPush(o)
 	}
 	if err := checkDockerfile(v.cfg, o.Dir); err != nil {
@@ -273,7 +276,7 @@ func (v *v2Builder) Push(o PushOptions) (*shell.Command, error) {
 	}
 	cmd.Arg(tagOptions(v.cfg, o.Version, o.Dev)...)
 	from, to := v.cache()
-	buildOptions(cmd, v.cfg, from, to)
+	buildOptions(cmd, v.cfg, from, to, o.Labels)
 	if b.Provenance != nil {
 		cmd.Arg("--provenance", *b.Provenance)
 	}

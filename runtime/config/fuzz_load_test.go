@@ -29,7 +29,7 @@ func FuzzLoadYAMLERB(f *testing.F) {
 		cx := &erbContext{
 			name:   "config/deploy.yml",
 			getenv: l.env(nil),
-			run:    func(string) (string, error) { return "out\n", nil },
+			run:    func(string, map[string]string) (string, int, error) { return "out\n", 0, nil },
 		}
 		text, err := renderERB(src, cx)
 		if err == nil {

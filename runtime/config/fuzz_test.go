@@ -44,7 +44,7 @@ func FuzzERB(f *testing.F) {
 		cx := &erbContext{
 			name:    "f",
 			getenv:  mapEnv(map[string]string{"X": "1"}),
-			run:     func(string) (string, error) { return "out\n", nil },
+			run:     func(string, map[string]string) (string, int, error) { return "out\n", 0, nil },
 			lenient: len(src)%2 == 0,
 		}
 		out, err := renderERB(src, cx)

@@ -7,7 +7,10 @@
 // for humans (Logged); only Executed carries their real text.
 package shell
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Redacted is what a sensitive word looks like in a log line.
 const Redacted = "[REDACTED]"
@@ -22,6 +25,11 @@ type Word struct {
 	// differ, e.g. `--password-stdin` runs where Kamal's log line reads
 	// `-p [REDACTED]`.
 	Shown string
+	// Literal marks a word that must reach the command as exactly this
+	// one word (a word a user script passed): it is rendered quoted when
+	// the shell would otherwise split or expand it. Kamal's own words are
+	// not literal: they carry their quoting in Text already.
+	Literal bool
 }
 
 // EnvVar is one variable exported around a command.
@@ -59,6 +67,32 @@ func (c *Command) Arg(words ...string) *Command {
 		c.Words = append(c.Words, Word{Text: w})
 	}
 	return c
+}
+
+// Literal appends words that reach the command as exactly these words,
+// quoted where the shell needs it, and returns c.
+func (c *Command) Literal(words ...string) *Command {
+	for _, w := range words {
+		c.Words = append(c.Words, Word{Text: w, Literal: true})
+	}
+	return c
+}
+
+// Equal reports whether c and d are the same command: the same words
+// (with the same sensitivity and rendering), environment and input.
+func (c *Command) Equal(d *Command) bool {
+	if c.Empty() || d.Empty() {
+		return c.Empty() == d.Empty() && len(c.env()) == 0 && len(d.env()) == 0
+	}
+	return slices.Equal(c.Words, d.Words) && slices.Equal(c.Env, d.Env) &&
+		c.Stdin == d.Stdin && slices.Equal(c.ProcessEnv, d.ProcessEnv)
+}
+
+func (c *Command) env() []EnvVar {
+	if c == nil {
+		return nil
+	}
+	return c.Env
 }
 
 // Secret appends a sensitive word and returns c.
@@ -155,12 +189,14 @@ func (c *Command) render(redact bool) string {
 			return w.Shown
 		case redact && w.Sensitive:
 			return Redacted
+		case w.Literal:
+			return Quote(w.Text)
 		}
 		return w.Text
 	}
 	// A first word with whitespace is a whole script: SSHKit runs it alone,
 	// verbatim, dropping the rest.
-	if strings.ContainsAny(first.Text, " \t\n") {
+	if !first.Literal && strings.ContainsAny(first.Text, " \t\n") {
 		lines := strings.Split(first.Text, "\n")
 		for i := range lines {
 			lines[i] = strings.TrimSpace(lines[i])

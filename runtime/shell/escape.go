@@ -148,3 +148,25 @@ func Shellwords(s string) string {
 	}
 	return b.String()
 }
+
+// Quote renders s as one POSIX shell word: unchanged when it holds only
+// characters no shell treats specially ([A-Za-z0-9_-.,:+/@=%^]), else in
+// single quotes (a single quote inside becomes '\”). It is how a word a
+// user script passes to cmd() reaches the command as that one word.
+func Quote(s string) string {
+	if s == "" {
+		return "''"
+	}
+	safe := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("_-.,:+/@=%^", c) >= 0) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
