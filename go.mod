@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/creack/pty v1.1.24
 	github.com/docker/cli v29.8.2+incompatible
+	github.com/google/go-containerregistry v0.21.7
 	github.com/kevinburke/ssh_config v1.6.0
 	github.com/rogpeppe/go-internal v1.16.0
 	github.com/skeema/knownhosts v1.3.3
@@ -17,6 +18,6 @@ require (
 )
 
 require (
-	golang.org/x/tools v0.26.0 // indirect
+	golang.org/x/tools v0.46.0 // indirect
 	gotest.tools/v3 v3.5.2 // indirect
 )

@@ -57,6 +57,11 @@ func login(thread *starlark.Thread, e *Env) (*shell.Command, error) {
 	return commands.Login(e.Config, user, password), nil
 }
 
+// RegistryLogin is docker.login() for Go callers (kamal registry login):
+// the login command with the credentials resolved and the password
+// registered for redaction.
+func (e *Env) RegistryLogin() (*shell.Command, error) { return login(nil, e) }
+
 // docker.build(output="registry", no_cache=False, dev=False, image=None,
 // dockerfile=None, labels=None) renders the configured builder's
 // build-and-push command, with the builder's environment attached. image
@@ -149,8 +154,15 @@ var Docker = &starlarkstruct.Module{Name: "docker", Members: starlark.StringDict
 	"registry_start": noArgs("docker.registry_start", func(_ *starlark.Thread, e *Env) (*shell.Command, error) {
 		return commands.LocalRegistryStart(e.Config), nil
 	}),
-	"pull":           imageArg("docker.pull", func(_ *Env, image string) *shell.Command { return commands.Pull(image) }),
-	"push":           imageArg("docker.push", func(_ *Env, image string) *shell.Command { return shell.New("docker", "push", image) }),
+	"pull": imageArg("docker.pull", func(_ *Env, image string) *shell.Command { return commands.Pull(image) }),
+	"push": imageArg("docker.push", func(_ *Env, image string) *shell.Command { return shell.New("docker", "push", image) }),
+	"tag": starlark.NewBuiltin("docker.tag", func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		var source, target string
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "source", &source, "target", &target); err != nil {
+			return nil, err
+		}
+		return Cmd{shell.New("docker", "tag", source, target)}, nil
+	}),
 	"image_rm":       imageArg("docker.image_rm", func(_ *Env, image string) *shell.Command { return commands.ImageRemove(image) }),
 	"validate_image": imageArg("docker.validate_image", func(e *Env, image string) *shell.Command { return commands.ValidateImage(e.Config, image) }),
 }}

@@ -165,7 +165,7 @@ func (l *loader) env(dot map[string]string) func(string) (string, bool) {
 }
 
 func (l *loader) shell(dot map[string]string) *shell {
-	return &shell{dir: l.dir, env: environ(l.dest, dot), stderr: l.stderr}
+	return &shell{dir: l.dir, env: environ(l.dest, dot), stderr: l.stderr, inline: l.opts.InlineSecrets}
 }
 
 // erbRun runs an ERB command; extra (what Dotenv.load set) joins the
