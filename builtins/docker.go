@@ -57,6 +57,11 @@ func login(thread *starlark.Thread, e *Env) (*shell.Command, error) {
 	return commands.Login(e.Config, user, password), nil
 }
 
+// RegistryLogin is docker.login() for Go callers (kamal registry login):
+// the login command with the credentials resolved and the password
+// registered for redaction.
+func (e *Env) RegistryLogin() (*shell.Command, error) { return login(nil, e) }
+
 // docker.build(output="registry", no_cache=False, dev=False, image=None,
 // dockerfile=None, labels=None) renders the configured builder's
 // build-and-push command, with the builder's environment attached. image
@@ -98,14 +103,9 @@ func dockerBuild(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 	// Builder secrets reach buildx (--secret id=NAME reads $NAME) through
 	// the build process's environment only: never the command line, the
 	// log or kamal's own environment.
-	var secretEnv []string
-	for _, s := range e.Config.Builder.Secrets {
-		v, err := e.Config.Resolve(config.Value{Secret: s})
-		if err != nil {
-			return nil, err
-		}
-		e.Log.AddSecret(v)
-		secretEnv = append(secretEnv, s+"="+v)
+	secretEnv, err := builderSecretEnv(e)
+	if err != nil {
+		return nil, err
 	}
 	o.SecretValue = func(name string) (string, error) { return e.Config.Resolve(config.Value{Secret: name}) }
 	c, err := bld.Push(o)
@@ -116,10 +116,39 @@ func dockerBuild(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 	return Cmd{c}, nil
 }
 
-// GitArchive reports whether a Kamal 1 build feeds `git archive HEAD` to
+// builderSecretEnv resolves every builder secret (registering each value
+// with the logger) as NAME=VALUE; a missing one is Kamal's secrets error.
+func builderSecretEnv(e *Env) ([]string, error) {
+	var env []string
+	for _, s := range e.Config.Builder.Secrets {
+		v, err := e.Config.Resolve(config.Value{Secret: s})
+		if err != nil {
+			return nil, err
+		}
+		e.Log.AddSecret(v)
+		env = append(env, s+"="+v)
+	}
+	return env, nil
+}
+
+// builder.resolve_secrets() resolves the builder's secrets now, as Kamal
+// does before it inspects or creates the builder, so a missing secret
+// fails before anything is created. It returns None.
+func builderResolveSecrets(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 0); err != nil {
+		return nil, err
+	}
+	if _, err := builderSecretEnv(EnvOf(thread)); err != nil {
+		return nil, err
+	}
+	return starlark.None, nil
+}
+
+// GitArchive reports whether a Kamal 1.5 build feeds `git archive HEAD` to
 // docker as its context: when git works here and builder.context is unset.
+// (Kamal 1.9 and 2 build from a clone instead.)
 func (e *Env) GitArchive() bool {
-	if e.Config.Generation != config.Kamal1 || e.Config.Builder.HasContext {
+	if e.Config.Generation != config.Kamal1 || e.Config.Release == config.Kamal19 || e.Config.Builder.HasContext {
 		return false
 	}
 	_, err := e.Git("rev-parse", "--is-inside-work-tree")
@@ -148,8 +177,15 @@ var Docker = &starlarkstruct.Module{Name: "docker", Members: starlark.StringDict
 	"registry_start": noArgs("docker.registry_start", func(_ *starlark.Thread, e *Env) (*shell.Command, error) {
 		return commands.LocalRegistryStart(e.Config), nil
 	}),
-	"pull":           imageArg("docker.pull", func(_ *Env, image string) *shell.Command { return commands.Pull(image) }),
-	"push":           imageArg("docker.push", func(_ *Env, image string) *shell.Command { return shell.New("docker", "push", image) }),
+	"pull": imageArg("docker.pull", func(_ *Env, image string) *shell.Command { return commands.Pull(image) }),
+	"push": imageArg("docker.push", func(_ *Env, image string) *shell.Command { return shell.New("docker", "push", image) }),
+	"tag": starlark.NewBuiltin("docker.tag", func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		var source, target string
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "source", &source, "target", &target); err != nil {
+			return nil, err
+		}
+		return Cmd{shell.New("docker", "tag", source, target)}, nil
+	}),
 	"image_rm":       imageArg("docker.image_rm", func(_ *Env, image string) *shell.Command { return commands.ImageRemove(image) }),
 	"validate_image": imageArg("docker.validate_image", func(e *Env, image string) *shell.Command { return commands.ValidateImage(e.Config, image) }),
 }}
@@ -157,10 +193,11 @@ var Docker = &starlarkstruct.Module{Name: "docker", Members: starlark.StringDict
 // BuilderModule is the "builder" module: the configured builder's setup
 // commands (empty commands where the builder needs none).
 var BuilderModule = &starlarkstruct.Module{Name: "builder", Members: starlark.StringDict{
-	"create":  noArgs("builder.create", func(_ *starlark.Thread, e *Env) (*shell.Command, error) { return e.Builder.Create(), nil }),
-	"remove":  noArgs("builder.remove", func(_ *starlark.Thread, e *Env) (*shell.Command, error) { return e.Builder.Remove(), nil }),
-	"inspect": noArgs("builder.inspect", func(_ *starlark.Thread, e *Env) (*shell.Command, error) { return e.Builder.Inspect(), nil }),
-	"info":    noArgs("builder.info", func(_ *starlark.Thread, e *Env) (*shell.Command, error) { return e.Builder.Info(), nil }),
+	"create":          noArgs("builder.create", func(_ *starlark.Thread, e *Env) (*shell.Command, error) { return e.Builder.Create(), nil }),
+	"remove":          noArgs("builder.remove", func(_ *starlark.Thread, e *Env) (*shell.Command, error) { return e.Builder.Remove(), nil }),
+	"inspect":         noArgs("builder.inspect", func(_ *starlark.Thread, e *Env) (*shell.Command, error) { return e.Builder.Inspect(), nil }),
+	"info":            noArgs("builder.info", func(_ *starlark.Thread, e *Env) (*shell.Command, error) { return e.Builder.Info(), nil }),
+	"resolve_secrets": starlark.NewBuiltin("builder.resolve_secrets", builderResolveSecrets),
 }}
 
 // error(class, message) returns an error value a script can fail with in

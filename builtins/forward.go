@@ -58,7 +58,8 @@ func sshForward(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	if !ok {
 		return nil, fmt.Errorf("%s: the remote transport cannot forward ports", b.Name())
 	}
-	closers, err := openForwards(Context(thread), e.Log, fw, hosts, port)
+	local := "localhost:" + strconv.Itoa(port)
+	closers, err := openForwards(Context(thread), e.Log, fw, hosts, port, func(string) string { return local })
 	defer func() {
 		for _, c := range closers {
 			if err := c.Close(); err != nil {
@@ -72,13 +73,13 @@ func sshForward(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	return call()
 }
 
-// openForwards requests the forward on every host in parallel and waits
-// for all of them, at most ForwardTimeout. It returns the forwards that
+// openForwards requests the forward on every host in parallel (host's
+// 127.0.0.1:port to local(host) here) and waits for all of them, at most
+// ForwardTimeout. It returns the forwards that
 // were established, even on error, for the caller to close; a forward
 // confirmed after the wait was given up is closed as soon as it arrives.
-func openForwards(parent context.Context, logger *log.Logger, fw executor.Forwarder, hosts []string, port int) ([]io.Closer, error) {
+func openForwards(parent context.Context, logger *log.Logger, fw executor.Forwarder, hosts []string, port int, local func(host string) string) ([]io.Closer, error) {
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	local := "localhost:" + strconv.Itoa(port)
 	ctx, cancel := context.WithTimeout(parent, ForwardTimeout)
 	defer cancel()
 
@@ -90,7 +91,7 @@ func openForwards(parent context.Context, logger *log.Logger, fw executor.Forwar
 	results := make(chan result, len(hosts))
 	for i, h := range hosts {
 		go func() {
-			c, err := fw.Forward(ctx, h, addr, local)
+			c, err := fw.Forward(ctx, h, addr, local(h))
 			results <- result{i, c, err}
 		}()
 	}

@@ -1,10 +1,14 @@
 package runtime
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/kamal-go/kamal/runtime/executor"
 )
 
 // Flows of the Kamal 1.9 generation (issue 9): an app whose Gemfile.lock
@@ -54,4 +58,159 @@ func TestDetailsVerboseSaysWhichGenerationAndWhy(t *testing.T) {
 			}
 		})
 	}
+}
+
+// dirFake is fakeForwards that also records the working directory of
+// every local command.
+type dirFake struct {
+	*fakeForwards
+	dirs map[string]string // first word pair of the script -> Dir
+}
+
+func (f *dirFake) Run(ctx context.Context, host string, req executor.Request) (int, error) {
+	if host == "" {
+		f.mu.Lock()
+		f.dirs[req.Script] = req.Dir
+		f.mu.Unlock()
+	}
+	return f.fakeForwards.Run(ctx, host, req)
+}
+
+// kamal19Rules answer like the rig would for a 1.9-pinned kamal1 app:
+// the clone is on HEAD, server1 and server2 use mirror A, server3 mirror B.
+func kamal19Rules(t *testing.T, dir string) []rule {
+	return []rule{
+		{match: "rev-parse HEAD", stdout: revision(t, dir) + "\n"},
+		{host: "server1", match: "RegistryConfig.Mirrors", stdout: "https://mirror-a.example.com/\n"},
+		{host: "server2", match: "RegistryConfig.Mirrors", stdout: "https://mirror-a.example.com/\n"},
+		{host: "server3", match: "RegistryConfig.Mirrors", stdout: "https://mirror-b.example.com/\n"},
+	}
+}
+
+func TestKamal19Flows(t *testing.T) {
+	tests := []struct {
+		sub     string
+		verbose bool
+	}{
+		{"push", false},
+		{"push", true},
+		{"pull", false},
+		{"pull", true},
+		{"deliver", false},
+		{"details", false},
+	}
+	for _, tt := range tests {
+		name := "kamal19-" + tt.sub
+		if tt.verbose {
+			name += "-v"
+		}
+		t.Run(name, func(t *testing.T) {
+			dir := app(t, "kamal1")
+			pin(t, dir, "1.9.2")
+			f := &dirFake{fakeForwards: newFake(kamal19Rules(t, dir)...), dirs: map[string]string{}}
+			got, err := runWith(t, dir, tt.sub, tt.verbose, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name, got)
+			for _, r := range f.ran {
+				if strings.Contains(r, "locks") || strings.Contains(r, "git archive") {
+					t.Errorf("Kamal 1.9 ran a 1.5 step: %s", r)
+				}
+			}
+			if tt.sub == "push" {
+				for _, h := range []string{"server1", "server2", "server3"} {
+					if ran := f.ranOn(h); len(ran) > 0 {
+						t.Errorf("push ran on %s: %q", h, ran)
+					}
+				}
+				for script, d := range f.dirs {
+					if strings.HasPrefix(script, "docker build") && !strings.Contains(d, "kamal-clones/app-") {
+						t.Errorf("the build ran in %q, not in the clone", d)
+					}
+				}
+			}
+		})
+	}
+}
+
+// Kamal 1.9 probes even a plain docker build's builder (with `true`), and
+// resets an existing clone in five steps, without git gc, paths as they are.
+func TestKamal19PushResetsAnExistingClone(t *testing.T) {
+	dir := app(t, "kamal1")
+	pin(t, dir, "1.8.3")
+	f := newFake(append(kamal19Rules(t, dir),
+		rule{match: "--recurse-submodules", status: 128, stderr: "fatal: destination path 'app' already exists and is not an empty directory.\n"})...)
+	got, err := runFlow(t, dir, "push", false, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "kamal19-push-reset-clone", got)
+	if hasScript(f.ranOn(""), " gc ") {
+		t.Error("Kamal 1.9 ran git gc on the clone")
+	}
+}
+
+// With builder.context set, Kamal 1.9 builds the working tree from the app
+// directory, and its version carries the _uncommitted_ suffix when the
+// tree has changes.
+func TestKamal19ContextBuildWithUncommittedChanges(t *testing.T) {
+	dir := appConfig(t, "kamal1", `service: app
+image: app
+servers:
+  - server1
+registry:
+  server: registry:4443
+  username: kamal
+  password:
+    - KAMAL_REGISTRY_PASSWORD
+builder:
+  multiarch: false
+  context: .
+`)
+	pin(t, dir, "1.9.2")
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nLABEL x=y\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := &dirFake{fakeForwards: newFake(), dirs: map[string]string{}}
+	got, err := runWith(t, dir, "push", false, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = regexp.MustCompile(`\b[0-9a-f]{40}_uncommitted_[0-9a-f]{16}\b`).ReplaceAllString(got, "VERSION_uncommitted_RAND")
+	golden(t, "kamal19-push-context", got)
+	if !strings.Contains(got, "VERSION_uncommitted_RAND") {
+		t.Errorf("the version of a context build with changes has no _uncommitted_ suffix:\n%s", got)
+	}
+	for script, d := range f.dirs {
+		if strings.HasPrefix(script, "docker build") && d != dir {
+			t.Errorf("the context build ran in %q, not in the app directory %q", d, dir)
+		}
+	}
+}
+
+// A remote builder reached over SSH: create runs the pre-connect hook, then
+// `true` on the builder host, then creates the context and builder.
+func TestKamal19CreateRemoteBuilder(t *testing.T) {
+	dir := appConfig(t, "kamal1", `service: app
+image: app
+servers:
+  - server1
+registry:
+  server: registry:4443
+  username: kamal
+  password:
+    - KAMAL_REGISTRY_PASSWORD
+builder:
+  remote:
+    arch: arm64
+    host: ssh://builder@server2
+`)
+	pin(t, dir, "1.9.2")
+	f := newFake()
+	got, err := runFlow(t, dir, "create", false, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "kamal19-create-remote", got)
 }

@@ -355,7 +355,7 @@ def ship():
 		"# from @kamal//build.star:",
 		"# from " + user + ":2\ndef build_command(output = \"registry\", no_cache = False):\n    return cmd(\"echo\", \"mine\")\n",
 		"# from " + user + ":5\ndef ship():\n",
-		"def push_kamal1():",
+		"def push_kamal15(output = \"registry\"):",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("effective script lacks %q", want)

@@ -51,8 +51,11 @@ func newCommands() map[string]*command {
 	cmds := map[string]*command{}
 	for _, c := range []*command{
 		newBuildCommand(),
+		newConfigCommand(),
 		newLockCommand(),
 		newREPLCommand(),
+		newRegistryCommand(),
+		newSecretsCommand(),
 		newVersionCommand(),
 	} {
 		cmds[c.name] = c

@@ -5,7 +5,19 @@ import (
 
 	"github.com/kamal-go/kamal/builtins"
 	kruntime "github.com/kamal-go/kamal/runtime"
+	"github.com/kamal-go/kamal/runtime/config"
 )
+
+// loadConfig loads the app's configuration (-c, -d) and nothing else:
+// no hosts are selected, no version resolved. Secret values are
+// registered with the logger as they resolve.
+func (c *cli) loadConfig(g *globalOptions) (*config.Config, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	return config.Load(config.Options{Dir: dir, Path: g.configFile, Destination: g.destination, OnSecret: c.log.AddSecret, InlineSecrets: c.inlineSecrets})
+}
 
 // newEnv loads the config of the app in the working directory and
 // everything a script needs for one run of `kamal COMMAND SUB`. The
@@ -16,9 +28,10 @@ func (c *cli) newEnv(g *globalOptions, command, sub string) (*builtins.Env, erro
 		return nil, err
 	}
 	env, err := kruntime.NewEnv(kruntime.EnvOptions{
-		Dir:    dir,
-		Log:    c.log,
-		DryRun: g.dryRun,
+		Dir:           dir,
+		Log:           c.log,
+		DryRun:        g.dryRun,
+		InlineSecrets: c.inlineSecrets,
 		Flags: builtins.Flags{
 			Verbose: g.verbose, Quiet: g.quiet, SkipHooks: g.skipHooks, DryRun: g.dryRun,
 			Primary: g.primary, Version: g.version, Hosts: splitList(g.hosts), Roles: splitList(g.roles),

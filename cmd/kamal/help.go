@@ -168,3 +168,62 @@ func printOptionRows(w io.Writer, extra ...optionRow) {
 		}
 	}
 }
+
+// subcommand describes one subcommand of a namespace (kamal secrets,
+// kamal registry) for Thor's help: its usage after the name (with the
+// required options, as Thor shows them), description and own options.
+type subcommand struct {
+	name, args, desc string
+	options          []optionRow
+}
+
+// usage is the subcommand's usage line after "kamal NAMESPACE ".
+func (s subcommand) usage() string {
+	u := s.name
+	if s.args != "" {
+		u += " " + s.args
+	}
+	return u
+}
+
+// printNamespaceHelp prints `kamal NS help`: the subcommands, then the
+// class options.
+func printNamespaceHelp(w io.Writer, ns string, subs []subcommand) {
+	rows := [][2]string{{"kamal " + ns + " help [COMMAND]", "Describe subcommands or one specific subcommand"}}
+	for _, s := range subs {
+		rows = append(rows, [2]string{"kamal " + ns + " " + s.usage(), s.desc})
+	}
+	sortRows(rows)
+	fmt.Fprintln(w, "Commands:")
+	table(w, rows)
+	fmt.Fprintln(w)
+	printOptions(w)
+}
+
+// printSubcommandHelp prints `kamal NS help NAME`, or returns Thor's
+// error for an unknown NAME.
+func printSubcommandHelp(w io.Writer, ns string, subs []subcommand, name string) error {
+	for _, s := range subs {
+		if s.name != name {
+			continue
+		}
+		fmt.Fprintf(w, "Usage:\n  kamal %s %s\n\nOptions:\n", ns, s.usage())
+		printOptionRows(w, s.options...)
+		fmt.Fprintf(w, "\n%s\n", s.desc)
+		return nil
+	}
+	return usageError(fmt.Sprintf("Could not find command %q in %q namespace.", name, ns))
+}
+
+// wrongArity is Thor's message for a subcommand called with the wrong
+// number of arguments.
+func wrongArity(ns, name string, args []string) error {
+	if len(args) == 0 {
+		return usageError(fmt.Sprintf("%q was called with no arguments", "kamal "+ns+" "+name))
+	}
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = fmt.Sprintf("%q", a)
+	}
+	return usageError(fmt.Sprintf("%q was called with arguments [%s]", "kamal "+ns+" "+name, strings.Join(quoted, ", ")))
+}

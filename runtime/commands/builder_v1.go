@@ -15,8 +15,9 @@ const (
 )
 
 // v1Builder renders every Kamal 1 builder type; kind selects the variant.
-// Pushes follow Kamal 1.5: with PushOptions.GitArchive the build context
-// is "-" and the build reads `git archive --format=tar HEAD |`.
+// With PushOptions.GitArchive (Kamal 1.5) the build context is "-" and the
+// build reads `git archive --format=tar HEAD |`; without it (Kamal 1.9's
+// clone build) the context is ".", run in the clone.
 type v1Builder struct {
 	cfg  *config.Config
 	kind string
@@ -126,14 +127,16 @@ func (v *v1Builder) Remove() *shell.Command {
 	name := v.Name()
 	switch v.kind {
 	case TypeMultiarchRemote:
-		return shell.Combine(
-			shell.New("docker", "context", "rm", v.contextName(v.localArch())),
-			shell.New("docker", "context", "rm", v.contextName(v.remoteArch())),
-			shell.New("docker", "buildx", "rm", name))
+		// The builder before its contexts, unlike Kamal (see v2Builder.Remove).
+		return shell.Chain(
+			shell.New("docker", "buildx", "rm", name),
+			shell.Combine(
+				shell.New("docker", "context", "rm", v.contextName(v.localArch())),
+				shell.New("docker", "context", "rm", v.contextName(v.remoteArch()))))
 	case TypeNativeRemote:
 		return shell.Chain(
-			shell.New("docker", "context", "rm", v.contextName(v.remoteArch())),
-			shell.New("docker", "buildx", "rm", name))
+			shell.New("docker", "buildx", "rm", name),
+			shell.New("docker", "context", "rm", v.contextName(v.remoteArch())))
 	case TypeMultiarch, TypeNativeCached:
 		return shell.New("docker", "buildx", "rm", name)
 	default:
@@ -209,31 +212,37 @@ func (v *v1Builder) cache() (from, to string) {
 	return "", ""
 }
 
-// Push renders the Kamal 1.5 push. The native builder builds with plain
+// Push renders the Kamal 1 push. The native builder builds with plain
 // docker and pushes both tags; every other type uses buildx --push.
 func (v *v1Builder) Push(o PushOptions) (*shell.Command, error) {
 	if err := checkDockerfile(v.cfg, o.Dir); err != nil {
 		return nil, err
 	}
 	cfg := v.cfg
+	// Output "docker" (kamal-go's --serve) builds into the local image
+	// store only: --load instead of --push, and no docker push.
+	push := "--push"
+	if o.Output == "docker" {
+		push = "--load"
+	}
 	var build *shell.Command
 	switch v.kind {
 	case TypeNative:
 		build = shell.New("docker", "build")
 	case TypeNativeCached:
-		build = shell.New("docker", "buildx", "build", "--push")
+		build = shell.New("docker", "buildx", "build", push)
 	case TypeNativeRemote:
-		build = shell.New("docker", "buildx", "build", "--push",
+		build = shell.New("docker", "buildx", "build", push,
 			"--platform", "linux/"+v.remoteArch(), "--builder", v.Name())
 	case TypeMultiarchRemote:
-		build = shell.New("docker", "buildx", "build", "--push",
+		build = shell.New("docker", "buildx", "build", push,
 			"--platform", "linux/"+v.localArch()+",linux/"+v.remoteArch(), "--builder", v.Name())
 	default: // multiarch
 		platform := "linux/amd64,linux/arm64"
 		if la := v.localArch(); la != "" {
 			platform = "linux/" + la
 		}
-		build = shell.New("docker", "buildx", "build", "--push", "--platform", platform, "--builder", v.Name())
+		build = shell.New("docker", "buildx", "build", push, "--platform", platform, "--builder", v.Name())
 	}
 	build.Arg(tagOptions(cfg, o.Version, false)...)
 	from, to := v.cache()
@@ -250,7 +259,7 @@ func (v *v1Builder) Push(o PushOptions) (*shell.Command, error) {
 		build.Arg(".")
 	}
 
-	if v.kind != TypeNative {
+	if v.kind != TypeNative || o.Output == "docker" {
 		return build, nil
 	}
 	return shell.Combine(build,

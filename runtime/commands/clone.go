@@ -10,10 +10,10 @@ import (
 	"github.com/kamal-go/kamal/runtime/shell"
 )
 
-// Git clone build (§7). Kamal 2 builds from a local clone of the repository
-// unless builder.context is set. (The Kamal 1 flow of this project is
-// Kamal 1.5's git archive build, which never clones; the Kamal 1 forms
-// below are 1.6–1.9's, kept for completeness.)
+// Git clone build (§7). Kamal 1.9 and 2 build from a local clone of the
+// repository unless builder.context is set; the Kamal 1 forms below are
+// 1.9's (paths unescaped, no gc). Kamal 1.5 never clones: it pipes a git
+// archive of HEAD into the build.
 
 // CloneDir is "<tmpdir>/kamal-clones/<svc>-<first 13 hex of sha256(cwd)>".
 // tmpdir is Ruby's Dir.tmpdir: $TMPDIR, $TMP, $TEMP or "/tmp".

@@ -66,7 +66,7 @@ func AbbreviatedVersion(version string) string {
 // Kamal 1 (1.5.2, as recorded): KAMAL_RECORDED_AT, KAMAL_PERFORMER,
 // [KAMAL_DESTINATION], KAMAL_VERSION, KAMAL_SERVICE_VERSION, KAMAL_HOSTS,
 // KAMAL_COMMAND, [KAMAL_SUBCOMMAND], [KAMAL_RUNTIME] — 1.5.2 has no
-// KAMAL_SERVICE.
+// KAMAL_SERVICE; 1.9.2 adds it after KAMAL_SERVICE_VERSION, as Kamal 2.
 //
 // Kamal 2: KAMAL_RECORDED_AT, KAMAL_PERFORMER, [KAMAL_DESTINATION],
 // KAMAL_VERSION, KAMAL_SERVICE_VERSION, KAMAL_SERVICE, KAMAL_HOSTS,
@@ -86,7 +86,7 @@ func HookEnv(cfg *config.Config, d HookDetails) []shell.EnvVar {
 	if d.Version != "" {
 		add("SERVICE_VERSION", cfg.Service+"@"+AbbreviatedVersion(d.Version))
 	}
-	if !isV1(cfg) {
+	if !isV1(cfg) || cfg.Release == config.Kamal19 {
 		add("SERVICE", cfg.Service)
 	}
 	add("HOSTS", strings.Join(d.Hosts, ","))

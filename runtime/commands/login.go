@@ -31,3 +31,17 @@ func Login(cfg *config.Config, user, password string) *shell.Command {
 	cmd.Stdin = password
 	return cmd
 }
+
+// Logout is Kamal's `docker logout [<server>]` (the server omitted for
+// Docker Hub). A Kamal 2 local registry has nothing to log out of: the
+// result is then empty.
+func Logout(cfg *config.Config) *shell.Command {
+	if !isV1(cfg) && cfg.Registry.Local {
+		return &shell.Command{}
+	}
+	cmd := shell.New("docker", "logout")
+	if cfg.Registry.Server != "" {
+		cmd.Arg(cfg.Registry.Server)
+	}
+	return cmd
+}

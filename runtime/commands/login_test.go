@@ -76,3 +76,12 @@ func TestLocalRegistry(t *testing.T) {
 	const remove = "docker stop kamal-docker-registry && docker rm kamal-docker-registry"
 	assertCommand(t, LocalRegistryRemove(cfg), remove, remove)
 }
+
+func TestLogout(t *testing.T) {
+	assertCommand(t, Logout(rigV2()), "docker logout 127.0.0.1:5556", "docker logout 127.0.0.1:5556")
+	assertCommand(t, Logout(seedV1()), "docker logout 127.0.0.1:5000", "docker logout 127.0.0.1:5000")
+	assertCommand(t, Logout(v2Config(configBuilderAmd64())), "docker logout", "docker logout")
+	cfg := v2Config(configBuilderAmd64())
+	cfg.Registry = config.Registry{Server: "localhost:5000", Local: true, LocalPort: 5000}
+	assertEmpty(t, Logout(cfg))
+}

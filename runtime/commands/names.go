@@ -59,7 +59,8 @@ func runDirectory(cfg *config.Config) string {
 	return ".kamal"
 }
 
-// isV1 reports whether cfg follows the Kamal 1 (1.5.2) flow.
+// isV1 reports whether cfg is a Kamal 1 configuration (1.5.2 or 1.9.2:
+// their commands are rendered alike; the flows differ in the script).
 func isV1(cfg *config.Config) bool { return cfg.Generation == config.Kamal1 }
 
 // escape quotes a value the way the configuration's Kamal generation does.

@@ -31,6 +31,7 @@ func (l *loader) build(raw *mapping, gen Generation, dot map[string]string) (*Co
 		HooksPath:   strOr(raw, "hooks_path", ".kamal/hooks"),
 		SecretsPath: strOr(raw, "secrets_path", ".kamal/secrets"),
 		Raw:         plain(raw).(map[string]any),
+		rawDoc:      raw,
 		dir:         l.dir,
 		getenv:      l.getenv,
 		dotenv:      dot,

@@ -66,12 +66,89 @@ func (c *Config) check(raw *mapping, running string) error {
 	if len(found) > 0 {
 		return configErrorf("Found %s, these should be renamed to (pre|post)-proxy-reboot", strings.Join(found, ", "))
 	}
+	if err := c.checkSSLRoles(raw); err != nil {
+		return err
+	}
 	if c.Registry.Local && c.Builder.Remote != "" {
 		if _, err := sshurl.Parse(c.Builder.Remote); err != nil {
 			return configErrorf("Local registry with remote builder requires an SSH URL (e.g., ssh://user@host)")
 		}
 	}
 	return checkHooksOutput(get(raw, "hooks_output"))
+}
+
+// checkSSLRoles is Kamal 2's rule for automatic SSL: a role that runs
+// the proxy with ssl (the root proxy merged with the role's own) has one
+// host unless it brings its own certificate, and no two such roles serve
+// the same proxy host.
+func (c *Config) checkSSLRoles(raw *mapping) error {
+	root, _ := get(raw, "proxy").(*mapping)
+	if root == nil {
+		root = newMapping()
+	}
+	roles, _ := get(raw, "servers").(*mapping)
+	type sslRole struct {
+		name  string
+		proxy *mapping
+	}
+	var ssl []sslRole
+	for _, r := range c.Roles {
+		var own any
+		if roles != nil {
+			if rm, ok := roles.vals[r.Name].(*mapping); ok {
+				own, _ = rm.get("proxy")
+			}
+		}
+		running := truthy(own)
+		if r.Name == c.PrimaryRole {
+			running = own != false
+		}
+		if !running {
+			continue
+		}
+		proxy := root
+		if om, ok := own.(*mapping); ok {
+			proxy = deepMerge(root, om)
+		}
+		if !truthy(get(proxy, "ssl")) {
+			continue
+		}
+		custom := false
+		if sm, ok := get(proxy, "ssl").(*mapping); ok {
+			custom = present(get(sm, "certificate_pem"))
+		}
+		if len(r.Hosts) > 1 && !custom {
+			return configErrorf("SSL is only supported on a single server unless you provide custom certificates, found %d servers for role %s", len(r.Hosts), r.Name)
+		}
+		ssl = append(ssl, sslRole{r.Name, proxy})
+	}
+	count := map[string]int{}
+	var order []string
+	for _, r := range ssl {
+		hosts := strs(get(r.proxy, "hosts"))
+		if _, ok := r.proxy.get("hosts"); !ok || get(r.proxy, "hosts") == nil {
+			hosts = nil
+			if h := get(r.proxy, "host"); h != nil {
+				hosts = strings.Split(rubyString(h), ",")
+			}
+		}
+		for _, h := range hosts {
+			if count[h] == 0 {
+				order = append(order, h)
+			}
+			count[h]++
+		}
+	}
+	var dups []string
+	for _, h := range order {
+		if count[h] > 1 {
+			dups = append(dups, h)
+		}
+	}
+	if len(dups) > 0 {
+		return configErrorf("Different roles can't share the same host for SSL: %s", strings.Join(dups, ", "))
+	}
+	return nil
 }
 
 func (c *Config) checkRoles() error {

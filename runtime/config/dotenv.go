@@ -36,6 +36,9 @@ type dotenvOptions struct {
 	// keepEnv is the gem's non-overwrite mode (Dotenv.load, Kamal 1): a key
 	// already set in getenv keeps that value and its line is not evaluated.
 	keepEnv bool
+	// inline runs $(kamal secrets ...) in-process (Options.InlineSecrets);
+	// nil runs it through the shell like any command.
+	inline func(args []string) (string, error)
 }
 
 // dotenvEntry is one parsed assignment.
@@ -342,7 +345,21 @@ func (p *dotenvParser) command(text string, line int) (string, error) {
 	if p.o.run == nil {
 		return "", p.errorf(line, "command substitution $(%s) is not allowed here", text)
 	}
-	out, status, err := p.o.run(p.substituteVariables(text))
+	text = p.substituteVariables(text)
+	if p.o.inline != nil && inlineSecretsCommand.MatchString(text) {
+		// Kamal runs these in-process (Kamal::Cli::Main.start with
+		// --inline): their errors are the load's.
+		words, err := shellSplit(text)
+		if err != nil {
+			return "", newError("ArgumentError", "%s", err.Error())
+		}
+		out, err := p.o.inline(append(words[1:], "--inline"))
+		if err != nil {
+			return "", err
+		}
+		return rubyChomp(out), nil
+	}
+	out, status, err := p.o.run(text)
 	if err != nil {
 		return "", newError(ClassRuntime, "%s:%d: command $(%s) could not run: %v", p.o.name, line, text, err)
 	}

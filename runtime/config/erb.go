@@ -1,73 +1,268 @@
 package config
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
 )
 
-// This file renders the subset of ERB that real deploy.yml files use. Ruby
-// is not available, so instead of evaluating arbitrary code the renderer
-// understands a small expression language:
+// This file renders a configuration file's ERB as Kamal does: every tag of
+// the file (those inside YAML comments too) is Ruby code, run in order,
+// with ERB's trim mode "-" (Kamal 2.12 passes trim_mode: "-"):
 //
-//	ENV["X"]  ENV['X']            the variable, or nil (renders "") when unset
-//	ENV.fetch("X")                the variable, or KeyError `key not found: "X"`
-//	ENV.fetch("X", "default")     the variable, or the default
-//	"literal"  'literal'          Ruby string literals (no #{} interpolation)
-//	`cmd`  %x(cmd)  %x{cmd}       stdout of /bin/sh -c cmd, verbatim
-//	a || b                        b when a is nil
-//	x.strip  x.chomp  x.to_s      the String methods of the same name
-//	nil, ( expr )
+//	<%= code %>   inserts code's value (to_s)
+//	<% code %>    runs code; control flow may span tags (<% if x %>..<% end %>)
+//	<%# text %>   a comment
+//	<%%  %%>      a literal "<%", and "%>" inside a tag
+//	-%>           drops the newline after the tag
+//	<%-           at the start of a line, drops the indentation before it
 //
-// Tags: <%= expr %> inserts, <%# ... %> is a comment, <% %> with only
-// whitespace inside is allowed, <%% is a literal "<%". Kamal 2's trim mode
-// "-" is always on: "-%>" drops the newline that follows it and "<%-" at the
-// start of a line drops the indentation before it. Any other Ruby is
-// reported as `<file>:<line>: unsupported ERB: <code> (supported: ...)`.
-
-const erbSupported = `(supported: ENV["X"], ENV.fetch, string literals, backticks and %x())`
+// The template is turned into one program (rb_lex.go) and parsed as a
+// whole (rb_parse.go) before anything runs; the Go evaluator (rb_eval.go)
+// covers the Ruby real deploy.yml files use. For anything else the whole
+// file is rendered by Ruby's own ERB when a ruby is on PATH (erb_ruby.go),
+// in the same environment and directory; without Ruby it is an error
+// naming the file, the line and the construct.
 
 // erbContext is what an ERB rendering may consult.
 type erbContext struct {
 	name   string                      // file name for messages
+	dir    string                      // the app directory (Ruby's working directory)
 	getenv func(string) (string, bool) // the ENV Ruby would see
-	// run returns a command's stdout; an error only when it cannot start
-	// (a failing command is not an error in Ruby: its output is used).
-	run func(command string) (string, error)
+	// run returns a command's stdout and exit status, with extra set in
+	// its environment; err only when it cannot start (a failing command is
+	// not an error in Ruby: its output is used).
+	run func(command string, extra map[string]string) (string, int, error)
+	// ruby renders the whole file with Ruby's ERB; nil, or errNoRuby from
+	// it, when there is no Ruby.
+	ruby func(src string, extra map[string]string) (string, error)
 	// lenient turns a failed ENV.fetch into "" and records the KeyError in
 	// fetchErr instead of stopping (used to find the generation first).
 	lenient  bool
 	fetchErr error
 	// misses are the variables looked up but not set, in lookup order.
 	misses []string
+	// readFile reads a file for File.read and Dotenv.load (nil:
+	// os.ReadFile); the fuzz targets stub it.
+	readFile func(string) ([]byte, error)
+	// loaded are the variables Dotenv.load set (shared by the files of one
+	// configuration, as Ruby's ENV is).
+	loaded map[string]string
 }
 
 func (cx *erbContext) lookup(key string) (string, bool) {
-	v, ok := cx.getenv(key)
-	if !ok {
-		cx.misses = append(cx.misses, key)
+	if v, ok := cx.getenv(key); ok {
+		return v, true
 	}
-	return v, ok
+	if v, ok := cx.loaded[key]; ok {
+		return v, true
+	}
+	cx.misses = append(cx.misses, key)
+	return "", false
+}
+
+func (cx *erbContext) command(cmd string) (string, error) {
+	out, _, err := cx.run(cmd, cx.loaded)
+	return out, err
+}
+
+func (cx *erbContext) read(p string) ([]byte, error) {
+	if cx.readFile != nil {
+		return cx.readFile(cx.path(p))
+	}
+	return os.ReadFile(cx.path(p))
+}
+
+// path resolves p against the app directory, as Ruby's relative paths
+// resolve against its working directory.
+func (cx *erbContext) path(p string) string {
+	if filepath.IsAbs(p) || cx.dir == "" {
+		return p
+	}
+	return filepath.Join(cx.dir, p)
+}
+
+// dotenvLoad is dotenv 3's Dotenv.load: each existing file is parsed and
+// its variables set where ENV has none; missing files are skipped.
+func (cx *erbContext) dotenvLoad(files []string) error {
+	if cx.loaded == nil {
+		cx.loaded = map[string]string{}
+	}
+	for _, f := range files {
+		data, err := cx.read(f)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fileError(err, "rb_sysopen", f)
+		}
+		lookup := func(k string) (string, bool) {
+			if v, ok := cx.getenv(k); ok {
+				return v, true
+			}
+			v, ok := cx.loaded[k]
+			return v, ok
+		}
+		run := func(c string) (string, int, error) { return cx.run(c, cx.loaded) }
+		entries, err := parseDotenv(string(data), dotenvOptions{name: f, getenv: lookup, run: run, keepEnv: true})
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if _, ok := lookup(e.key); !ok {
+				cx.loaded[e.key] = e.value
+			}
+		}
+	}
+	return nil
 }
 
 // renderERB renders src. Errors name cx.name and the line of the tag.
 func renderERB(src string, cx *erbContext) (string, error) {
-	var out strings.Builder
+	toks, err := erbTokens(src, cx.name, false)
+	if err != nil {
+		return "", err
+	}
+	prog, unsup := compileERB(toks)
+	if unsup != nil {
+		if out, ok, err := cx.fallback(src, unsup); ok {
+			return out, err
+		}
+		// Without Ruby, a tag on a YAML comment line the evaluator cannot
+		// run only changes the comment: it renders as nothing.
+		if toks, err = erbTokens(src, cx.name, true); err != nil {
+			return "", err
+		}
+		if prog, unsup = compileERB(toks); unsup != nil {
+			return "", cx.unsupportedError(unsup)
+		}
+	}
+	ev := &rubyEval{cx: cx, scopes: []map[string]rv{{}}}
+	if _, err := ev.run(prog); err != nil {
+		var u *rbUnsupported
+		if errors.As(err, &u) {
+			if u.line == 0 {
+				u.line = ev.line
+			}
+			if u.tag == "" {
+				u.tag = ev.tag
+			}
+			if out, ok, ferr := cx.fallback(src, u); ok {
+				return out, ferr
+			}
+			return "", cx.unsupportedError(u)
+		}
+		var re *rbError
+		if errors.As(err, &re) {
+			return "", newError(re.class, "%s", re.msg)
+		}
+		return "", err
+	}
+	return ev.out.String(), nil
+}
+
+// errNoRuby says no ruby is on PATH.
+var errNoRuby = errors.New("no ruby on PATH")
+
+// fallback renders src with Ruby when there is one; ok is false when not.
+func (cx *erbContext) fallback(src string, u *rbUnsupported) (out string, ok bool, err error) {
+	if cx.ruby == nil {
+		return "", false, nil
+	}
+	out, err = cx.ruby(src, cx.loaded)
+	if errors.Is(err, errNoRuby) {
+		return "", false, nil
+	}
+	cx.misses = append(cx.misses, envNamesIn(src, cx)...)
+	var e *Error
+	if err != nil && cx.lenient && errors.As(err, &e) && e.Class == ClassKey {
+		if cx.fetchErr == nil {
+			cx.fetchErr = err
+		}
+		return "", true, nil
+	}
+	return out, true, err
+}
+
+var envNameRe = regexp.MustCompile(`ENV(?:\[|\.fetch\(\s*)\s*["']([A-Za-z_][A-Za-z0-9_]*)["']`)
+
+// envNamesIn lists the unset variables src names literally: what Ruby
+// looked up, as far as can be told from outside.
+func envNamesIn(src string, cx *erbContext) []string {
+	var out []string
+	for _, m := range envNameRe.FindAllStringSubmatch(src, -1) {
+		if _, ok := cx.getenv(m[1]); !ok {
+			out = append(out, m[1])
+		}
+	}
+	return out
+}
+
+func (cx *erbContext) unsupportedError(u *rbUnsupported) *Error {
+	what := oneLine(u.what)
+	tag := oneLine(u.tag)
+	if tag != "" && tag != what && tag != "<% %>" && tag != "<%= %>" {
+		what += " in " + tag
+	}
+	return newError(ClassConfiguration, "%s:%d: unsupported ERB: %s (install Ruby, a ruby on PATH, and the file is rendered by Ruby's ERB)", cx.name, u.line, what)
+}
+
+// oneLine collapses whitespace; control characters (a NUL, an escape)
+// would garble the one error line, so such text is Go-quoted.
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 200 {
+		s = s[:200] + "..."
+	}
+	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		s = strconv.Quote(s)
+	}
+	return s
+}
+
+// compileERB parses the template's token stream.
+func compileERB(toks []token) ([]node, *rbUnsupported) {
+	return parseRuby(toks)
+}
+
+// erbTokens scans the template into the token stream of one program.
+// With skipComments, an output tag on a YAML comment line whose code is
+// outside the subset becomes empty text.
+func erbTokens(src, name string, skipComments bool) ([]token, error) {
+	var toks []token
+	var text strings.Builder
+	line := 1
 	pos := 0
+	lineStart := 0 // offset of the current line's start in src
+	flush := func() {
+		if text.Len() > 0 {
+			toks = append(toks, token{kind: tkText, s: text.String(), line: line})
+			text.Reset()
+		}
+	}
 	for pos < len(src) {
 		i := strings.Index(src[pos:], "<%")
 		if i < 0 {
-			out.WriteString(src[pos:])
+			text.WriteString(src[pos:])
 			break
 		}
 		start := pos + i
-		out.WriteString(src[pos:start])
+		text.WriteString(src[pos:start])
+		for j := pos; j < start; j++ {
+			if src[j] == '\n' {
+				line++
+				lineStart = j + 1
+			}
+		}
 		if strings.HasPrefix(src[start:], "<%%") {
-			out.WriteString("<%")
+			text.WriteString("<%")
 			pos = start + 3
 			continue
 		}
-		line := 1 + strings.Count(src[:start], "\n")
 		bodyStart := start + 2
 		kind := byte(0)
 		if bodyStart < len(src) {
@@ -77,15 +272,26 @@ func renderERB(src string, cx *erbContext) (string, error) {
 				bodyStart++
 			case '-':
 				bodyStart++
-				lineStart := strings.LastIndexByte(src[:start], '\n') + 1
 				if strings.Trim(src[lineStart:start], " \t") == "" {
-					trimTrailingIndent(&out, start-lineStart)
+					// drop the indentation just copied
+					s := text.String()
+					s = s[:len(s)-(start-lineStart)]
+					text.Reset()
+					text.WriteString(s)
 				}
 			}
 		}
 		body, end, trim, ok := scanTagBody(src, bodyStart)
 		if !ok {
-			return "", newError(ClassConfiguration, "%s:%d: unterminated ERB tag", cx.name, line)
+			return nil, newError(ClassConfiguration, "%s:%d: unterminated ERB tag", name, line)
+		}
+		tagLine := line
+		inComment := strings.HasPrefix(strings.TrimLeft(src[lineStart:start], " \t"), "#")
+		for j := start; j < end; j++ {
+			if src[j] == '\n' {
+				line++
+				lineStart = j + 1
+			}
 		}
 		pos = end
 		if trim {
@@ -94,35 +300,43 @@ func renderERB(src string, cx *erbContext) (string, error) {
 			} else if strings.HasPrefix(src[pos:], "\r\n") {
 				pos += 2
 			}
+			if pos > end {
+				line++
+				lineStart = pos
+			}
 		}
-		switch kind {
-		case '#':
+		if kind == '#' {
 			continue
-		case '=':
-			s, err := evalERB(body, line, cx)
-			if err != nil {
-				return "", err
-			}
-			out.WriteString(s)
-		default:
-			if strings.TrimSpace(body) != "" {
-				return "", unsupportedERB(cx.name, line, body)
+		}
+		flush()
+		tag := "<%" + string(kind)
+		if kind == 0 {
+			tag = "<%"
+		}
+		tag += " " + body + " %>"
+		code, lerr := lexRuby(body, tagLine, tag, nil)
+		if kind == '=' && skipComments && inComment {
+			sub := append([]token{{kind: tkOutBegin, line: tagLine, tag: tag}}, code...)
+			sub = append(sub, token{kind: tkOutEnd, line: tagLine, tag: tag})
+			if _, u := parseRuby(sub); lerr != nil || u != nil {
+				continue
 			}
 		}
+		if lerr != nil {
+			// Hand the lexer's complaint to the parser as an unknown token.
+			code = append(code, token{kind: tkOp, s: lerr.what, line: lerr.line, tag: tag})
+		}
+		if kind == '=' {
+			toks = append(toks, token{kind: tkOutBegin, line: tagLine, tag: tag})
+			toks = append(toks, code...)
+			toks = append(toks, token{kind: tkOutEnd, line: line, tag: tag})
+		} else {
+			toks = append(toks, code...)
+			toks = append(toks, token{kind: tkSep, s: ";", line: line, tag: tag})
+		}
 	}
-	return out.String(), nil
-}
-
-// trimTrailingIndent removes the last n bytes (spaces and tabs that were
-// just copied from the source) from out.
-func trimTrailingIndent(out *strings.Builder, n int) {
-	s := out.String()
-	if n > len(s) {
-		n = len(s)
-	}
-	s = s[:len(s)-n]
-	out.Reset()
-	out.WriteString(s)
+	flush()
+	return toks, nil
 }
 
 // scanTagBody finds the end of a tag whose body starts at from. It returns
@@ -144,408 +358,6 @@ func scanTagBody(src string, from int) (body string, end int, trim, ok bool) {
 		}
 	}
 	return "", 0, false, false
-}
-
-func unsupportedERB(name string, line int, code string) *Error {
-	code = strings.Join(strings.Fields(code), " ")
-	// Control characters (a NUL, an escape) would garble the one error
-	// line: show such code Go-quoted instead.
-	if strings.IndexFunc(code, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
-		code = strconv.Quote(code)
-	}
-	return newError(ClassConfiguration, "%s:%d: unsupported ERB: %s %s", name, line, code, erbSupported)
-}
-
-// erbValue is a Ruby value in the subset: a String or nil.
-type erbValue struct {
-	s     string
-	isNil bool
-}
-
-// erbExpr is a parsed expression, evaluated lazily so that the right side
-// of || (which may run a command) is only evaluated when needed.
-type erbExpr func() (erbValue, error)
-
-func evalERB(body string, line int, cx *erbContext) (string, error) {
-	if strings.TrimSpace(body) == "" {
-		return "", nil // <%= %> is nil.to_s
-	}
-	p := &erbParser{src: body, cx: cx, line: line}
-	expr, err := p.parse()
-	if err != nil {
-		return "", err
-	}
-	v, err := expr()
-	if err != nil {
-		return "", err
-	}
-	return v.s, nil
-}
-
-type erbParser struct {
-	src  string
-	pos  int
-	cx   *erbContext
-	line int
-}
-
-func (p *erbParser) unsupported() error { return unsupportedERB(p.cx.name, p.line, p.src) }
-
-func (p *erbParser) skipSpace() {
-	for p.pos < len(p.src) && strings.IndexByte(" \t\r\n", p.src[p.pos]) >= 0 {
-		p.pos++
-	}
-}
-
-func (p *erbParser) accept(tok string) bool {
-	p.skipSpace()
-	if strings.HasPrefix(p.src[p.pos:], tok) {
-		p.pos += len(tok)
-		return true
-	}
-	return false
-}
-
-// acceptWord accepts an identifier-like token not followed by another
-// identifier character.
-func (p *erbParser) acceptWord(w string) bool {
-	p.skipSpace()
-	rest := p.src[p.pos:]
-	if !strings.HasPrefix(rest, w) {
-		return false
-	}
-	if len(rest) > len(w) && isIdentByte(rest[len(w)]) {
-		return false
-	}
-	p.pos += len(w)
-	return true
-}
-
-func isIdentByte(c byte) bool {
-	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
-}
-
-func (p *erbParser) parse() (erbExpr, error) {
-	e, err := p.parseOr()
-	if err != nil {
-		return nil, err
-	}
-	p.skipSpace()
-	if p.pos != len(p.src) {
-		return nil, p.unsupported()
-	}
-	return e, nil
-}
-
-func (p *erbParser) parseOr() (erbExpr, error) {
-	left, err := p.parsePostfix()
-	if err != nil {
-		return nil, err
-	}
-	for p.accept("||") {
-		right, err := p.parsePostfix()
-		if err != nil {
-			return nil, err
-		}
-		l := left
-		left = func() (erbValue, error) {
-			v, err := l()
-			if err != nil || !v.isNil {
-				return v, err
-			}
-			return right()
-		}
-	}
-	return left, nil
-}
-
-func (p *erbParser) parsePostfix() (erbExpr, error) {
-	e, err := p.parsePrimary()
-	if err != nil {
-		return nil, err
-	}
-	for {
-		save := p.pos
-		if !p.accept(".") {
-			return e, nil
-		}
-		var method string
-		for _, m := range []string{"strip", "chomp", "to_s"} {
-			if p.acceptWord(m) {
-				method = m
-				break
-			}
-		}
-		if method == "" {
-			p.pos = save
-			return nil, p.unsupported()
-		}
-		recv, line, name := e, p.line, p.cx.name
-		e = func() (erbValue, error) {
-			v, err := recv()
-			if err != nil {
-				return v, err
-			}
-			if method == "to_s" {
-				return erbValue{s: v.s}, nil
-			}
-			if v.isNil {
-				return v, newError(ClassNoMethod, "%s:%d: undefined method '%s' for nil", name, line, method)
-			}
-			if method == "strip" {
-				return erbValue{s: strings.Trim(v.s, " \t\n\v\f\r\x00")}, nil
-			}
-			return erbValue{s: rubyChomp(v.s)}, nil
-		}
-	}
-}
-
-func (p *erbParser) parsePrimary() (erbExpr, error) {
-	p.skipSpace()
-	if p.pos >= len(p.src) {
-		return nil, p.unsupported()
-	}
-	switch c := p.src[p.pos]; {
-	case c == '"' || c == '\'':
-		s, err := p.parseString()
-		if err != nil {
-			return nil, err
-		}
-		return constant(s), nil
-	case c == '`':
-		p.pos++
-		raw, ok := p.until('`')
-		if !ok {
-			return nil, p.unsupported()
-		}
-		return p.command(raw)
-	case strings.HasPrefix(p.src[p.pos:], "%x"):
-		p.pos += 2
-		raw, ok := p.percentLiteral()
-		if !ok {
-			return nil, p.unsupported()
-		}
-		return p.command(raw)
-	case c == '(':
-		p.pos++
-		e, err := p.parseOr()
-		if err != nil {
-			return nil, err
-		}
-		if !p.accept(")") {
-			return nil, p.unsupported()
-		}
-		return e, nil
-	}
-	if p.acceptWord("nil") {
-		return func() (erbValue, error) { return erbValue{isNil: true}, nil }, nil
-	}
-	if p.acceptWord("ENV") {
-		return p.parseEnv()
-	}
-	return nil, p.unsupported()
-}
-
-func constant(s string) erbExpr {
-	return func() (erbValue, error) { return erbValue{s: s}, nil }
-}
-
-func (p *erbParser) parseEnv() (erbExpr, error) {
-	cx := p.cx
-	if p.accept("[") {
-		key, err := p.parseOr()
-		if err != nil {
-			return nil, err
-		}
-		if !p.accept("]") {
-			return nil, p.unsupported()
-		}
-		return func() (erbValue, error) {
-			k, err := key()
-			if err != nil {
-				return k, err
-			}
-			v, ok := cx.lookup(k.s)
-			return erbValue{s: v, isNil: !ok}, nil
-		}, nil
-	}
-	if !p.accept(".") || !p.acceptWord("fetch") || !p.accept("(") {
-		return nil, p.unsupported()
-	}
-	key, err := p.parseOr()
-	if err != nil {
-		return nil, err
-	}
-	var def erbExpr
-	if p.accept(",") {
-		if def, err = p.parseOr(); err != nil {
-			return nil, err
-		}
-	}
-	if !p.accept(")") {
-		return nil, p.unsupported()
-	}
-	return func() (erbValue, error) {
-		k, err := key()
-		if err != nil {
-			return k, err
-		}
-		if v, ok := cx.lookup(k.s); ok {
-			return erbValue{s: v}, nil
-		}
-		if def != nil {
-			return def()
-		}
-		kerr := keyNotFound(k.s)
-		if cx.lenient {
-			if cx.fetchErr == nil {
-				cx.fetchErr = kerr
-			}
-			return erbValue{}, nil
-		}
-		return erbValue{}, kerr
-	}, nil
-}
-
-func (p *erbParser) command(raw string) (erbExpr, error) {
-	cmd, err := p.unescapeDouble(raw)
-	if err != nil {
-		return nil, err
-	}
-	cx := p.cx
-	return func() (erbValue, error) {
-		out, err := cx.run(cmd)
-		return erbValue{s: out}, err
-	}, nil
-}
-
-// until returns the text up to the next unescaped close byte and moves
-// past it.
-func (p *erbParser) until(close byte) (string, bool) {
-	start := p.pos
-	for p.pos < len(p.src) {
-		c := p.src[p.pos]
-		if c == '\\' {
-			p.pos += 2
-			continue
-		}
-		if c == close {
-			s := p.src[start:p.pos]
-			p.pos++
-			return s, true
-		}
-		p.pos++
-	}
-	return "", false
-}
-
-// percentLiteral reads the delimited body of %x: paired brackets nest,
-// any other punctuation closes with itself.
-func (p *erbParser) percentLiteral() (string, bool) {
-	if p.pos >= len(p.src) {
-		return "", false
-	}
-	open := p.src[p.pos]
-	var close byte
-	switch open {
-	case '(':
-		close = ')'
-	case '{':
-		close = '}'
-	case '[':
-		close = ']'
-	case '<':
-		close = '>'
-	default:
-		if isIdentByte(open) || open == ' ' {
-			return "", false
-		}
-		p.pos++
-		return p.until(open)
-	}
-	p.pos++
-	start, depth := p.pos, 1
-	for p.pos < len(p.src) {
-		switch c := p.src[p.pos]; c {
-		case '\\':
-			p.pos++
-		case open:
-			depth++
-		case close:
-			depth--
-			if depth == 0 {
-				s := p.src[start:p.pos]
-				p.pos++
-				return s, true
-			}
-		}
-		p.pos++
-	}
-	return "", false
-}
-
-func (p *erbParser) parseString() (string, error) {
-	q := p.src[p.pos]
-	p.pos++
-	raw, ok := p.until(q)
-	if !ok {
-		return "", p.unsupported()
-	}
-	if q == '\'' {
-		var b strings.Builder
-		for i := 0; i < len(raw); i++ {
-			if raw[i] == '\\' && i+1 < len(raw) && (raw[i+1] == '\\' || raw[i+1] == '\'') {
-				i++
-			}
-			b.WriteByte(raw[i])
-		}
-		return b.String(), nil
-	}
-	return p.unescapeDouble(raw)
-}
-
-// unescapeDouble applies Ruby's double-quoted string escapes. Interpolation
-// (#{...}) is not supported.
-func (p *erbParser) unescapeDouble(raw string) (string, error) {
-	if strings.Contains(raw, "#{") {
-		return "", p.unsupported()
-	}
-	var b strings.Builder
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if c != '\\' || i+1 >= len(raw) {
-			b.WriteByte(c)
-			continue
-		}
-		i++
-		switch e := raw[i]; e {
-		case 'n':
-			b.WriteByte('\n')
-		case 't':
-			b.WriteByte('\t')
-		case 'r':
-			b.WriteByte('\r')
-		case 's':
-			b.WriteByte(' ')
-		case '0':
-			b.WriteByte(0)
-		case 'e':
-			b.WriteByte(0x1b)
-		case 'a':
-			b.WriteByte(7)
-		case 'b':
-			b.WriteByte(8)
-		case 'f':
-			b.WriteByte('\f')
-		case 'v':
-			b.WriteByte('\v')
-		case '\n':
-			// line continuation
-		default:
-			b.WriteByte(e)
-		}
-	}
-	return b.String(), nil
 }
 
 // rubyChomp removes one trailing "\r\n", "\n" or "\r".

@@ -16,6 +16,8 @@ type shell struct {
 	dir    string
 	env    []string // nil: the process environment
 	stderr io.Writer
+	// inline runs `kamal secrets ...` in-process (Options.InlineSecrets).
+	inline func(args []string) (string, error)
 }
 
 // output runs command and returns its stdout and exit status. err is

@@ -118,17 +118,20 @@ func (c *Config) Select(hosts, roles []string, primaryOnly bool) (*Selection, er
 		}
 	}
 	if primaryOnly {
-		h := c.PrimaryHost()
+		h, role := c.PrimaryHost(), c.PrimaryRole
 		if specificRoles != nil {
-			h = ""
-			if r := c.primaryOrFirst(specificRoles); len(r.Hosts) > 0 {
+			r := c.primaryOrFirst(specificRoles)
+			h, role = "", r.Name
+			if len(r.Hosts) > 0 {
 				h = r.Hosts[0]
 			}
 		}
-		specificHosts = nil
-		if h != "" {
-			specificHosts = []string{h}
+		if h == "" {
+			// Kamal asks for the hosts matching [nil] here and fails
+			// with a TypeError from File.fnmatch; the cause, plainly:
+			return nil, newError(ClassArgument, "No --primary host: the %s role has no hosts", role)
 		}
+		specificHosts = []string{h}
 	}
 
 	baseHosts := specificHosts

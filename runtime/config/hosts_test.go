@@ -93,6 +93,24 @@ func TestSelect(t *testing.T) {
 	}
 }
 
+// A primary-only run with no primary host selects nothing: it is an
+// error naming the role, where Kamal fails with a TypeError.
+func TestSelectPrimaryWithoutPrimaryHost(t *testing.T) {
+	tests := []struct{ name, yml, roles, msg string }{
+		{"accessories_only", "service: app\nimage: a\nregistry: {username: u, password: p}\nbuilder: {arch: amd64}\naccessories:\n  db: {image: mysql, host: 1.1.1.5}\n",
+			"", "No --primary host: the web role has no hosts"},
+		{"empty_role", "service: app\nimage: a\nregistry: {username: u, password: p}\nbuilder: {arch: amd64}\nallow_empty_roles: true\nservers:\n  web: [1.1.1.1]\n  jobs: []\n",
+			"jobs", "No --primary host: the jobs role has no hosts"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := mustLoad(t, deploy(tt.yml))
+			_, err := c.Select(nil, split(tt.roles), true)
+			wantError(t, err, ClassArgument, tt.msg)
+		})
+	}
+}
+
 // split is the CLI's comma split; ";" stands for a comma inside braces.
 func split(s string) []string {
 	if s == "" {

@@ -165,7 +165,37 @@ func (l *loader) env(dot map[string]string) func(string) (string, bool) {
 }
 
 func (l *loader) shell(dot map[string]string) *shell {
-	return &shell{dir: l.dir, env: environ(l.dest, dot), stderr: l.stderr}
+	return &shell{dir: l.dir, env: environ(l.dest, dot), stderr: l.stderr, inline: l.opts.InlineSecrets}
+}
+
+// erbRun runs an ERB command; extra (what Dotenv.load set) joins the
+// environment.
+func (l *loader) erbRun(sh *shell, dot map[string]string) func(string, map[string]string) (string, int, error) {
+	return func(cmd string, extra map[string]string) (string, int, error) {
+		if len(extra) == 0 {
+			return sh.output(cmd)
+		}
+		return (&shell{dir: l.dir, env: environ(l.dest, mergeEnv(dot, extra)), stderr: l.stderr}).output(cmd)
+	}
+}
+
+// rubyERB renders with Ruby in the environment ERB commands get.
+func (l *loader) rubyERB(dot map[string]string) *rubyERB {
+	return &rubyERB{dir: l.dir, stderr: l.stderr, env: func(extra map[string]string) []string {
+		return environ(l.dest, mergeEnv(dot, extra))
+	}}
+}
+
+// mergeEnv is a's variables, then b's where a has none.
+func mergeEnv(a, b map[string]string) map[string]string {
+	out := make(map[string]string, len(a)+len(b))
+	for k, v := range b {
+		out[k] = v
+	}
+	for k, v := range a {
+		out[k] = v
+	}
+	return out
 }
 
 // read renders, parses and merges the files. lenient defers ENV.fetch
@@ -173,6 +203,7 @@ func (l *loader) shell(dot map[string]string) *shell {
 func (l *loader) read(dot map[string]string, lenient bool) (*mapping, readResult, error) {
 	var res readResult
 	sh := l.shell(dot)
+	loaded := map[string]string{} // what Dotenv.load in the ERB set
 	merged := newMapping()
 	for _, file := range l.files {
 		data, err := os.ReadFile(file.abs)
@@ -184,12 +215,12 @@ func (l *loader) read(dot map[string]string, lenient bool) (*mapping, readResult
 		}
 		cx := &erbContext{
 			name:    file.name,
+			dir:     l.dir,
 			getenv:  l.env(dot),
 			lenient: lenient,
-			run: func(cmd string) (string, error) {
-				out, _, err := sh.output(cmd)
-				return out, err
-			},
+			loaded:  loaded,
+			run:     l.erbRun(sh, dot),
+			ruby:    l.rubyERB(dot).render,
 		}
 		text, err := renderERB(string(data), cx)
 		res.misses = append(res.misses, cx.misses...)

@@ -425,18 +425,6 @@ func TestLoadErrors(t *testing.T) {
 			class: ClassKey, msg: `key not found: "IMAGE"`,
 		},
 		{
-			name:  "unsupported_erb_names_file_and_line",
-			fx:    deploy(v1Base + "builder:\n  arch: <%= Kamal::Utils.docker_arch %>\n"),
-			class: ClassConfiguration,
-			msg:   `config/deploy.yml:9: unsupported ERB: Kamal::Utils.docker_arch (supported: ENV["X"], ENV.fetch, string literals, backticks and %x())`,
-		},
-		{
-			name:  "unsupported_erb_in_overlay_names_overlay",
-			fx:    deploy(v1Base).withDest("s").with("config/deploy.s.yml", "\n<% if true %>\nx: 1\n<% end %>\n"),
-			class: ClassConfiguration,
-			msg:   `config/deploy.s.yml:2: unsupported ERB: if true (supported: ENV["X"], ENV.fetch, string literals, backticks and %x())`,
-		},
-		{
 			name:  "kamal1_dotenv_error_is_reported",
 			fx:    deploy(v1Base).with(".env", "GOOD=1\nthis is not dotenv\n"),
 			class: ClassDotenvFormat, msg: ".env:2: malformed line (expected KEY=value)",

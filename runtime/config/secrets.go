@@ -82,6 +82,7 @@ func (s *Secrets) load() error {
 			name:   name,
 			getenv: s.getenv,
 			run:    s.sh.output,
+			inline: s.sh.inline,
 		})
 		if err != nil {
 			s.err = err
@@ -338,4 +339,50 @@ func loadDotenvFiles(dir, dest string, getenv func(string) (string, bool), sh *s
 		}
 	}
 	return loaded, nil
+}
+
+// PlainText returns every string of the configuration that is not a
+// secret: keys and values of the merged document (hosts, image, service,
+// labels, clear env...) and the destination, without the literal
+// registry passwords and ssh key_data, which are secrets. A logger uses it
+// so that scrubbing never changes the config's own text.
+func (c *Config) PlainText() []string {
+	var out []string
+	if c.Destination != "" {
+		out = append(out, c.Destination)
+	}
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				p := k
+				if path != "" {
+					p = path + "/" + k
+				}
+				if isSecretPath(p) {
+					continue
+				}
+				out = append(out, k)
+				walk(p, x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(path, x)
+			}
+		case nil:
+		default:
+			out = append(out, rubyString(v))
+		}
+	}
+	walk("", c.Raw)
+	return out
+}
+
+// isSecretPath: the config values that are secrets when written inline.
+func isSecretPath(p string) bool {
+	if p == "registry/password" || p == "ssh/key_data" {
+		return true
+	}
+	return strings.HasPrefix(p, "accessories/") && strings.HasSuffix(p, "/registry/password")
 }

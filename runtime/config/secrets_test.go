@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -253,4 +254,20 @@ func boolString(b bool) string {
 		return "true"
 	}
 	return "false"
+}
+
+func TestPlainTextHasTheConfigsTextButNoSecret(t *testing.T) {
+	fx := deploy(v1Base+"env:\n  clear:\n    RAILS_ENV: production\nssh:\n  key_data: [\"-----BEGIN KEY-----\\nAAAAkey\"]\n").withDest("staging").with("config/deploy.staging.yml", "labels: {team: ops}\n")
+	c := mustLoad(t, fx)
+	plain := c.PlainText()
+	for _, want := range []string{"staging", "1.1.1.1", "dhh/app", "app", "dhh", "RAILS_ENV", "production", "team", "ops"} {
+		if !slices.Contains(plain, want) {
+			t.Errorf("PlainText lacks %q: %q", want, plain)
+		}
+	}
+	for _, secret := range []string{"secret", "-----BEGIN KEY-----\nAAAAkey"} {
+		if slices.Contains(plain, secret) {
+			t.Errorf("PlainText has secret %q", secret)
+		}
+	}
 }

@@ -74,7 +74,6 @@ func orEmpty(x any) any {
 }
 
 var (
-
 	loggingSchema = []field{f("driver", kString), f("options", kAnyHash)}
 
 	// Kamal 1's root healthcheck and traefik sections.
@@ -181,6 +180,8 @@ func validateAccessories(x any, roles []Role, gen Generation) error {
 			if len(missing) > 0 {
 				return configErrorf("%s: unknown roles %s", ctx, strings.Join(missing, ", "))
 			}
+		} else if r, ok := a.get("role"); ok && r != nil && !roleDefined(roles, rubyString(r)) {
+			return configErrorf("%s: unknown role %s", ctx, rubyString(r))
 		}
 		if err := validateEnv(orEmpty(get(a, "env")), ctx+"/env"); err != nil {
 			return err

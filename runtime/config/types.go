@@ -41,6 +41,11 @@ type Options struct {
 	// each value looked up), so a logger can redact it. It may be called
 	// concurrently.
 	OnSecret func(values ...string)
+	// InlineSecrets, when set, runs a secrets file's $(kamal secrets ...)
+	// in-process, as Kamal does, instead of through the shell: it gets the
+	// words after "kamal" (shell-split) and returns what the command
+	// prints, or its error, which then ends the load.
+	InlineSecrets func(args []string) (string, error)
 	// KamalVersion is the version minimum_version is checked against.
 	// Empty means the chosen release's (Release.Version).
 	KamalVersion string
@@ -91,6 +96,7 @@ type Config struct {
 	Raw map[string]any
 
 	secrets *Secrets
+	rawDoc  *mapping                    // Raw in document order (RawSection)
 	dir     string                      // absolute app directory
 	getenv  func(string) (string, bool) // process environment
 	dotenv  map[string]string           // Kamal 1 .env values

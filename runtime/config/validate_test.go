@@ -69,6 +69,79 @@ func TestValidate(t *testing.T) {
 		{"kamal2_role_proxy_should_be_a_hash", deploy(replace(v2Base, "servers:\n  - 1.1.1.1\n", "servers:\n  web:\n    hosts: [a]\n    proxy: x\n")), cfg, "servers/web/proxy: should be a hash"},
 		{"kamal1_role_has_no_proxy", deploy(noServers + "servers:\n  web:\n    hosts: [a]\n    proxy: true\n"), cfg, "servers/web: unknown key: proxy"},
 
+		// Roles' own sections (Kamal 2).
+		{"kamal2_role_reserved_label", deploy(replace(v2Base, "servers:\n  - 1.1.1.1\n", "servers:\n  web:\n    hosts: [a]\n    labels: {service: x}\n")), cfg,
+			"servers/web/labels/service: invalid label. destination, role, and service are reserved labels"},
+		{"kamal2_role_restart_policy", deploy(replace(v2Base, "servers:\n  - 1.1.1.1\n", "servers:\n  web:\n    hosts: [a]\n    options: {restart: sometimes}\n")), cfg,
+			"servers/web/options/restart: should be no, always, unless-stopped, on-failure, or on-failure:N"},
+		{"kamal2_role_restart_policy_boolean", deploy(replace(v2Base, "servers:\n  - 1.1.1.1\n", "servers:\n  web:\n    hosts: [a]\n    options: {restart: false}\n")), cfg,
+			`servers/web/options/restart: should be a string. Use "no" to disable restarts`},
+		{"role_env_nil_value", deploy(replace(v1Base, "servers:\n  - 1.1.1.1\n", "servers:\n  web:\n    hosts: [a]\n    env:\n      clear:\n        A:\n")), cfg, "servers/web/env/clear/A: should be a string"},
+		{"role_env_tags_only_at_root", deploy(replace(v2Base, "servers:\n  - 1.1.1.1\n", "servers:\n  web:\n    hosts: [a]\n    env:\n      tags: {}\n")), cfg, "servers/web/env: tags are only allowed in the root env"},
+		{"role_logging_unknown_key", deploy(replace(v2Base, "servers:\n  - 1.1.1.1\n", "servers:\n  web:\n    hosts: [a]\n    logging: {level: x}\n")), cfg, "servers/web/logging: unknown key: level"},
+		{"kamal2_role_proxy_ssl_without_host", deploy(replace(v2Base, "servers:\n  - 1.1.1.1\n", "servers:\n  web:\n    hosts: [a]\n    proxy: {ssl: true}\n")), cfg, "servers/web/proxy: Must set a host to enable automatic SSL"},
+
+		// Env.
+		{"env_nil_clear_value", deploy(v1Base + "env:\n  clear:\n    SENTRY_RELEASE:\n"), cfg, "env/clear/SENTRY_RELEASE: should be a string"},
+		{"env_plain_nil_value", deploy(v2Base + "env:\n  A: 1\n  B:\n"), cfg, "env/B: should be a string"},
+		{"env_unknown_key_beside_clear", deploy(v2Base + "env:\n  clear: {A: 1}\n  B: 2\n"), cfg, "env: unknown key: B"},
+		{"env_clear_should_be_a_hash", deploy(v2Base + "env:\n  clear: [A]\n"), cfg, "env/clear: should be a hash"},
+		{"env_secret_should_be_an_array", deploy(v2Base + "env:\n  secret: A\n"), cfg, "env/secret: should be an array"},
+		{"env_tag_secret_items", deploy(v2Base + "env:\n  tags:\n    mysql:\n      secret: [[A]]\n"), cfg, "env/tags/mysql/secret/0: should be a string"},
+
+		// Accessories.
+		{"kamal2_accessory_without_hosts", deploy(v2Base + "accessories:\n  db:\n    image: postgres\n"), cfg,
+			"accessories/db: specify one of `host`, `hosts`, `role`, `roles`, `tag` or `tags`"},
+		{"kamal2_accessory_with_two_host_keys", deploy(v2Base + "accessories:\n  db:\n    image: postgres\n    host: a\n    roles: [web]\n"), cfg,
+			"accessories/db: specify one of `host`, `hosts`, `role`, `roles`, `tag` or `tags`"},
+		{"kamal1_accessory_without_hosts", deploy(v1Base + "accessories:\n  db:\n    image: postgres\n"), cfg, "accessories/db: specify one of `host`, `hosts` or `roles`"},
+		{"kamal1_accessory_has_no_tags", deploy(v1Base + "accessories:\n  db:\n    image: postgres\n    tags: [a]\n"), cfg, "accessories/db: unknown key: tags"},
+		{"kamal2_accessory_unknown_roles", deploy(v2Base + "accessories:\n  db:\n    image: postgres\n    roles: [web, jobs, db]\n"), cfg, "accessories/db: unknown roles jobs, db"},
+		{"kamal2_accessory_unknown_role", deploy(v2Base + "accessories:\n  db:\n    image: postgres\n    role: db\n"), cfg, "accessories/db: unknown role db"},
+		{"accessory_unknown_key", deploy(v2Base + "accessories:\n  db:\n    image: postgres\n    host: a\n    ports: [1]\n"), cfg, "accessories/db: unknown key: ports"},
+		{"accessory_env_secret_should_be_an_array", deploy(v1Base + "accessories:\n  db:\n    image: postgres\n    host: a\n    env:\n      secret: PASSWORD\n"), cfg, "accessories/db/env/secret: should be an array"},
+		{"accessory_hosts_are_a_servers_list", deploy(v2Base + "accessories:\n  db:\n    image: postgres\n    hosts: [{a: x, b: y}]\n"), cfg, "accessories/db/hosts/0: multiple hosts found"},
+		{"kamal2_accessory_file_hash_values", deploy(v2Base + "accessories:\n  db:\n    image: postgres\n    host: a\n    files:\n      - {local: a, remote: b, mode: [1]}\n"), cfg, "accessories/db/files/0/mode: should be a string"},
+		{"kamal2_accessory_proxy_true", deploy(v2Base + "accessories:\n  db:\n    image: postgres\n    host: a\n    proxy: true\n"), cfg, "accessories/db/proxy: should be a hash"},
+		{"kamal2_accessory_registry", deploy(v2Base + "accessories:\n  db:\n    image: postgres\n    host: a\n    registry: {server: r}\n"), cfg, "accessories/db/registry/username: is required"},
+		{"kamal2_accessory_reserved_label", deploy(v2Base + "accessories:\n  db:\n    image: postgres\n    host: a\n    labels: {role: x}\n"), cfg,
+			"accessories/db/labels/role: invalid label. destination, role, and service are reserved labels"},
+
+		// Proxy (Kamal 2).
+		{"kamal2_root_proxy_false", deploy(v2Base + "proxy: false\n"), cfg, "proxy: should be a hash"},
+		{"kamal2_proxy_ssl_without_host", deploy(v2Base + "proxy:\n  ssl: true\n"), cfg, "proxy: Must set a host to enable automatic SSL"},
+		{"kamal2_proxy_host_and_hosts", deploy(v2Base + "proxy:\n  host: a\n  hosts: [b]\n"), cfg, "proxy: Specify one of 'host' or 'hosts', not both"},
+		{"kamal2_proxy_healthcheck_unknown_key", deploy(v2Base + "proxy:\n  healthcheck:\n    path: /up\n    max_attempts: 3\n"), cfg, "proxy/healthcheck: unknown key: max_attempts"},
+		{"kamal2_proxy_app_port_integer", deploy(v2Base + "proxy:\n  app_port: \"3000\"\n"), cfg, "proxy/app_port: should be an integer"},
+		{"kamal2_proxy_ssl_type", deploy(v2Base + "proxy:\n  host: a\n  ssl: [x]\n"), cfg, "proxy/ssl: should be a boolean or a hash"},
+		{"kamal2_proxy_ssl_certificate_without_key", deploy(v2Base + "proxy:\n  host: a\n  ssl: {certificate_pem: CERT}\n"), cfg,
+			"proxy: Missing private_key_pem setting (required when certificate_pem is present)"},
+		{"kamal2_proxy_run_publish_false_with_port", deploy(v2Base + "proxy:\n  run: {publish: false, http_port: 8080}\n"), cfg,
+			"proxy: Cannot set http_port, https_port or bind_ips when publish is false"},
+
+		// Boot, logging, aliases, Kamal 1's healthcheck and traefik.
+		{"boot_unknown_key", deploy(v2Base + "boot:\n  proxy: true\n"), cfg, "boot: unknown key: proxy"},
+		{"boot_wait_should_be_an_integer", deploy(v1Base + "boot:\n  wait: soon\n"), cfg, "boot/wait: should be an integer"},
+		{"kamal1_boot_has_no_parallel_roles", deploy(v1Base + "boot:\n  parallel_roles: true\n"), cfg, "boot: unknown key: parallel_roles"},
+		{"logging_options_should_be_a_hash", deploy(v2Base + "logging:\n  options: max-size\n"), cfg, "logging/options: should be a hash"},
+		{"kamal2_alias_should_be_a_string", deploy(v2Base + "aliases:\n  console: [app, exec]\n"), cfg, "aliases/console: should be a string"},
+		{"kamal2_alias_name", deploy(v2Base + "aliases:\n  Console: app exec\n"), cfg,
+			"aliases/Console: Invalid alias name: 'Console'. Must only contain lowercase letters, alphanumeric, hyphens and underscores."},
+		{"kamal2_alias_shadows_a_command", deploy(v2Base + "aliases:\n  deploy: app exec\n"), cfg, "aliases/deploy: Alias 'deploy' conflicts with a built-in command."},
+		{"kamal1_healthcheck_unknown_key", deploy(v1Base + "healthcheck:\n  url: /up\n"), cfg, "healthcheck: unknown key: url"},
+		{"kamal1_traefik_should_be_a_hash", deploy(v1Base + "traefik: true\n"), cfg, "traefik: should be a hash"},
+
+		// Order: the first problem in Kamal's order of sections is named.
+		{"order_roles_before_registry", deploy(replace(replace(v2Base, "servers:\n  - 1.1.1.1\n", "servers:\n  web:\n    hosts: [a]\n    foo: 1\n"), "  username: dhh\n", "")), cfg, "servers/web: unknown key: foo"},
+		{"order_registry_before_accessories", deploy(replace(v2Base, "  username: dhh\n", "") + "accessories:\n  db:\n    image: postgres\n"), cfg, "registry/username: is required"},
+		{"order_accessories_before_builder", deploy(v1Base + "builder:\n  arch: []\naccessories:\n  db:\n    image: postgres\n"), cfg,
+			"accessories/db: specify one of `host`, `hosts`, `role`, `roles`, `tag` or `tags`"},
+		{"order_builder_before_env", deploy(v1Base + "builder:\n  arch: []\nenv:\n  A:\n"), cfg, "builder: Builder arch not set"},
+		{"order_env_before_proxy", deploy(v2Base + "proxy: {ssl: true}\nenv:\n  A:\n"), cfg, "env/A: should be a string"},
+		{"order_proxy_before_ssh", deploy(v2Base + "ssh: {foo: 1}\nproxy: {ssl: true}\n"), cfg, "proxy: Must set a host to enable automatic SSL"},
+		{"order_proxy_before_require_destination", deploy(v2Base + "require_destination: true\nproxy: {ssl: true}\n"), cfg, "proxy: Must set a host to enable automatic SSL"},
+		{"order_sections_before_primary_role", deploy(replace(v2Base, "servers:\n  - 1.1.1.1\n", "servers:\n  jobs: [a]\n") + "proxy: {ssl: true}\n"), cfg, "proxy: Must set a host to enable automatic SSL"},
+
 		// Registry.
 		{"registry_username_required", deploy(replace(v1Base, "  username: dhh\n", "")), cfg, "registry/username: is required"},
 		{"registry_password_required", deploy(replace(v1Base, "  password: secret\n", "")), cfg, "registry/password: is required"},
@@ -151,6 +224,14 @@ func TestValidate(t *testing.T) {
 			cfg, "Found post-traefik-reboot, these should be renamed to (pre|post)-proxy-reboot"},
 		{"kamal2_local_registry_with_tcp_builder", deploy("service: app\nservers: [a]\nregistry: {server: \"localhost:5000\"}\nbuilder: {arch: amd64, remote: \"tcp://builder:2375\"}\n"),
 			cfg, "Local registry with remote builder requires an SSH URL (e.g., ssh://user@host)"},
+		{"kamal2_ssl_on_two_hosts", deploy(replace(v2Base, "servers:\n  - 1.1.1.1\n", "servers:\n  - 1.1.1.1\n  - 1.1.1.2\n") + "proxy: {ssl: true, host: a.example.com}\n"), cfg,
+			"SSL is only supported on a single server unless you provide custom certificates, found 2 servers for role web"},
+		{"kamal2_ssl_role_on_two_hosts", deploy(replace(v2Base, "servers:\n  - 1.1.1.1\n", "servers:\n  web: [a]\n  jobs:\n    hosts: [b, c]\n    proxy: {ssl: true, host: j.example.com}\n")), cfg,
+			"SSL is only supported on a single server unless you provide custom certificates, found 2 servers for role jobs"},
+		{"kamal2_ssl_roles_share_a_host", deploy(replace(v2Base, "servers:\n  - 1.1.1.1\n", "servers:\n  web: [a]\n  jobs:\n    hosts: [b]\n    proxy: true\n") + "proxy: {ssl: true, host: \"x.example.com,y.example.com\"}\n"), cfg,
+			"Different roles can't share the same host for SSL: x.example.com, y.example.com"},
+		{"order_ssl_after_service_name", deploy(replace(replace(v2Base, "servers:\n  - 1.1.1.1\n", "servers:\n  - 1.1.1.1\n  - 1.1.1.2\n"), "service: app", "service: my.app") + "proxy: {ssl: true, host: a.example.com}\n"), cfg,
+			"Service name can only include alphanumeric characters, hyphens, and underscores"},
 		{"kamal2_invalid_hooks_output", deploy(v2Base + "hooks_output: loud\n"), cfg, "Invalid hooks_output 'loud', must be one of: quiet, verbose"},
 		{"kamal2_invalid_hooks_output_for_hook", deploy(v2Base + "hooks_output:\n  pre-build: quiet\n  pre-connect: :loud\n"), cfg, "Invalid hooks_output 'loud' for hook 'pre-connect', must be one of: quiet, verbose"},
 	}
@@ -182,6 +263,36 @@ func TestValidateAccepts(t *testing.T) {
 		{"registry_tags_as_hash_items", deploy(noServers + "servers:\n  - 1.1.1.1: [a, b]\n  - 1.1.1.2: c\n")},
 		{"builder_args_values_unchecked", deploy(v1Base + "builder:\n  args: {A: [1], B: {c: d}}\n")},
 		{"sshkit_max_concurrent_hosts", deploy(v1Base + "sshkit:\n  max_concurrent_hosts: 5\n")},
+		{"kamal2_sections", deploy(v2Base + `proxy:
+  host: a.example.com
+  ssl: true
+  app_port: 3000
+  healthcheck: {path: /up, interval: 3, timeout: 3}
+  run: {http_port: 8080, publish: true, options: {memory: 1g}}
+boot: {limit: "25%", wait: 2, parallel_roles: true}
+logging: {driver: json-file, options: {max-size: 10m}}
+aliases: {console: app exec -i "bin/rails console"}
+env:
+  clear: {PORT: 3000, DEBUG: false}
+  secret: [A, "B:C"]
+  tags:
+    mysql: {MYSQL_HOST: db}
+accessories:
+  db:
+    image: postgres
+    roles: [web]
+    port: 5432
+    files: [a:/b, {local: c, remote: /d, mode: "0600"}]
+    env: {POSTGRES_DB: app}
+    options: {restart: on-failure:3}
+  cache:
+    image: redis
+    hosts: [{b: tag}]
+    proxy: {host: cache.example.com}
+`)},
+		{"kamal2_ssl_on_two_hosts_with_own_certificate", deploy(replace(v2Base, "servers:\n  - 1.1.1.1\n", "servers:\n  - 1.1.1.1\n  - 1.1.1.2\n") + "proxy: {host: a.example.com, ssl: {certificate_pem: C, private_key_pem: K}}\n")},
+		{"kamal2_ssl_primary_role_without_proxy", deploy(replace(v2Base, "servers:\n  - 1.1.1.1\n", "servers:\n  web:\n    hosts: [a, b]\n    proxy: false\n") + "proxy: {ssl: true, host: a.example.com}\n")},
+		{"kamal1_sections", deploy(v1Base + "healthcheck: {path: /up, port: 3000, max_attempts: 7}\ntraefik: {options: {publish: [443]}}\nboot: {limit: 10}\naccessories:\n  db:\n    image: mysql\n    roles: [web]\n")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { mustLoad(t, tt.fx) })

@@ -31,10 +31,15 @@ func (c *CommandLog) id() string { return "[" + c.L.paint(green, false, c.ID) + 
 
 // Start prints "Running <cmd> <where>" and the DEBUG "Command: <executed>"
 // line. where is "on HOST", "as USER@localhost" or "on localhost".
+//
+// Both lines are printed as given, never scrubbed: the command's sensitive
+// words are already [REDACTED] in them, as SSHKit redacts the arguments
+// Kamal marks, and scrubbing would change hosts or option names that
+// happen to contain a secret's value.
 func (c *CommandLog) Start(logged, debug, where string) {
-	c.L.write(c.Level, c.Force, fmt.Sprintf("%s %s Running %s %s",
-		c.L.prefix(c.Level), c.id(), c.L.paint(yellow, true, logged), c.L.paint(blue, false, where)))
-	c.L.write(Debug, c.Force, fmt.Sprintf("%s %s Command: %s", c.L.prefix(Debug), c.id(), c.L.paint(blue, false, debug)))
+	c.L.writeLine(c.Level, c.Force, fmt.Sprintf("%s %s Running %s %s",
+		c.L.prefix(c.Level), c.id(), c.L.paint(yellow, true, logged), c.L.paint(blue, false, where)), false)
+	c.L.writeLine(Debug, c.Force, fmt.Sprintf("%s %s Command: %s", c.L.prefix(Debug), c.id(), c.L.paint(blue, false, debug)), false)
 }
 
 // Output prints one line of the command's output at DEBUG, after a tab.

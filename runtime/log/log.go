@@ -15,6 +15,7 @@ package log
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -65,7 +66,9 @@ type Logger struct {
 	out       io.Writer
 	threshold Level
 	color     bool
-	secrets   []string // longest first, so overlapping secrets are scrubbed whole
+	secrets   []string // every secret value registered
+	plain     []string // text known not to be secret (AddPlain)
+	scrubbed  []string // the secrets scrubbed from output, longest first
 }
 
 // New returns a logger writing to out at threshold Info. color turns on
@@ -92,43 +95,66 @@ func (l *Logger) Threshold() Level {
 // Color reports whether the logger colours its output.
 func (l *Logger) Color() bool { return l.color }
 
-// AddSecret registers a value that must never be printed: every occurrence
-// in any later line is replaced by [REDACTED]. Values shorter than three
-// bytes are ignored, since scrubbing them would mangle ordinary text; every
-// line (of 8 bytes or more) of a multi-line value is registered as well.
+// AddSecret registers secret values. Redaction where a secret is used is
+// the commands' job (their sensitive words print as [REDACTED]); the
+// logger only scrubs text nobody built, command output and error
+// messages, and only of values that cannot be mistaken for ordinary text
+// (see Scrubbable and AddPlain). Every line of a multi-line value (a
+// private key) is registered as well, except its ----- armour lines.
 func (l *Logger) AddSecret(values ...string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	// Output is logged line by line: each line of a multi-line secret (a
-	// private key) is a secret too.
 	for _, v := range values {
 		if lines := strings.Split(strings.TrimSpace(v), "\n"); len(lines) > 1 {
 			for _, line := range lines {
-				if line = strings.TrimSpace(line); len(line) >= 8 {
+				if line = strings.TrimSpace(line); !strings.HasPrefix(line, "-----") {
 					values = append(values, line)
 				}
 			}
 		}
 	}
 	for _, v := range values {
-		v = strings.TrimSpace(v)
-		if len(v) < 3 {
-			continue
-		}
-		dup := false
-		for _, s := range l.secrets {
-			if s == v {
-				dup = true
-			}
-		}
-		if !dup {
+		if v = strings.TrimSpace(v); v != "" && !slices.Contains(l.secrets, v) {
 			l.secrets = append(l.secrets, v)
 		}
 	}
-	sort.Slice(l.secrets, func(i, j int) bool { return len(l.secrets[i]) > len(l.secrets[j]) })
+	l.update()
 }
 
-// Scrub replaces every registered secret in s with [REDACTED].
+// AddPlain registers text known not to be secret: the configuration's own
+// values (hosts, image, service, labels, clear env...). A secret value
+// found inside any of them is never scrubbed, since scrubbing it would
+// change that text wherever it appears.
+func (l *Logger) AddPlain(values ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.plain = append(l.plain, values...)
+	l.update()
+}
+
+// Scrubbable is the rule for a value scrubbed from output: at least 8
+// characters, and a digit in it or at least 16 characters. A word such as
+// "secret" or "production" is ordinary text; a token or a password is not.
+func Scrubbable(v string) bool {
+	if len(v) < 8 {
+		return false
+	}
+	return len(v) >= 16 || strings.ContainsAny(v, "0123456789")
+}
+
+// update recomputes the values scrubbed; the caller holds l.mu.
+func (l *Logger) update() {
+	l.scrubbed = l.scrubbed[:0]
+	for _, v := range l.secrets {
+		if Scrubbable(v) && !slices.ContainsFunc(l.plain, func(p string) bool { return strings.Contains(p, v) }) {
+			l.scrubbed = append(l.scrubbed, v)
+		}
+	}
+	// Longest first, so overlapping secrets are scrubbed whole.
+	sort.SliceStable(l.scrubbed, func(i, j int) bool { return len(l.scrubbed[i]) > len(l.scrubbed[j]) })
+}
+
+// Scrub replaces every scrubbed secret in s with [REDACTED].
 func (l *Logger) Scrub(s string) string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -136,7 +162,7 @@ func (l *Logger) Scrub(s string) string {
 }
 
 func (l *Logger) scrub(s string) string {
-	for _, v := range l.secrets {
+	for _, v := range l.scrubbed {
 		if strings.Contains(s, v) {
 			s = strings.ReplaceAll(s, v, "[REDACTED]")
 		}
@@ -159,15 +185,24 @@ func (l *Logger) prefix(level Level) string {
 	return l.paint(levelColors[level], false, fmt.Sprintf("%6s", level.String()))
 }
 
-// write prints one line if level passes the threshold (or force is set).
-// The caller holds no lock.
+// write prints one line, scrubbed, if level passes the threshold (or
+// force is set). The caller holds no lock.
 func (l *Logger) write(level Level, force bool, line string) {
+	l.writeLine(level, force, line, true)
+}
+
+// writeLine is write with scrubbing optional: a command line is rendered
+// from words whose secrets are already redacted, and is printed as built.
+func (l *Logger) writeLine(level Level, force bool, line string, scrub bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if level < l.threshold && !force {
 		return
 	}
-	io.WriteString(l.out, l.scrub(line)+"\n")
+	if scrub {
+		line = l.scrub(line)
+	}
+	io.WriteString(l.out, line+"\n")
 }
 
 // Log prints a plain line at level: "  INFO text". The text is stripped of

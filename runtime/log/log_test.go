@@ -97,6 +97,48 @@ func TestSecretsAreScrubbedFromEveryLine(t *testing.T) {
 	}
 }
 
+func TestScrubOnlyValuesThatCannotBeOrdinaryText(t *testing.T) {
+	const token = "ghp_Zx81kQ0pLmN4vB7cR2tY9wE5uI3oA6sD"
+	tests := []struct {
+		name, secret, line, want string
+	}{
+		{"short_word_kept", "secret", "--secret id=\"a\" is secret", "--secret id=\"a\" is secret"},
+		{"plain_word_kept", "production", "RAILS_ENV=production", "RAILS_ENV=production"},
+		{"host_of_the_config_kept", "192.168.0.10", "ssh 192.168.0.10 failed", "ssh 192.168.0.10 failed"},
+		{"inside_a_config_value_kept", "example99", "app.example99.com", "app.example99.com"},
+		{"long_token_scrubbed", token, "token=" + token + ".", "token=[REDACTED]."},
+		{"password_with_digits_scrubbed", "hunter2-secret", "pw hunter2-secret", "pw [REDACTED]"},
+		{"long_passphrase_scrubbed", "correct horse battery", "pass: correct horse battery", "pass: [REDACTED]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			l := New(&out, false)
+			l.SetThreshold(Debug)
+			l.AddSecret(tt.secret)
+			l.AddPlain("192.168.0.10", "app.example99.com")
+			(&CommandLog{L: l, ID: "00000000", Level: Info}).Output(tt.line, false)
+			if got := strings.TrimPrefix(strings.TrimSuffix(out.String(), "\n"), " DEBUG [00000000] \t"); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCommandLinesAreNeverScrubbed(t *testing.T) {
+	var out bytes.Buffer
+	l := New(&out, false)
+	l.SetThreshold(Debug)
+	l.AddSecret("server-0001")
+	c := &CommandLog{L: l, ID: "00000000", Level: Info}
+	c.Start("docker pull app:1", "docker pull app:1", "on server-0001")
+	c.Output("connected to server-0001", false)
+	want := "  INFO [00000000] Running docker pull app:1 on server-0001\n DEBUG [00000000] Command: docker pull app:1\n DEBUG [00000000] \tconnected to [REDACTED]\n"
+	if out.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
+
 func TestFatalIsAlwaysRed(t *testing.T) {
 	var out bytes.Buffer
 	New(&out, false).Fatal("Kamal::Cli::LockError", "Deploy lock found.")

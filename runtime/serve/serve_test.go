@@ -1,0 +1,181 @@
+package serve
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// fakeSave builds the tar Docker 20.10's `docker image save` writes: one
+// directory per layer with layer.tar, the config as <id>.json, and
+// manifest.json last. It counts the saves started.
+type fakeSave struct {
+	layers [][]byte
+	saves  atomic.Int32
+}
+
+func (f *fakeSave) diffIDs() []string {
+	var ids []string
+	for _, l := range f.layers {
+		s := sha256.Sum256(l)
+		ids = append(ids, "sha256:"+hex.EncodeToString(s[:]))
+	}
+	return ids
+}
+
+func (f *fakeSave) config() []byte {
+	b, _ := json.Marshal(map[string]any{
+		"architecture": "amd64", "os": "linux",
+		"config": map[string]any{"Labels": map[string]string{"service": "app"}},
+		"rootfs": map[string]any{"type": "layers", "diff_ids": f.diffIDs()},
+	})
+	return b
+}
+
+func (f *fakeSave) save(_ context.Context, image string) (io.ReadCloser, error) {
+	f.saves.Add(1)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	add := func(name string, b []byte) {
+		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(b)), Typeflag: tar.TypeReg})
+		tw.Write(b)
+	}
+	var names []string
+	for i, l := range f.layers {
+		name := fmt.Sprintf("%064d/layer.tar", i)
+		add(fmt.Sprintf("%064d/VERSION", i), []byte("1.0"))
+		add(name, l)
+		names = append(names, name)
+	}
+	cfg := f.config()
+	s := sha256.Sum256(cfg)
+	cfgName := hex.EncodeToString(s[:]) + ".json"
+	add(cfgName, cfg)
+	m, _ := json.Marshal([]map[string]any{{"Config": cfgName, "RepoTags": []string{image}, "Layers": names}})
+	add("manifest.json", m)
+	tw.Close()
+	return io.NopCloser(&buf), nil
+}
+
+func startRegistry(t *testing.T, f *fakeSave) (*Registry, *Image, string) {
+	t.Helper()
+	img, err := Index(context.Background(), f.save, "registry:4443/app:v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRegistry(context.Background(), img, "app", "v1", t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	addr, err := r.Listen("server1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, img, "http://" + addr
+}
+
+func get(t *testing.T, method, url string, header ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+func TestServedManifestNamesEveryLayerByItsDiffIDAndSize(t *testing.T) {
+	f := &fakeSave{layers: [][]byte{bytes.Repeat([]byte("a"), 3000), []byte("small layer"), bytes.Repeat([]byte("c"), 70000)}}
+	_, img, base := startRegistry(t, f)
+
+	resp, body := get(t, "GET", base+"/v2/app/manifests/v1", "Accept", "application/vnd.oci.image.manifest.v1+json")
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET manifest: %d %s", resp.StatusCode, body)
+	}
+	if !bytes.Equal(body, img.Manifest) {
+		t.Fatalf("served manifest differs from the index's")
+	}
+	var m v1.Manifest
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range f.diffIDs() {
+		if got := m.Layers[i].Digest.String(); got != want {
+			t.Errorf("layer %d digest %s, want %s", i, got, want)
+		}
+		if m.Layers[i].Size != int64(len(f.layers[i])) {
+			t.Errorf("layer %d size %d, want %d", i, m.Layers[i].Size, len(f.layers[i]))
+		}
+	}
+	resp, body = get(t, "GET", base+"/v2/app/manifests/"+img.Digest.String())
+	if resp.StatusCode != 200 || !bytes.Equal(body, img.Manifest) {
+		t.Errorf("GET manifest by digest: %d", resp.StatusCode)
+	}
+	resp, body = get(t, "GET", base+"/v2/app/blobs/"+m.Config.Digest.String())
+	if resp.StatusCode != 200 || !bytes.Equal(body, f.config()) {
+		t.Errorf("GET config: %d %q", resp.StatusCode, body)
+	}
+}
+
+func TestBlobsAreTheLayerTarsOneSaveEach(t *testing.T) {
+	f := &fakeSave{layers: [][]byte{bytes.Repeat([]byte("a"), 3000), []byte("small layer"), bytes.Repeat([]byte("c"), 70000)}}
+	r, _, base := startRegistry(t, f)
+	before := f.saves.Load()
+	for i, id := range f.diffIDs() {
+		resp, body := get(t, "GET", base+"/v2/app/blobs/"+id)
+		if resp.StatusCode != 200 || !bytes.Equal(body, f.layers[i]) {
+			t.Errorf("GET layer %d: %d, %d bytes, want %d", i, resp.StatusCode, len(body), len(f.layers[i]))
+		}
+		if resp.Header.Get("Content-Length") != fmt.Sprint(len(f.layers[i])) {
+			t.Errorf("layer %d Content-Length %q", i, resp.Header.Get("Content-Length"))
+		}
+	}
+	if got := f.saves.Load() - before; got != 3 {
+		t.Errorf("%d saves for 3 blobs, want one each", got)
+	}
+	resp, body := get(t, "GET", base+"/v2/app/blobs/"+f.diffIDs()[2], "Range", "bytes=100-199")
+	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, f.layers[2][100:200]) {
+		t.Errorf("ranged GET: %d, %d bytes", resp.StatusCode, len(body))
+	}
+	if s := r.Stats("server1"); len(s.Blobs) != 4 || s.Bytes < 73000 {
+		t.Errorf("stats: %+v", s)
+	}
+}
+
+func TestEverythingButReadingIsRefused(t *testing.T) {
+	f := &fakeSave{layers: [][]byte{[]byte("layer")}}
+	_, _, base := startRegistry(t, f)
+	for _, tc := range []struct{ method, path string }{
+		{"PUT", "/v2/app/manifests/v2"},
+		{"DELETE", "/v2/app/manifests/v1"},
+		{"POST", "/v2/app/blobs/uploads/"},
+	} {
+		resp, body := get(t, tc.method, base+tc.path)
+		if resp.StatusCode != http.StatusMethodNotAllowed || !strings.Contains(string(body), "read-only") {
+			t.Errorf("%s %s: %d %s", tc.method, tc.path, resp.StatusCode, body)
+		}
+	}
+	if resp, _ := get(t, "GET", base+"/v2/other/manifests/v1"); resp.StatusCode != 404 {
+		t.Errorf("another repository: %d, want 404", resp.StatusCode)
+	}
+	if resp, _ := get(t, "GET", base+"/v2/app/blobs/sha256:"+strings.Repeat("0", 64)); resp.StatusCode != 404 {
+		t.Errorf("unknown blob: %d, want 404", resp.StatusCode)
+	}
+}
