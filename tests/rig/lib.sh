@@ -20,6 +20,11 @@ REGISTRY_USER=kamal
 REGISTRY_PASSWORD=rig-Secret-42
 # shellcheck disable=SC2034
 BUILDX_VERSION=v0.38.2
+# The OCI runtime every rig dockerd uses by default (tests/rig/capsrunc).
+# shellcheck disable=SC2034
+RUNTIME_NAME=kgo-runc
+# shellcheck disable=SC2034
+RUNTIME_PATH=/usr/local/lib/kamal-go-rig/capsrunc
 
 say() { printf 'rig: %s\n' "$*"; }
 die() {
