@@ -46,6 +46,9 @@ type erbContext struct {
 	fetchErr error
 	// misses are the variables looked up but not set, in lookup order.
 	misses []string
+	// readFile reads a file for File.read and Dotenv.load (nil:
+	// os.ReadFile); the fuzz targets stub it.
+	readFile func(string) ([]byte, error)
 	// loaded are the variables Dotenv.load set (shared by the files of one
 	// configuration, as Ruby's ENV is).
 	loaded map[string]string
@@ -67,6 +70,13 @@ func (cx *erbContext) command(cmd string) (string, error) {
 	return out, err
 }
 
+func (cx *erbContext) read(p string) ([]byte, error) {
+	if cx.readFile != nil {
+		return cx.readFile(cx.path(p))
+	}
+	return os.ReadFile(cx.path(p))
+}
+
 // path resolves p against the app directory, as Ruby's relative paths
 // resolve against its working directory.
 func (cx *erbContext) path(p string) string {
@@ -83,7 +93,7 @@ func (cx *erbContext) dotenvLoad(files []string) error {
 		cx.loaded = map[string]string{}
 	}
 	for _, f := range files {
-		data, err := os.ReadFile(cx.path(f))
+		data, err := cx.read(f)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
@@ -195,7 +205,7 @@ func envNamesIn(src string, cx *erbContext) []string {
 func (cx *erbContext) unsupportedError(u *rbUnsupported) *Error {
 	what := oneLine(u.what)
 	tag := oneLine(u.tag)
-	if tag != "" && tag != what {
+	if tag != "" && tag != what && tag != "<% %>" && tag != "<%= %>" {
 		what += " in " + tag
 	}
 	return newError(ClassConfiguration, "%s:%d: unsupported ERB: %s (install Ruby, a ruby on PATH, and the file is rendered by Ruby's ERB)", cx.name, u.line, what)

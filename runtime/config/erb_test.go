@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -399,4 +400,25 @@ func TestERBRubyFallback(t *testing.T) {
 		_, err := Load(fx.options(fx.dir(t)))
 		wantError(t, err, ClassConfiguration, "config/deploy.s.yml:2: unsupported ERB: while in <% while false %> (install Ruby, a ruby on PATH, and the file is rendered by Ruby's ERB)")
 	})
+}
+
+// TestERBBounds: code that would make the evaluator slow or hungry is
+// handed to Ruby (here: reported, there is no Ruby) instead of run.
+func TestERBBounds(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"nested_loops", "<% a = %w[a a a a a a a a a a]; a.each { a.each { a.each { a.each { a.each { a.each { a.each { 1 } } } } } } } %>", "code that runs for more than a million steps"},
+		{"doubling_string", `<% x = "` + strings.Repeat("a", 64) + `"` + strings.Repeat("; x = x + x", 24) + " %>", "a text of more than 16 MiB"},
+		{"deep_nesting", "<%= " + strings.Repeat("(", 10000) + " %>", "code nested too deeply"},
+		{"deep_ternary", "<%= " + strings.Repeat("1 ? ", 10000) + "1 %>", "code nested too deeply"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cx := testContext(t.TempDir(), nil)
+			_, err := renderERB(tt.in, cx)
+			var e *Error
+			if !errors.As(err, &e) || !strings.Contains(e.Message, "unsupported ERB: "+tt.want) {
+				t.Fatalf("got %v, want unsupported ERB: %s", err, tt.want)
+			}
+		})
+	}
 }

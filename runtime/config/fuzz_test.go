@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -32,6 +33,15 @@ func FuzzDotenv(f *testing.F) {
 	})
 }
 
+// fuzzReadFile stands in for the file system: a fuzzer's File.read
+// ("/dev/zero", "/dev/stdin") must not block or fill memory.
+func fuzzReadFile(path string) ([]byte, error) {
+	if strings.HasSuffix(path, "missing") {
+		return nil, &os.PathError{Op: "open", Path: path, Err: os.ErrNotExist}
+	}
+	return []byte("A=1\nB=\"two\"\n"), nil
+}
+
 func FuzzERB(f *testing.F) {
 	for _, s := range []string{
 		`a: <%= ENV["X"] %>`, `<%= ENV.fetch('X', "d") -%>` + "\n", "<%# c %>", "<%% x %>", "<%- %>",
@@ -42,10 +52,11 @@ func FuzzERB(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, src string) {
 		cx := &erbContext{
-			name:    "f",
-			getenv:  mapEnv(map[string]string{"X": "1"}),
-			run:     func(string, map[string]string) (string, int, error) { return "out\n", 0, nil },
-			lenient: len(src)%2 == 0,
+			name:     "f",
+			getenv:   mapEnv(map[string]string{"X": "1"}),
+			run:      func(string, map[string]string) (string, int, error) { return "out\n", 0, nil },
+			readFile: fuzzReadFile,
+			lenient:  len(src)%2 == 0,
 		}
 		out, err := renderERB(src, cx)
 		if err != nil {

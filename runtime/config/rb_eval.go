@@ -100,6 +100,22 @@ type rubyEval struct {
 	scopes []map[string]rv
 	line   int
 	tag    string
+	steps  int
+}
+
+// Bounds on what the evaluator does before it hands the file to Ruby (or
+// reports it): no real configuration comes near them, and no input can
+// make the evaluator slow or hungry.
+const (
+	maxSteps     = 1_000_000
+	maxStringLen = 16 << 20
+)
+
+func (ev *rubyEval) checkLen(s string) error {
+	if len(s) > maxStringLen || ev.out.Len() > maxStringLen {
+		return ev.unsupported(0, "a text of more than 16 MiB")
+	}
+	return nil
 }
 
 func (ev *rubyEval) run(body []node) (rv, error) {
@@ -180,6 +196,18 @@ func (ev *rubyEval) setLocal(name string, v rv) {
 }
 
 func (ev *rubyEval) eval(n node) (rv, error) {
+	ev.steps++
+	if ev.steps > maxSteps {
+		return nil, ev.unsupported(0, "code that runs for more than a million steps")
+	}
+	v, err := ev.eval1(n)
+	if s, ok := v.(string); ok && err == nil {
+		err = ev.checkLen(s)
+	}
+	return v, err
+}
+
+func (ev *rubyEval) eval1(n node) (rv, error) {
 	switch n := n.(type) {
 	case nText:
 		ev.out.WriteString(n.s)
@@ -259,6 +287,7 @@ func (ev *rubyEval) eval(n node) (rv, error) {
 		v, err := ev.eval(n.x)
 		return !truthy(v), err
 	case nBin:
+		ev.line = n.line
 		return ev.binary(n)
 	case nConst:
 		if n.name == "RUBY_ENGINE" {
@@ -771,7 +800,7 @@ func (ev *rubyEval) moduleCall(mod string, n nCall, args []rv) (rv, error) {
 		if !ok || len(args) != 1 {
 			return nil, ev.unsupported(n.line, "File.read with these arguments")
 		}
-		data, err := os.ReadFile(cx.path(p))
+		data, err := cx.read(p)
 		if err != nil {
 			return nil, fileError(err, "rb_sysopen", p)
 		}
@@ -781,7 +810,7 @@ func (ev *rubyEval) moduleCall(mod string, n nCall, args []rv) (rv, error) {
 		if !ok || len(args) != 1 {
 			return nil, ev.unsupported(n.line, "File.readlines with these arguments")
 		}
-		data, err := os.ReadFile(cx.path(p))
+		data, err := cx.read(p)
 		if err != nil {
 			return nil, fileError(err, "rb_sysopen", p)
 		}

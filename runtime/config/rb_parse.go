@@ -318,6 +318,8 @@ func (p *rubyParser) ternary() node {
 		return c
 	}
 	p.pos++
+	p.enter()
+	defer p.leave()
 	a := p.ternary()
 	p.expectOp(":")
 	b := p.ternary()
