@@ -123,6 +123,7 @@ func TestValidate(t *testing.T) {
 		{"boot_unknown_key", deploy(v2Base + "boot:\n  proxy: true\n"), cfg, "boot: unknown key: proxy"},
 		{"boot_wait_should_be_an_integer", deploy(v1Base + "boot:\n  wait: soon\n"), cfg, "boot/wait: should be an integer"},
 		{"kamal1_boot_has_no_parallel_roles", deploy(v1Base + "boot:\n  parallel_roles: true\n"), cfg, "boot: unknown key: parallel_roles"},
+		{"kamal2_output_unknown_key", deploy(v2Base + "output:\n  otel: {endpoint: http://o:4318, token: x}\n"), cfg, "output/otel: unknown key: token"},
 		{"logging_options_should_be_a_hash", deploy(v2Base + "logging:\n  options: max-size\n"), cfg, "logging/options: should be a hash"},
 		{"kamal2_alias_should_be_a_string", deploy(v2Base + "aliases:\n  console: [app, exec]\n"), cfg, "aliases/console: should be a string"},
 		{"kamal2_alias_name", deploy(v2Base + "aliases:\n  Console: app exec\n"), cfg,
