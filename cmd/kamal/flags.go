@@ -17,7 +17,8 @@ type globalOptions struct {
 	version                                          string
 	hosts, roles                                     string
 	configFile, destination                          string
-	script                                           string // --script: the user's build script
+	script                                           string   // --script: the user's build script
+	breaks                                           []string // --break FILE:LINE
 	trace                                            bool
 	// Kamal 2.12's deploy lock waiting (--lock-wait*).
 	lockWait                          bool
@@ -53,6 +54,7 @@ func classOptions() []classOption {
 		{"", "dry-run", "", "Print what would run, run nothing", "", true},
 		{"", "script", "FILE", "Load this build script on top of the stock one (default .kamal/scripts/build.star)", "", false},
 		{"", "trace", "", "Print every builtin call with its file:line and duration", "", true},
+		{"", "break", "FILE:LINE", "Stop at this line of a script (repeatable; FILE as scripts show it, e.g. @kamal//build.star)", "", false},
 	}
 }
 
@@ -97,6 +99,7 @@ func (o *globalOptions) flagSet() *pflag.FlagSet {
 	fs.BoolVar(&o.help, "help", false, "")
 	fs.StringVar(&o.script, "script", "", "")
 	fs.BoolVar(&o.trace, "trace", false, "")
+	fs.StringArrayVar(&o.breaks, "break", nil, "")
 	fs.BoolVar(&o.lockWait, "lock-wait", false, "")
 	fs.Float64Var(&o.lockWaitTimeout, "lock-wait-timeout", 900, "")
 	fs.Float64Var(&o.lockWaitInterval, "lock-wait-interval", 15, "")
