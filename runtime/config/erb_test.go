@@ -422,6 +422,21 @@ func TestERBRubyFallback(t *testing.T) {
 		_, err := Load(fx.options(fx.dir(t)))
 		wantError(t, err, ClassKey, `key not found: "HOST"`)
 	})
+	t.Run("with_ruby_commands_run_once", func(t *testing.T) {
+		needRuby(t)
+		fx := deploy(v1Base+"builder:\n  args:\n    A: <%= `echo run >> count; printf x` %>\n    B: <%= {b: 'y'}[:b] %>\n").with("count", "")
+		dir := fx.dir(t)
+		c, err := Load(fx.options(dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		eq(t, c.Builder.Args, []KV{{Key: "A", Value: "x"}, {Key: "B", Value: "y"}})
+		data, err := os.ReadFile(dir + "/count")
+		if err != nil {
+			t.Fatal(err)
+		}
+		eq(t, string(data), "run\n")
+	})
 	t.Run("without_ruby", func(t *testing.T) {
 		t.Setenv("PATH", t.TempDir())
 		t.Setenv("SVC", "web_app")
