@@ -315,12 +315,14 @@ func erbTokens(src, name string, skipComments bool) ([]token, error) {
 		}
 		tag += " " + body + " %>"
 		code, lerr := lexRuby(body, tagLine, tag, nil)
-		if kind == '=' && skipComments && inComment {
+		if kind == '=' && inComment && lerr == nil {
 			sub := append([]token{{kind: tkOutBegin, line: tagLine, tag: tag}}, code...)
 			sub = append(sub, token{kind: tkOutEnd, line: tagLine, tag: tag})
-			if _, u := parseRuby(sub); lerr != nil || u != nil {
+			if _, u := parseRuby(sub); u != nil && (skipComments || rubyVersionOnly(u, code)) {
 				continue
 			}
+		} else if kind == '=' && inComment && skipComments {
+			continue
 		}
 		if lerr != nil {
 			// Hand the lexer's complaint to the parser as an unknown token.
@@ -337,6 +339,35 @@ func erbTokens(src, name string, skipComments bool) ([]token, error) {
 	}
 	flush()
 	return toks, nil
+}
+
+// rubyConstants are Ruby's version constants: the evaluator does not
+// know the Ruby Kamal runs on, but they have no effect but their value.
+var rubyVersionConstants = map[string]bool{
+	"RUBY_VERSION": true, "RUBY_ENGINE_VERSION": true, "RUBY_PATCHLEVEL": true,
+	"RUBY_PLATFORM": true, "RUBY_RELEASE_DATE": true, "RUBY_DESCRIPTION": true,
+}
+
+// rubyVersionOnly says a tag the evaluator cannot parse fails only on a
+// Ruby version constant and has nothing with an effect (a command, a file
+// read, a method call): on a YAML comment line such a tag can only change
+// the comment, so it renders as nothing without asking Ruby (the comment
+// in the deploy.yml that kamal init writes).
+func rubyVersionOnly(u *rbUnsupported, code []token) bool {
+	if !rubyVersionConstants[u.what] {
+		return false
+	}
+	for _, t := range code {
+		switch {
+		case t.kind == tkStr && t.q == qCommand,
+			t.kind == tkConst && t.s != "ENV" && t.s != "RUBY_ENGINE" && !rubyVersionConstants[t.s],
+			t.kind == tkIdent && !rubyKeywords[t.s] && t.s != "nil" && t.s != "true" && t.s != "false",
+			t.kind == tkOp && t.s == ".",
+			t.kind == tkStr && (strings.Contains(t.s, "`") || strings.Contains(t.s, "#{") && strings.ContainsAny(t.s, ".(%")):
+			return false
+		}
+	}
+	return true
 }
 
 // scanTagBody finds the end of a tag whose body starts at from. It returns

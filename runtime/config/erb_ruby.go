@@ -22,15 +22,16 @@ type rubyERB struct {
 	stderr io.Writer
 }
 
-// rubyRenderScript reads the template from stdin and writes "ok\n" and
-// the result, or "error\n", the exception's class, "\n" and its message.
+// rubyRenderScript reads the template from file descriptor 3 (standard
+// input stays the user's, for the commands the ERB runs) and writes
+// "ok\n" and the result, or "error\n", the exception's class, "\n" and
+// its message.
 const rubyRenderScript = `
 require "erb"
 require "uri"
 %w[dotenv active_support active_support/core_ext].each { |lib| begin; require lib; rescue LoadError; end }
-src = $stdin.read.force_encoding(Encoding::UTF_8)
+src = IO.new(3).read.force_encoding(Encoding::UTF_8)
 out = $stdout
-$stdin.reopen(File::NULL) rescue nil
 begin
   result = ERB.new(src, trim_mode: "-").result
   out.write "ok\n", result
@@ -47,7 +48,17 @@ func (r *rubyERB) render(src string, extra map[string]string) (string, error) {
 	cmd := exec.Command(bin, "-e", rubyRenderScript)
 	cmd.Dir = r.dir
 	cmd.Env = r.env(extra)
-	cmd.Stdin = strings.NewReader(src)
+	cmd.Stdin = os.Stdin
+	tr, tw, err := os.Pipe()
+	if err != nil {
+		return "", newError(ClassRuntime, "running ruby to render the ERB: %v", err)
+	}
+	defer tr.Close()
+	cmd.ExtraFiles = []*os.File{tr}
+	go func() {
+		io.WriteString(tw, src)
+		tw.Close()
+	}()
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = r.stderr

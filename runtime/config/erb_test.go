@@ -76,6 +76,9 @@ var erbCases = []struct {
 	{"array_methods", `h: <%= [3, 1, 2].sort.inspect %> <%= [1, nil, 1].compact.uniq.inspect %> <%= ["a"].include?("a") %> <%= [].empty? %> <%= [[1], [2, [3]]].flatten.size %>`, "h: [1, 2, 3] [1] true true 3"},
 	{"map_with_block", `h: <%= %w[a b].map { |x| x.upcase }.join(" ") %>`, "h: A B"},
 	{"each_across_tags", "hosts:\n<% ENV['HOSTS'].split.each do |h| -%>\n  - <%= h %>\n<% end -%>\nx: 1\n", "hosts:\n  - a.example\n  - b.example\nx: 1\n"},
+	{"symbol_block_pass", `h: <%= " a , b ".split(",").map(&:strip).inspect %> <%= %w[a b].map(&:upcase).join %>`, `h: ["a", "b"] AB`},
+	{"tr", `h: <%= "a_b-c".tr("_-", "..") %> <%= "hello".tr("a-y", "b-z") %> <%= "hello".tr("el", "ip") %> <%= "hello".tr("^l", "*") %> <%= "abc".tr("abc", "x") %>`, "h: a.b.c ifmmp hippo **ll* xxx"},
+	{"integer_function", `h: <%= Integer("42") + 1 %> <%= Integer(" 0x1A ") %> <%= Integer(7) %>`, "h: 43 26 7"},
 	{"select_reject", `h: <%= [1, 2, 3, 4].select { |i| i.even? }.inspect %> <%= %w[a bb].reject { |s| s.length > 1 }.inspect %>`, `h: [2, 4] ["a"]`},
 	{"string_index", `h: <%= "hello"[1] %> <%= "hello"[1, 3] %> <%= "hello"[-3..] %> <%= "hello"[1..2] %> <%= "hello"[1...2] %> <%= "hello"["ell"] %> <%= "hello"[9].inspect %>`, "h: e ell llo el e ell nil"},
 	{"regexp_index", `h: <%= "v1.2.3"[/\d+\.\d+/] %> <%= "v1.2.3"[/v(\d+)\.(\d+)/, 2] %> <%= "x"[/y/].inspect %>`, "h: 1.2 2 nil"},
@@ -268,6 +271,7 @@ func TestERBErrors(t *testing.T) {
 		{"file_read_missing", `<%= File.read(".ruby-version") %>`, "Errno::ENOENT", "No such file or directory @ rb_sysopen - .ruby-version"},
 		{"file_read_missing_inside_a_comment", `# <%= File.read(".ruby-version") %>`, "Errno::ENOENT", "No such file or directory @ rb_sysopen - .ruby-version"},
 		{"string_plus_nil", `<%= "a" + ENV["NOPE"] %>`, "TypeError", "no implicit conversion of nil into String"},
+		{"integer_of_garbage", `<%= Integer("12abc") %>`, "ArgumentError", `invalid value for Integer(): "12abc"`},
 		{"raise", `<% raise "no destination" unless ENV["NOPE"] %>`, ClassRuntime, "no destination"},
 		{"uncaught_by_rescue_of_another_class", `<% begin; ENV.fetch("NOPE"); rescue Errno::ENOENT; end %>`, ClassKey, `key not found: "NOPE"`},
 	}
@@ -276,6 +280,36 @@ func TestERBErrors(t *testing.T) {
 			cx := testContext(t.TempDir(), nil)
 			_, err := renderERB(tt.in, cx)
 			wantError(t, err, tt.class, tt.msg)
+		})
+	}
+}
+
+// TestERBRubyVersionInComment: the commented-out RUBY_VERSION line of
+// kamal init's deploy.yml renders without asking Ruby (the version
+// constants only change the comment); a version constant next to
+// something with an effect, or outside a comment, goes to Ruby.
+func TestERBRubyVersionInComment(t *testing.T) {
+	const initLine = `  # RUBY_VERSION: <%= ENV["RBENV_VERSION"] || ENV["rvm_ruby_string"] || "#{RUBY_ENGINE}-#{RUBY_ENGINE_VERSION}" %>` + "\n"
+	tests := []struct {
+		name, in, want string
+		ruby           bool
+	}{
+		{"kamal_init_line", "a: 1\n" + initLine, "a: 1\n  # RUBY_VERSION: \n", false},
+		{"with_a_command", "# <%= `date` || RUBY_VERSION %>\n", "from ruby", true},
+		{"with_a_method_call", "# <%= ENV['X'].to_s + RUBY_VERSION %>\n", "from ruby", true},
+		{"outside_a_comment", "v: <%= RUBY_VERSION %>\n", "from ruby", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cx := testContext(t.TempDir(), nil)
+			asked := false
+			cx.ruby = func(string, map[string]string) (string, error) { asked = true; return "from ruby", nil }
+			got, err := renderERB(tt.in, cx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			eq(t, got, tt.want)
+			eq(t, asked, tt.ruby)
 		})
 	}
 }
@@ -387,6 +421,21 @@ func TestERBRubyFallback(t *testing.T) {
 		t.Setenv("SVC", "web_app")
 		_, err := Load(fx.options(fx.dir(t)))
 		wantError(t, err, ClassKey, `key not found: "HOST"`)
+	})
+	t.Run("with_ruby_commands_run_once", func(t *testing.T) {
+		needRuby(t)
+		fx := deploy(v1Base+"builder:\n  args:\n    A: <%= `echo run >> count; printf x` %>\n    B: <%= {b: 'y'}[:b] %>\n").with("count", "")
+		dir := fx.dir(t)
+		c, err := Load(fx.options(dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		eq(t, c.Builder.Args, []KV{{Key: "A", Value: "x"}, {Key: "B", Value: "y"}})
+		data, err := os.ReadFile(dir + "/count")
+		if err != nil {
+			t.Fatal(err)
+		}
+		eq(t, string(data), "run\n")
 	})
 	t.Run("without_ruby", func(t *testing.T) {
 		t.Setenv("PATH", t.TempDir())

@@ -47,6 +47,11 @@ func FuzzERB(f *testing.F) {
 		`a: <%= ENV["X"] %>`, `<%= ENV.fetch('X', "d") -%>` + "\n", "<%# c %>", "<%% x %>", "<%- %>",
 		"<%= `cmd` %>", "<%= %x(a (b) c) %>", `<%= "a\"#{x}" %>`, "<%= ENV['A'] || nil %>", "<%= x.strip %>",
 		"<%", "<%=", "%>", "<%= ( %>", "<%= %x", "<%= '\\", "<%= ENV[ %>",
+		`<%= "#{ENV['X']}-#{1 + 2}" %>`, "<% %w[a b].each do |h| -%>\n- <%= h.upcase %>\n<% end -%>\n",
+		`<% v = begin; File.read("missing"); rescue Errno::ENOENT; "d"; end %><%= v %>`,
+		`<%= File.read(".env")[/B="(.*)"/, 1] %>`, `<% require "uri"; u = URI.parse("pg://u:p@h:1/d") %><%= u.host %>`,
+		`<% Dotenv.load %><%= ENV.fetch("A") { |k| k } %>`, `<%= ENV["X"] ? "a" : 'b' %><%= [1, nil].compact.map(&:to_s).join(",") %>`,
+		`<% if ENV["X"] == "1" %>y<% elsif false %>n<% else %>z<% end %>`, "# <%= RUBY_ENGINE_VERSION %>\n",
 	} {
 		f.Add(s)
 	}

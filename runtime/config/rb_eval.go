@@ -722,6 +722,22 @@ func (ev *rubyEval) function(n nCall) (rv, error) {
 		return ".", nil
 	case "__FILE__":
 		return "(erb)", nil
+	case "Integer":
+		if len(args) != 1 {
+			return nil, wantArgs(n, args, 1, 1)
+		}
+		switch a := args[0].(type) {
+		case int64:
+			return a, nil
+		case string:
+			i, err := strconv.ParseInt(strings.TrimSpace(a), 0, 64)
+			if err != nil {
+				return nil, &rbError{"ArgumentError", "invalid value for Integer(): " + rubyQuote(a)}
+			}
+			return i, nil
+		case nil:
+			return nil, &rbError{"TypeError", "can't convert nil into Integer"}
+		}
 	case "raise":
 		if len(args) == 1 {
 			if s, ok := args[0].(string); ok {
@@ -1155,7 +1171,17 @@ func (ev *rubyEval) stringCall(s string, n nCall, args []rv) (rv, error) {
 			return nil, err
 		}
 		return rubySub(s, re, repl, n.name == "gsub"), nil
-	case "tr", "delete", "squeeze":
+	case "tr":
+		if err := wantArgs(n, args, 2, 2); err != nil {
+			return nil, err
+		}
+		from, ok1 := args[0].(string)
+		to, ok2 := args[1].(string)
+		if !ok1 || !ok2 {
+			return nil, typeErr(args[0], "String")
+		}
+		return rubyTr(s, from, to), nil
+	case "delete", "squeeze":
 		return nil, ev.unsupported(n.line, "String#"+n.name)
 	case "match", "match?":
 		if err := wantArgs(n, args, 1, 1); err != nil {
@@ -1867,4 +1893,63 @@ func isScheme(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// rubyTr is String#tr: characters of from (a-z ranges, a leading ^
+// negates) become the character at the same place in to, the last one of
+// to when it is shorter; with an empty to they are deleted.
+func rubyTr(s, from, to string) string {
+	expand := func(set string) []rune {
+		rs := []rune(set)
+		var out []rune
+		for i := 0; i < len(rs); i++ {
+			if rs[i] == '\\' && i+1 < len(rs) {
+				i++
+				out = append(out, rs[i])
+				continue
+			}
+			if i+2 < len(rs) && rs[i+1] == '-' && rs[i] <= rs[i+2] {
+				for r := rs[i]; r <= rs[i+2]; r++ {
+					out = append(out, r)
+				}
+				i += 2
+				continue
+			}
+			out = append(out, rs[i])
+		}
+		return out
+	}
+	negate := len(from) > 1 && from[0] == '^'
+	if negate {
+		from = from[1:]
+	}
+	src, dst := expand(from), expand(to)
+	var b strings.Builder
+	for _, r := range s {
+		idx := -1
+		for i, f := range src {
+			if f == r {
+				idx = i
+				break
+			}
+		}
+		if negate {
+			if idx >= 0 {
+				b.WriteRune(r)
+			} else if len(dst) > 0 {
+				b.WriteRune(dst[len(dst)-1])
+			}
+			continue
+		}
+		switch {
+		case idx < 0:
+			b.WriteRune(r)
+		case len(dst) == 0:
+		case idx < len(dst):
+			b.WriteRune(dst[idx])
+		default:
+			b.WriteRune(dst[len(dst)-1])
+		}
+	}
+	return b.String()
 }

@@ -473,7 +473,7 @@ var rbLibraries = map[string]bool{
 
 // rbFunctions are the receiverless methods (Kernel's) the evaluator knows.
 var rbFunctions = map[string]bool{
-	"require": true, "require_relative": false, "__dir__": true, "__FILE__": true,
+	"require": true, "require_relative": false, "Integer": true, "__dir__": true, "__FILE__": true,
 	"format": true, "sprintf": true, "raise": true, "puts": false, "print": false, "abort": false,
 }
 
@@ -487,6 +487,11 @@ func (p *rubyParser) primary() node {
 	case tkRegexp:
 		return p.regexpLit(t)
 	case tkConst:
+		if t.s == "Integer" && p.isOp("(") && !p.peek().spaced {
+			call := &nCall{name: t.s, line: t.line, tag: t.tag}
+			p.callArgs(call, false)
+			return *call
+		}
 		return p.constant(t)
 	case tkIdent:
 		return p.ident(t)
@@ -656,6 +661,12 @@ func (p *rubyParser) callArgs(call *nCall, command bool) {
 			if p.acceptOp(")") {
 				break
 			}
+			if p.isOp("&") {
+				call.block = p.symbolBlock()
+				p.skipSeps()
+				p.expectOp(")")
+				return
+			}
 			call.args = append(call.args, p.arg())
 			p.skipSeps()
 			if !p.acceptOp(",") {
@@ -673,6 +684,21 @@ func (p *rubyParser) callArgs(call *nCall, command bool) {
 		}
 	}
 	call.block = p.block()
+}
+
+// symbolBlock parses a block-pass of a symbol, &:name, into the block
+// { |x| x.name }.
+func (p *rubyParser) symbolBlock() *nBlock {
+	amp := p.next()
+	if !p.acceptOp(":") {
+		p.unsupported(amp, "& argument")
+	}
+	m := p.next()
+	if m.kind != tkIdent || !rbMethods[m.s] {
+		p.unsupported(m, "&:"+m.s)
+	}
+	const param = "\x00it" // no Ruby name can clash with it
+	return &nBlock{params: []string{param}, body: []node{nCall{recv: nLocal{param}, name: m.s, line: m.line, tag: m.tag}}}
 }
 
 func (p *rubyParser) arg() node {
