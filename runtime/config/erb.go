@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -66,8 +67,54 @@ func (cx *erbContext) lookup(key string) (string, bool) {
 }
 
 func (cx *erbContext) command(cmd string) (string, error) {
+	if err := cx.checkProgram(cmd); err != nil {
+		return "", err
+	}
 	out, _, err := cx.run(cmd, cx.loaded)
-	return out, err
+	if err != nil {
+		return "", &rbError{"Errno::ENOENT", err.Error()}
+	}
+	return out, nil
+}
+
+// checkProgram raises what Ruby's backticks raise for a command they run
+// without a shell: Ruby execs a command directly when it has no shell
+// metacharacters and does not start with a shell keyword, builtin or
+// assignment, and then a missing program is Errno::ENOENT (a shell would
+// just print "not found" and the output would be empty).
+func (cx *erbContext) checkProgram(cmd string) error {
+	if strings.ContainsAny(cmd, "*?{}[]<>()~&|\\$;'`\"\n#") {
+		return nil
+	}
+	words := strings.Fields(cmd)
+	if len(words) == 0 || shellWords[words[0]] || strings.Contains(words[0], "=") {
+		return nil
+	}
+	prog := words[0]
+	if strings.Contains(prog, "/") {
+		fi, err := os.Stat(cx.path(prog))
+		switch {
+		case err != nil:
+			return &rbError{"Errno::ENOENT", "No such file or directory - " + prog}
+		case fi.IsDir() || fi.Mode()&0o111 == 0:
+			return &rbError{"Errno::EACCES", "Permission denied - " + prog}
+		}
+		return nil
+	}
+	if _, err := exec.LookPath(prog); err != nil {
+		return &rbError{"Errno::ENOENT", "No such file or directory - " + prog}
+	}
+	return nil
+}
+
+// shellWords are the words that make Ruby hand a command to /bin/sh: the
+// shell's reserved words and special builtins.
+var shellWords = map[string]bool{
+	"case": true, "do": true, "done": true, "elif": true, "else": true, "esac": true, "fi": true,
+	"for": true, "if": true, "in": true, "then": true, "until": true, "while": true, "!": true,
+	".": true, ":": true, "break": true, "continue": true, "eval": true, "exec": true, "exit": true,
+	"export": true, "readonly": true, "return": true, "set": true, "shift": true, "times": true,
+	"trap": true, "unset": true,
 }
 
 func (cx *erbContext) read(p string) ([]byte, error) {

@@ -114,6 +114,7 @@ var erbCases = []struct {
 	{"percent_x_brackets", "v: <%= %x[printf c] %>", "v: c"},
 	{"percent_x_pipe", "v: <%= %x|printf d| %>", "v: d"},
 	{"percent_q", "v: <%= %q(a 'b') %> <%= %Q(#{1}) %> <%= %w(a b).last %>", "v: a 'b' 1 b"},
+	{"missing_program_through_the_shell", "v: <%= `nosuchprogram-kgo 2>/dev/null` %>.", "v: ."},
 	{"failing_command_output_is_used", "v: <%= `printf out; exit 3` %>", "v: out"},
 	{"command_runs_in_dir", "v: <%= `cat marker` %>", "v: here"},
 	{"locals", `<% x = ENV["HOST"]; y = "#{x}:22" %>h: <%= y %>`, "h: 1.1.1.1:22"},
@@ -271,6 +272,8 @@ func TestERBErrors(t *testing.T) {
 		{"file_read_missing", `<%= File.read(".ruby-version") %>`, "Errno::ENOENT", "No such file or directory @ rb_sysopen - .ruby-version"},
 		{"file_read_missing_inside_a_comment", `# <%= File.read(".ruby-version") %>`, "Errno::ENOENT", "No such file or directory @ rb_sysopen - .ruby-version"},
 		{"string_plus_nil", `<%= "a" + ENV["NOPE"] %>`, "TypeError", "no implicit conversion of nil into String"},
+		{"missing_program_without_a_shell", "<%= `nosuchprogram-kgo --flag` %>", "Errno::ENOENT", "No such file or directory - nosuchprogram-kgo"},
+		{"missing_script", "<%= %x(./registry_password.sh) %>", "Errno::ENOENT", "No such file or directory - ./registry_password.sh"},
 		{"integer_of_garbage", `<%= Integer("12abc") %>`, "ArgumentError", `invalid value for Integer(): "12abc"`},
 		{"raise", `<% raise "no destination" unless ENV["NOPE"] %>`, ClassRuntime, "no destination"},
 		{"uncaught_by_rescue_of_another_class", `<% begin; ENV.fetch("NOPE"); rescue Errno::ENOENT; end %>`, ClassKey, `key not found: "NOPE"`},
@@ -436,6 +439,14 @@ func TestERBRubyFallback(t *testing.T) {
 			t.Fatal(err)
 		}
 		eq(t, string(data), "run\n")
+	})
+	t.Run("with_ruby_kamal1_sees_dotenv", func(t *testing.T) {
+		needRuby(t)
+		fx := deploy(strings.Replace(v1Base, "image: dhh/app", "image: <%= ENV.fetch('IMAGE') %>", 1)+"builder:\n  args:\n    B: <%= {b: ENV['B']}[:b] %>\n").
+			with(".env", "IMAGE=dotenv/app\nB=from-dotenv\n")
+		c := mustLoad(t, fx)
+		eq(t, c.Image, "dotenv/app")
+		eq(t, c.Builder.Args, []KV{{Key: "B", Value: "from-dotenv"}})
 	})
 	t.Run("without_ruby", func(t *testing.T) {
 		t.Setenv("PATH", t.TempDir())

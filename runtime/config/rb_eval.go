@@ -232,11 +232,7 @@ func (ev *rubyEval) eval1(n node) (rv, error) {
 		if err != nil {
 			return nil, err
 		}
-		out, err := ev.cx.command(cmd.(string))
-		if err != nil {
-			return nil, &rbError{"Errno::ENOENT", err.Error()}
-		}
-		return out, nil
+		return ev.cx.command(cmd.(string))
 	case nArray:
 		out := make([]rv, 0, len(n.elems))
 		for _, e := range n.elems {
