@@ -82,6 +82,9 @@ var rbAncestors = map[string][]string{
 	"URI::InvalidURIError": {"URI::InvalidURIError", "URI::Error", "StandardError", "Exception"},
 	"Dotenv::FormatError":  {"Dotenv::FormatError", "SyntaxError", "ScriptError", "Exception"},
 	"LoadError":            {"LoadError", "ScriptError", "Exception"},
+	"IndexError":           {"IndexError", "StandardError", "Exception"},
+	"ZeroDivisionError":    {"ZeroDivisionError", "StandardError", "Exception"},
+	"IOError":              {"IOError", "StandardError", "Exception"},
 }
 
 func (e *rbError) isA(class string) bool {
