@@ -411,7 +411,8 @@ func TestERBInLoad(t *testing.T) {
 func TestERBRubyFallback(t *testing.T) {
 	const outside = "# <%= RUBY_ENGINE %>\nservice: <%= {app: ENV['SVC']}.fetch(:app).tr('_', '-') %>\n" +
 		"image: <%= File.read('img.txt').strip %>/<%= ENV['KAMAL_DESTINATION'] -%>\n\n" +
-		"servers: [<%= ENV.fetch('HOST') %>]\nregistry: {username: u, password: p}\n"
+		"servers: [<%= ENV.fetch('HOST') %>]\nregistry: {username: u, password: p}\n" +
+		"<% puts 'a puts in the ERB goes to stdout, as in Kamal' %>"
 	fx := deploy(v1Base).withDest("qa").with("config/deploy.qa.yml", outside).with("img.txt", "reg/app\n")
 	t.Run("with_ruby", func(t *testing.T) {
 		needRuby(t)
