@@ -29,6 +29,7 @@ type rubyERB struct {
 const rubyRenderScript = `
 require "erb"
 require "uri"
+require "time"
 %w[dotenv active_support active_support/core_ext].each { |lib| begin; require lib; rescue LoadError; end }
 src = IO.new(3).read.force_encoding(Encoding::UTF_8)
 out = $stdout

@@ -117,6 +117,9 @@ var erbCases = []struct {
 	{"missing_program_through_the_shell", "v: <%= `nosuchprogram-kgo 2>/dev/null` %>.", "v: ."},
 	{"failing_command_output_is_used", "v: <%= `printf out; exit 3` %>", "v: out"},
 	{"command_runs_in_dir", "v: <%= `cat marker` %>", "v: here"},
+	{"time_at_utc", `t: <%= Time.at(1700000000).utc %> <%= Time.at(1700000000).utc.strftime("%Y%m%d-%H%M%S %y %b %B %a %A %j %e %-m/%-d %I%p %F %T %D %R %s %z %Z %%") %> <%= Time.at(1700000000).utc.iso8601 %> <%= Time.at(1700000000).to_i %> <%= Time.at(1700000000).utc.year %>`, "t: 2023-11-14 22:13:20 UTC 20231114-221320 23 Nov November Tue Tuesday 318 14 11/14 10PM 2023-11-14 22:13:20 11/14/23 22:13 1700000000 +0000 UTC % 2023-11-14T22:13:20Z 1700000000 2023"},
+	{"time_now", `t: <%= Time.now.to_i > 1700000000 %> <%= Time.now.utc.strftime("%Y").length %>`, "t: true 4"},
+	{"symbol_block_with_predicate", `h: <%= "a,,b".split(",").reject(&:empty?).inspect %>`, `h: ["a", "b"]`},
 	{"locals", `<% x = ENV["HOST"]; y = "#{x}:22" %>h: <%= y %>`, "h: 1.1.1.1:22"},
 	{"or_assign", `<% x = nil; x ||= "d" %>h: <%= x %>`, "h: d"},
 	{"uri_parse", `<% require "uri"; u = URI.parse(ENV["DB_URL"]) %>h: <%= u.host %> <%= u.port %> <%= u.user %> <%= u.password %> <%= u.path %> <%= u.scheme %> <%= u.query %>`, "h: db.internal 5433 app s3cr%40t /app_prod postgres pool=5"},
@@ -207,7 +210,7 @@ func TestERBMatchesRuby(t *testing.T) {
 	// Debian's ruby has no dotenv gem: a stand-in loads .env the way
 	// dotenv does for these simple files (the Go side is dotenv 3's parser).
 	const script = `
-require "erb"; require "json"; require "uri"
+require "erb"; require "json"; require "uri"; require "time"
 module Dotenv
   def self.load(*files)
     files = [".env"] if files.empty?

@@ -170,6 +170,8 @@ func rbClass(v rv) string {
 		return "MatchData"
 	case *rbURI:
 		return "URI::Generic"
+	case *rbTime:
+		return "Time"
 	case rbModule:
 		return "Module"
 	}
@@ -360,6 +362,8 @@ func (ev *rubyEval) toS(v rv) (string, error) {
 		return inspect(v)
 	case *rbURI:
 		return v.raw, nil
+	case *rbTime:
+		return timeToS(v.t), nil
 	case *rbRegexp:
 		return "", ev.unsupported(0, "Regexp#to_s")
 	case *rbMatch:
@@ -593,7 +597,13 @@ func (ev *rubyEval) call(n nCall) (rv, error) {
 	var v rv
 	switch r := recv.(type) {
 	case rbModule:
+		if r.name == "Time" {
+			v, err = ev.timeModuleCall(n, args)
+			break
+		}
 		v, err = ev.moduleCall(r.name, n, args)
+	case *rbTime:
+		v, err = ev.timeCall(r, n, args)
 	case nil:
 		v, err = ev.nilCall(n, args)
 	case string:

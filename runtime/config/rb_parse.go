@@ -450,6 +450,9 @@ var rbMethods = map[string]bool{
 	"read": true, "exist?": true, "exists?": false, "file?": true, "directory?": true, "expand_path": true,
 	"join_path": false, "basename": true, "dirname": true, "extname": true, "readlines": true,
 	"pwd": true, "home": true, "parse": true, "load": true, "getwd": true,
+	"now": true, "at": true, "utc": true, "getutc": true, "localtime": true, "getlocal": true,
+	"year": true, "month": true, "mon": true, "day": true, "mday": true, "hour": true, "sec": true,
+	"iso8601": true, "xmlschema": true, "strftime": true,
 	"zero?": true, "positive?": true, "odd?": true, "even?": true, "to_f": false,
 	"ljust": true, "rjust": true, "center": false, "succ": false, "values_at": false,
 	"chars": true, "bytes": false, "sum": true, "min": true, "max": true, "pop": false,
@@ -458,7 +461,7 @@ var rbMethods = map[string]bool{
 
 // rbConstants are the constants the evaluator knows.
 var rbConstants = map[string]bool{
-	"ENV": true, "File": true, "Dir": true, "URI": true, "Dotenv": true, "RUBY_ENGINE": true,
+	"ENV": true, "File": true, "Dir": true, "URI": true, "Dotenv": true, "RUBY_ENGINE": true, "Time": true,
 }
 
 // rbLibraries are what `require` accepts as a no-op: Ruby's standard
