@@ -67,6 +67,7 @@ var erbCases = []struct {
 	{"int_to_s", `h: <%= 3.to_s + "x" %>`, "h: 3x"},
 	{"upcase_downcase_capitalize", `h: <%= "Ab".upcase %> <%= "Ab".downcase %> <%= "aB".capitalize %>`, "h: AB ab Ab"},
 	{"split_whitespace", `h: <%= ENV["HOSTS"].split.last %> <%= "  a  b ".split.length %>`, "h: b.example 2"},
+	{"split_whitespace_is_ascii", "h: <%= \"a\u00a0b c\\vd\".split.inspect %>", "h: [\"a\u00a0b\", \"c\", \"d\"]"},
 	{"split_string_and_first", `h: <%= "a,b,,c,,".split(",").inspect %> <%= "a,b".split(",").first %>`, `h: ["a", "b", "", "c"] a`},
 	{"split_regexp", `h: <%= "a1b22c".split(/\d+/).join("-") %>`, "h: a-b-c"},
 	{"join", `h: <%= ["a", ["b", nil], 3].join(",") %> <%= %w[x y].join %>`, "h: a,b,,3 xy"},

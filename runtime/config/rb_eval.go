@@ -1353,10 +1353,10 @@ func (ev *rubyEval) split(s string, n nCall, args []rv) (rv, error) {
 	}
 	switch p := sep.(type) {
 	case nil:
-		parts = strings.Fields(s)
+		parts = asciiFields(s)
 	case string:
 		if p == " " {
-			parts = strings.Fields(s)
+			parts = asciiFields(s)
 		} else if p == "" {
 			for _, r := range s {
 				parts = append(parts, string(r))
@@ -1961,4 +1961,10 @@ func rubyTr(s, from, to string) string {
 		}
 	}
 	return b.String()
+}
+
+// asciiFields is Ruby's awk-style split: runs of ASCII whitespace
+// separate words (a no-break space does not).
+func asciiFields(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r >= '\t' && r <= '\r' })
 }

@@ -817,7 +817,7 @@ func (p *rubyParser) stringLit(t token) node {
 		return nLit{unescapeSingle(t.s)}
 	case qWords:
 		var elems []node
-		for _, w := range strings.Fields(t.s) {
+		for _, w := range asciiFields(t.s) {
 			elems = append(elems, nLit{w})
 		}
 		return nArray{elems}
