@@ -11,9 +11,9 @@ import (
 // rubyERB renders a whole file with Ruby's own ERB, for the code the Go
 // evaluator does not cover. It runs `ruby` from PATH in the app directory
 // with the environment commands get, with Kamal 2.12's trim mode "-";
-// ERB's binding is the top level, as in Kamal. Kamal has dotenv and
-// ActiveSupport loaded when it renders, so they are required when
-// installed. Ruby's stderr (and that of the commands the ERB runs) goes to
+// ERB's binding is the top level, as in Kamal. Kamal has uri, time, json,
+// dotenv and ActiveSupport loaded when it renders, so they are required
+// (the gems when installed). Ruby's stderr (and that of the commands the ERB runs) goes to
 // stderr; a Ruby exception becomes the Kamal error line of its class.
 type rubyERB struct {
 	dir    string
@@ -29,6 +29,7 @@ const rubyRenderScript = `
 require "erb"
 require "uri"
 require "time"
+require "json"
 %w[dotenv active_support active_support/core_ext].each { |lib| begin; require lib; rescue LoadError; end }
 tmpl = IO.new(3)
 out = IO.new(4, "w")

@@ -444,7 +444,7 @@ var rbMethods = map[string]bool{
 	"present?": true, "blank?": true, "presence": true, "to_sym": false,
 	"map": true, "collect": true, "each": true, "select": true, "filter": true, "reject": true,
 	"each_with_index": true, "any?": true, "none?": true, "count": true, "inspect": true,
-	"fetch": true, "key?": true, "has_key?": true, "[]": true, "dig": true,
+	"fetch": true, "key?": true, "has_key?": true, "[]": true, "dig": true, "keys": true, "values": true,
 	"host": true, "port": true, "scheme": true, "user": true, "password": true, "path": true,
 	"query": true, "userinfo": true, "hostname": true,
 	"read": true, "exist?": true, "exists?": false, "file?": true, "directory?": true, "expand_path": true,
@@ -456,12 +456,12 @@ var rbMethods = map[string]bool{
 	"zero?": true, "positive?": true, "odd?": true, "even?": true, "to_f": false,
 	"ljust": true, "rjust": true, "center": false, "succ": false, "values_at": false,
 	"chars": true, "bytes": false, "sum": true, "min": true, "max": true, "pop": false,
-	"then": false, "tap": false, "itself": true, "to_h": false, "keys": false, "values": false,
+	"then": false, "tap": false, "itself": true, "to_h": false,
 }
 
 // rbConstants are the constants the evaluator knows.
 var rbConstants = map[string]bool{
-	"ENV": true, "File": true, "Dir": true, "URI": true, "Dotenv": true, "RUBY_ENGINE": true, "Time": true,
+	"ENV": true, "File": true, "Dir": true, "URI": true, "Dotenv": true, "RUBY_ENGINE": true, "Time": true, "JSON": true,
 }
 
 // rbLibraries are what `require` accepts as a no-op: Ruby's standard
