@@ -177,7 +177,7 @@ func renderERB(src string, cx *erbContext) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	prog, unsup := compileERB(toks)
+	prog, unsup := parseRuby(toks)
 	if unsup != nil {
 		if out, ok, err := cx.fallback(src, unsup); ok {
 			return out, err
@@ -187,7 +187,7 @@ func renderERB(src string, cx *erbContext) (string, error) {
 		if toks, err = erbTokens(src, cx.name, true); err != nil {
 			return "", err
 		}
-		if prog, unsup = compileERB(toks); unsup != nil {
+		if prog, unsup = parseRuby(toks); unsup != nil {
 			return "", cx.unsupportedError(unsup)
 		}
 	}
@@ -272,11 +272,6 @@ func oneLine(s string) string {
 		s = strconv.Quote(s)
 	}
 	return s
-}
-
-// compileERB parses the template's token stream.
-func compileERB(toks []token) ([]node, *rbUnsupported) {
-	return parseRuby(toks)
 }
 
 // erbTokens scans the template into the token stream of one program.

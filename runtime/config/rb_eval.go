@@ -111,7 +111,7 @@ func (e *rbError) isA(class string) bool {
 	return e.class == class
 }
 
-// errBreak stops a program when a fetch failed in lenient mode.
+// rubyEval runs one parsed template; out is what it rendered.
 type rubyEval struct {
 	cx     *erbContext
 	out    strings.Builder
@@ -1223,8 +1223,6 @@ func (ev *rubyEval) stringCall(s string, n nCall, args []rv) (rv, error) {
 			return nil, typeErr(args[0], "String")
 		}
 		return rubyTr(s, from, to), nil
-	case "delete", "squeeze":
-		return nil, ev.unsupported(n.line, "String#"+n.name)
 	case "match", "match?":
 		if err := wantArgs(n, args, 1, 1); err != nil {
 			return nil, err
