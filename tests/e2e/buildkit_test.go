@@ -299,7 +299,9 @@ func TestKamal2DefaultBuilderCreatePushPullRecreateDevRemove(t *testing.T) {
 	stdout = app.mustRun("build", "dev")
 	dirty := rig.Registry + "/app:" + version + "-dirty"
 	assertContains(t, "stdout", stdout, "Running docker buildx build --output=type=docker --platform linux/amd64 --builder "+localBuilder+" -t "+dirty)
-	t.Cleanup(func() { exec.Command("docker", "image", "rm", "--force", dirty, rig.Registry+"/app:latest-dirty").Run() })
+	t.Cleanup(func() {
+		exec.Command("docker", "image", "rm", "--force", dirty, rig.Registry+"/app:latest-dirty").Run()
+	})
 	if !dockerImageExists(t, dirty) {
 		t.Errorf("kamal build dev left no %s in the local image store", dirty)
 	}
