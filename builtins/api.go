@@ -53,6 +53,8 @@ var API = []Doc{
 	{"builder.remove()", "The command removing the buildx builder (empty when none is needed)."},
 	{"builder.inspect()", "The command checking the buildx builder exists and fits (empty when none is needed)."},
 	{"builder.info()", "The command showing the build setup, for details."},
+	{"ssh.check_openssh(url)", "Connects to an ssh:// URL the way docker will for an ssh:// docker context (OpenSSH, the URL's user, host and port, batch mode) and runs `true`, logging nothing; raises Kamal::Cli::Build::BuildError with one line naming what to give OpenSSH when it cannot connect. A dry run checks nothing."},
+	{"builder.resolve_secrets()", "Resolves the builder's secrets now (None), as Kamal does before it inspects or creates the builder: a missing secret fails before anything exists."},
 	{"builder.remote_ssh()", "The remote builder's ssh:// URL (Kamal 2 builder.remote, Kamal 1 builder.remote.host), or None when there is none or it is not reached over SSH. ssh.run and ssh.forward take it as a host."},
 	{"builder.context_hosts()", "The lines Kamal 1's context-hosts probe (builder.inspect()) must print for the builder to be kept (a list)."},
 	{"git.revision()", "git rev-parse HEAD of the app."},

@@ -103,14 +103,9 @@ func dockerBuild(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 	// Builder secrets reach buildx (--secret id=NAME reads $NAME) through
 	// the build process's environment only: never the command line, the
 	// log or kamal's own environment.
-	var secretEnv []string
-	for _, s := range e.Config.Builder.Secrets {
-		v, err := e.Config.Resolve(config.Value{Secret: s})
-		if err != nil {
-			return nil, err
-		}
-		e.Log.AddSecret(v)
-		secretEnv = append(secretEnv, s+"="+v)
+	secretEnv, err := builderSecretEnv(e)
+	if err != nil {
+		return nil, err
 	}
 	o.SecretValue = func(name string) (string, error) { return e.Config.Resolve(config.Value{Secret: name}) }
 	c, err := bld.Push(o)
@@ -119,6 +114,34 @@ func dockerBuild(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 	}
 	c.ProcessEnv = append(c.ProcessEnv, secretEnv...)
 	return Cmd{c}, nil
+}
+
+// builderSecretEnv resolves every builder secret (registering each value
+// with the logger) as NAME=VALUE; a missing one is Kamal's secrets error.
+func builderSecretEnv(e *Env) ([]string, error) {
+	var env []string
+	for _, s := range e.Config.Builder.Secrets {
+		v, err := e.Config.Resolve(config.Value{Secret: s})
+		if err != nil {
+			return nil, err
+		}
+		e.Log.AddSecret(v)
+		env = append(env, s+"="+v)
+	}
+	return env, nil
+}
+
+// builder.resolve_secrets() resolves the builder's secrets now, as Kamal
+// does before it inspects or creates the builder, so a missing secret
+// fails before anything is created. It returns None.
+func builderResolveSecrets(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 0); err != nil {
+		return nil, err
+	}
+	if _, err := builderSecretEnv(EnvOf(thread)); err != nil {
+		return nil, err
+	}
+	return starlark.None, nil
 }
 
 // GitArchive reports whether a Kamal 1.5 build feeds `git archive HEAD` to
@@ -170,10 +193,11 @@ var Docker = &starlarkstruct.Module{Name: "docker", Members: starlark.StringDict
 // BuilderModule is the "builder" module: the configured builder's setup
 // commands (empty commands where the builder needs none).
 var BuilderModule = &starlarkstruct.Module{Name: "builder", Members: starlark.StringDict{
-	"create":  noArgs("builder.create", func(_ *starlark.Thread, e *Env) (*shell.Command, error) { return e.Builder.Create(), nil }),
-	"remove":  noArgs("builder.remove", func(_ *starlark.Thread, e *Env) (*shell.Command, error) { return e.Builder.Remove(), nil }),
-	"inspect": noArgs("builder.inspect", func(_ *starlark.Thread, e *Env) (*shell.Command, error) { return e.Builder.Inspect(), nil }),
-	"info":    noArgs("builder.info", func(_ *starlark.Thread, e *Env) (*shell.Command, error) { return e.Builder.Info(), nil }),
+	"create":          noArgs("builder.create", func(_ *starlark.Thread, e *Env) (*shell.Command, error) { return e.Builder.Create(), nil }),
+	"remove":          noArgs("builder.remove", func(_ *starlark.Thread, e *Env) (*shell.Command, error) { return e.Builder.Remove(), nil }),
+	"inspect":         noArgs("builder.inspect", func(_ *starlark.Thread, e *Env) (*shell.Command, error) { return e.Builder.Inspect(), nil }),
+	"info":            noArgs("builder.info", func(_ *starlark.Thread, e *Env) (*shell.Command, error) { return e.Builder.Info(), nil }),
+	"resolve_secrets": starlark.NewBuiltin("builder.resolve_secrets", builderResolveSecrets),
 }}
 
 // error(class, message) returns an error value a script can fail with in

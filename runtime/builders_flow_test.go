@@ -368,3 +368,22 @@ func sortedCopy(l []string) []string {
 	}
 	return c
 }
+
+// Kamal exports the builder's secrets before it inspects the builder: a
+// missing one fails the push before any builder or context is made.
+func TestMissingBuilderSecretFailsBeforeTheBuilderIsInspectedOrCreated(t *testing.T) {
+	dir := appConfig(t, "kamal2", v2Base+v2Registry+"builder:\n  arch: arm64\n  remote: ssh://root@server1\n  secrets:\n    - NOT_IN_ANY_FILE\n")
+	rules := append(cloneRules(t, dir),
+		rule{match: "docker buildx inspect", status: 1, stderr: "ERROR: no builder \"kamal-remote-ssh---root-server1\" found\n"},
+	)
+	f := newFake(rules...)
+	got, err := runFlow(t, dir, "push", false, f)
+	if err == nil || !strings.Contains(err.Error(), "Secret 'NOT_IN_ANY_FILE' not found") {
+		t.Fatalf("push: err = %v, want the missing secret\n%s", err, got)
+	}
+	for _, part := range []string{"docker buildx inspect", "docker buildx create", "docker context create", "docker buildx build"} {
+		if hasScript(f.ranOn(""), part) {
+			t.Errorf("%q ran before the missing secret was reported:\n%s", part, got)
+		}
+	}
+}

@@ -28,10 +28,17 @@ func AuditLogFile(cfg *config.Config) string {
 //
 // Kamal 2: `mkdir -p .kamal && echo "<escaped line>" >> .kamal/<file>`.
 // Kamal 1: `echo <line> >> <run dir>/<file>`, the line unquoted (each of
-// its space-separated words is a word of the command).
+// its space-separated words is a word of the command). Kamal 1.9's build
+// subcommands never create the run directory, so on a server without one
+// its pull fails here; kamal-go creates it first, unlogged (the log reads
+// as Kamal's).
 func Audit(cfg *config.Config, line string) *shell.Command {
 	if isV1(cfg) {
-		return shell.New("echo").Arg(strings.Split(line, " ")...).Arg(">>", AuditLogFile(cfg))
+		c := shell.New("echo").Arg(strings.Split(line, " ")...).Arg(">>", AuditLogFile(cfg))
+		if cfg.Release == config.Kamal19 {
+			c.Setup = shell.New("mkdir", "-p", runDirectory(cfg))
+		}
+		return c
 	}
 	return shell.Combine(
 		MkdirKamal(),

@@ -66,3 +66,16 @@ func TestAuditV2EscapesTheLine(t *testing.T) {
 	const want = `/usr/bin/env mkdir -p .kamal && echo "[2024-05-01T10:00:00Z] [J"ö"e \"\$USER\"] Pulled image with version 999" >> .kamal/app-audit.log`
 	assertCommand(t, Audit(cfg, line), want, want)
 }
+
+// Kamal 1.9 logs the audit line as Kamal does (1.9.2 dry-run references),
+// and runs it after creating the run directory, which a server that never
+// had `kamal deploy` lacks (Kamal 1.9.2's pull fails there).
+func TestKamal19AuditCreatesTheRunDirectoryUnlogged(t *testing.T) {
+	cfg := &config.Config{Generation: config.Kamal1, Release: config.Kamal19, Service: "app", RunDirectory: ".kamal"}
+	cmd := Audit(cfg, AuditLine(cfg, "dhh@example.com", "2024-05-01T10:00:00Z", "Pulled image with version 999"))
+	logged := "/usr/bin/env echo [2024-05-01T10:00:00Z] [dhh@example.com] Pulled image with version 999 >> .kamal/app-audit.log"
+	assertCommand(t, cmd, logged, "/usr/bin/env mkdir -p .kamal && "+logged)
+	if cmd.Debug() != logged {
+		t.Errorf("Debug() = %s, want %s", cmd.Debug(), logged)
+	}
+}

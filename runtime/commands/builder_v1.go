@@ -127,14 +127,16 @@ func (v *v1Builder) Remove() *shell.Command {
 	name := v.Name()
 	switch v.kind {
 	case TypeMultiarchRemote:
-		return shell.Combine(
-			shell.New("docker", "context", "rm", v.contextName(v.localArch())),
-			shell.New("docker", "context", "rm", v.contextName(v.remoteArch())),
-			shell.New("docker", "buildx", "rm", name))
+		// The builder before its contexts, unlike Kamal (see v2Builder.Remove).
+		return shell.Chain(
+			shell.New("docker", "buildx", "rm", name),
+			shell.Combine(
+				shell.New("docker", "context", "rm", v.contextName(v.localArch())),
+				shell.New("docker", "context", "rm", v.contextName(v.remoteArch()))))
 	case TypeNativeRemote:
 		return shell.Chain(
-			shell.New("docker", "context", "rm", v.contextName(v.remoteArch())),
-			shell.New("docker", "buildx", "rm", name))
+			shell.New("docker", "buildx", "rm", name),
+			shell.New("docker", "context", "rm", v.contextName(v.remoteArch())))
 	case TypeMultiarch, TypeNativeCached:
 		return shell.New("docker", "buildx", "rm", name)
 	default:

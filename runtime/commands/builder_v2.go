@@ -178,9 +178,12 @@ func (v *v2Builder) Create() *shell.Command {
 func (v *v2Builder) Remove() *shell.Command {
 	switch v.kind {
 	case TypeRemote, TypeHybrid:
+		// The builder first, unlike Kamal: buildx cannot reach the
+		// builder's nodes once their context is gone, and would leave
+		// BuildKit's containers and volumes on the remote host.
 		return shell.Chain(
-			shell.New("docker", "context", "rm", v.contextName()),
-			shell.New("docker", "buildx", "rm", v.builderName()))
+			shell.New("docker", "buildx", "rm", v.builderName()),
+			shell.New("docker", "context", "rm", v.contextName()))
 	case TypePack:
 		return &shell.Command{}
 	default:

@@ -285,7 +285,7 @@ func TestV2RemoteBuilder(t *testing.T) {
 			remote:  "ssh://app@1.1.1.5",
 			bname:   "kamal-remote-ssh---app-1-1-1-5",
 			create:  "docker context create kamal-remote-ssh---app-1-1-1-5-context --description 'kamal-remote-ssh---app-1-1-1-5 host' --docker 'host=ssh://app@1.1.1.5' ; docker buildx create --name kamal-remote-ssh---app-1-1-1-5 kamal-remote-ssh---app-1-1-1-5-context",
-			remove:  "docker context rm kamal-remote-ssh---app-1-1-1-5-context ; docker buildx rm kamal-remote-ssh---app-1-1-1-5",
+			remove:  "docker buildx rm kamal-remote-ssh---app-1-1-1-5 ; docker context rm kamal-remote-ssh---app-1-1-1-5-context",
 			inspect: "docker buildx inspect kamal-remote-ssh---app-1-1-1-5 | grep -q Endpoint:.*kamal-remote-ssh---app-1-1-1-5-context && docker context inspect kamal-remote-ssh---app-1-1-1-5-context --format '{{.Endpoints.docker.Host}}' | grep -xq ssh://app@1.1.1.5 || (echo no compatible builder && exit 1)",
 		},
 		{
@@ -294,7 +294,7 @@ func TestV2RemoteBuilder(t *testing.T) {
 			registry: config.Registry{Server: "localhost:5000", Local: true, LocalPort: 5000},
 			bname:    "kamal-remote-ssh----pp-1-1-1-5-2122-local-registry",
 			create:   "docker context create kamal-remote-ssh----pp-1-1-1-5-2122-local-registry-context --description 'kamal-remote-ssh----pp-1-1-1-5-2122-local-registry host' --docker 'host=ssh://App@1.1.1.5:2122' ; docker buildx create --name kamal-remote-ssh----pp-1-1-1-5-2122-local-registry --driver-opt network=host kamal-remote-ssh----pp-1-1-1-5-2122-local-registry-context",
-			remove:   "docker context rm kamal-remote-ssh----pp-1-1-1-5-2122-local-registry-context ; docker buildx rm kamal-remote-ssh----pp-1-1-1-5-2122-local-registry",
+			remove:   "docker buildx rm kamal-remote-ssh----pp-1-1-1-5-2122-local-registry ; docker context rm kamal-remote-ssh----pp-1-1-1-5-2122-local-registry-context",
 			inspect:  "docker buildx inspect kamal-remote-ssh----pp-1-1-1-5-2122-local-registry | grep -q Endpoint:.*kamal-remote-ssh----pp-1-1-1-5-2122-local-registry-context && docker context inspect kamal-remote-ssh----pp-1-1-1-5-2122-local-registry-context --format '{{.Endpoints.docker.Host}}' | grep -xq ssh://App@1.1.1.5:2122 || (echo no compatible builder && exit 1)",
 		},
 	}
@@ -337,7 +337,7 @@ func TestV2HybridBuilder(t *testing.T) {
 	}
 	create := "docker buildx create --platform linux/amd64 --name " + name + " --driver=docker-container && docker context create " + name + "-context --description '" + name + " host' --docker 'host=ssh://app@1.1.1.5' && docker buildx create --platform linux/arm64 --append --name " + name + " " + name + "-context"
 	assertCommand(t, b.Create(), create, create)
-	remove := "docker context rm " + name + "-context ; docker buildx rm " + name
+	remove := "docker buildx rm " + name + " ; docker context rm " + name + "-context"
 	assertCommand(t, b.Remove(), remove, remove)
 	build := `docker buildx build --output=type=registry --platform linux/amd64,linux/arm64 --builder ` + name + ` -t dhh/app:123 -t dhh/app:latest --label service="app" --file Dockerfile . 2>&1`
 	assertCommand(t, mustPush(t, b, PushOptions{Version: "123", Dir: appDir(t, "Dockerfile")}), build, `( export BUILDKIT_NO_CLIENT_TOKEN="1" ; `+build+` )`)

@@ -21,15 +21,19 @@ func FuzzLoadYAMLERB(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	// One empty app directory for every input: a directory per input cost
+	// more than the load itself (the loader only reads from it).
+	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, src string) {
-		l, err := newLoader(Options{Dir: t.TempDir(), Getenv: mapEnv(map[string]string{"X": "1"})})
+		l, err := newLoader(Options{Dir: dir, Getenv: mapEnv(map[string]string{"X": "1"})})
 		if err != nil {
 			t.Fatal(err)
 		}
 		cx := &erbContext{
-			name:   "config/deploy.yml",
-			getenv: l.env(nil),
-			run:    func(string, map[string]string) (string, int, error) { return "out\n", 0, nil },
+			name:     "config/deploy.yml",
+			getenv:   l.env(nil),
+			run:      func(string, map[string]string) (string, int, error) { return "out\n", 0, nil },
+			readFile: fuzzReadFile,
 		}
 		text, err := renderERB(src, cx)
 		if err == nil {

@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"bufio"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -13,7 +14,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
-	"golang.org/x/term"
+	"golang.org/x/sys/unix"
 )
 
 // defaultKeyFiles are tried (when present) after the agent unless
@@ -77,10 +78,12 @@ func (a *authSource) load() error {
 			a.explicit = append(a.explicit, namedSigner{Signer: signer, name: fmt.Sprintf("key_data[%d]", i)})
 		}
 		for _, path := range a.cfg.Keys {
-			if _, err := os.Stat(expandHome(path)); err != nil {
+			f, err := os.Open(expandHome(path))
+			if err != nil {
 				a.err = fmt.Errorf("ssh key %s: %w", expandHome(path), err)
 				return
 			}
+			f.Close()
 		}
 	})
 	return a.err
@@ -137,7 +140,7 @@ func (a *authSource) file(path string, strict bool, ag *lazyAgent) (*keyFile, er
 func (a *authSource) read(path string) (ssh.Signer, ssh.PublicKey, error) {
 	pem, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("ssh key %s: %w", path, unwrapPath(err))
+		return nil, nil, fmt.Errorf("ssh key %s: %w", path, err)
 	}
 	signer, err := ssh.ParsePrivateKey(pem)
 	var missing *ssh.PassphraseMissingError
@@ -394,15 +397,32 @@ func (l *lazyAgent) do(f func(agent.ExtendedAgent) error) error {
 }
 
 // TerminalPassphrase asks for keyFile's passphrase on the controlling
-// terminal, as net-ssh does ("Enter passphrase for KEY:"), without echo.
+// terminal, as net-ssh does ("Enter passphrase for KEY:"). Echo is turned
+// off before the prompt is shown, so nothing typed after it is echoed.
 func TerminalPassphrase(keyFile string) ([]byte, error) {
 	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer tty.Close()
+	fd := int(tty.Fd())
+	old, err := unix.IoctlGetTermios(fd, ioctlGetTermios)
+	if err != nil {
+		return nil, err
+	}
+	noEcho := *old
+	noEcho.Lflag &^= unix.ECHO
+	noEcho.Lflag |= unix.ICANON | unix.ISIG
+	noEcho.Iflag |= unix.ICRNL
+	if err := unix.IoctlSetTermios(fd, ioctlSetTermios, &noEcho); err != nil {
+		return nil, err
+	}
+	defer unix.IoctlSetTermios(fd, ioctlSetTermios, old)
 	fmt.Fprintf(tty, "Enter passphrase for %s:", keyFile)
-	pass, err := term.ReadPassword(int(tty.Fd()))
+	line, err := bufio.NewReader(tty).ReadString('\n')
 	fmt.Fprintln(tty)
-	return pass, err
+	if err != nil && line == "" {
+		return nil, err
+	}
+	return []byte(strings.TrimRight(line, "\r\n")), nil
 }

@@ -50,6 +50,10 @@ type Command struct {
 	// process that runs a local command (build secrets). Unlike Env it is
 	// never rendered, not even in the DEBUG "Command:" line.
 	ProcessEnv []string
+	// Setup, when set, runs first in the same shell (`SETUP && COMMAND`)
+	// and is never logged: a step the command needs where Kamal's own
+	// form fails (Kamal 1.9's audit line on a server without .kamal).
+	Setup *Command
 }
 
 // New returns a command made of plain (non-sensitive) words.
@@ -136,6 +140,7 @@ func (c *Command) Clone() *Command {
 		Env:        append([]EnvVar(nil), c.Env...),
 		Stdin:      c.Stdin,
 		ProcessEnv: append([]string(nil), c.ProcessEnv...),
+		Setup:      c.Setup,
 	}
 }
 
@@ -223,7 +228,12 @@ func (c *Command) Logged() string { return c.render(true) }
 // Executed is the exact string handed to the shell: mapped, with the real
 // text of every word and the ( export K="v" ; ... ) wrapper when the command
 // carries environment variables.
-func (c *Command) Executed() string { return c.wrap(c.render(false)) }
+func (c *Command) Executed() string {
+	if c.Setup != nil && !c.Setup.Empty() {
+		return c.wrap(c.Setup.Executed() + " && " + c.render(false))
+	}
+	return c.wrap(c.render(false))
+}
 
 // Debug is the command as the DEBUG "Command: ..." line shows it: the
 // executed form with sensitive words redacted.
