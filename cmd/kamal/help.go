@@ -152,6 +152,11 @@ func printOptionRows(w io.Writer, extra ...optionRow) {
 		}
 		if o.boolean {
 			s += "[--" + o.long + "]"
+			// Thor offers the negations of every boolean whose name does
+			// not already start with no/skip.
+			if !strings.HasPrefix(o.long, "no-") && !strings.HasPrefix(o.long, "skip-") {
+				s += ", [--no-" + o.long + "], [--skip-" + o.long + "]"
+			}
 		} else {
 			s += fmt.Sprintf("[--%s=%s]", o.long, o.value)
 		}
