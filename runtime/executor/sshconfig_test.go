@@ -357,3 +357,16 @@ func TestKnownHostsHashedNamesAndCertAuthority(t *testing.T) {
 		t.Errorf("known_hosts changed:\n%s", b)
 	}
 }
+
+// Match blocks with criteria only OpenSSH evaluates (exec, user, ...)
+// match no host instead of failing the whole file; Match host is applied.
+func TestOpenSSHConfigMatchBlocks(t *testing.T) {
+	oc := readConfig(t, "Match exec \"true\"\n  User fromexec\nMatch host web1\n  Port 2201\nMatch user bob\n  Port 9\nHost *\n  User root\n")
+	hs, err := oc.lookup("web1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hs.User != "root" || hs.Port != 2201 {
+		t.Errorf("got user %q port %d, want root and 2201", hs.User, hs.Port)
+	}
+}
