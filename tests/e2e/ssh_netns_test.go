@@ -7,7 +7,6 @@ package e2e
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -74,9 +73,17 @@ func bastionLog(t *testing.T) string {
 // The bastion's sshd logs each forwarded connection.
 func TestSSHJumpHostInFrontOfAPrivateServer(t *testing.T) {
 	needBastionRig(t)
-	if c, err := net.DialTimeout("tcp", privateAddr+":22", 2*time.Second); err == nil {
-		c.Close()
-		t.Fatalf("%s:22 is reachable directly: the test would prove nothing", privateAddr)
+	// This machine has no route to the private server through the
+	// bastion's link (nor any other of its own): only an SSH forward on the
+	// bastion reaches it. (No packet is sent to find out: traffic stays on
+	// loopback and the rig's namespaces.)
+	route, _ := exec.Command("ip", "route", "get", privateAddr).CombinedOutput()
+	if strings.Contains(string(route), "dev kgo-hb") {
+		t.Fatalf("%s is routed through the bastion's link: the test would prove nothing\n%s", privateAddr, route)
+	}
+	addrs, err := exec.Command("ip", "-4", "-o", "addr").Output()
+	if err != nil || strings.Contains(string(addrs), privateAddr+"/") {
+		t.Fatalf("this machine has %s itself (%v): the test would prove nothing", privateAddr, err)
 	}
 	for _, tc := range []struct {
 		name, ssh, config string
@@ -274,9 +281,10 @@ func TestSSHFrozenServerIsNamedWhileTheOthersFinish(t *testing.T) {
 	app := sshApp(t, []string{"server1", "server2", "dead"}, "")
 	app.WriteFile(".kamal/scripts/build.star", addrsScript, 0o644)
 	app.writeHomeFile(".ssh/config", deadPeerConfig(rig.Env["RIG_SERVER_ADDR_server3"], rig.SSHPort))
-	wait := startKamal(t, app, "build", "sleepers")
+	// A duration of its own, so that no other test's sleep is taken for it.
+	wait := startKamal(t, app, "build", "sleepers", "--long", "61")
 	// The dead host's command runs once its sshd has a session child.
-	waitForSession(t, func() bool { return len(sshdTree(t, "server3")) >= 2 && sleeping("60") })
+	waitForSession(t, func() bool { return len(sshdTree(t, "server3")) >= 2 && sleeping("61") })
 	frozen := sshdTree(t, "server3")
 	for _, pid := range frozen {
 		syscall.Kill(pid, syscall.SIGSTOP)
