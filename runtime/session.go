@@ -223,8 +223,9 @@ func sshConfig(cfg *config.Config, logger *log.Logger) (executor.SSHConfig, erro
 	if err != nil {
 		return s, err
 	}
+	// Kamal warns with Ruby's warn: a plain line on standard error.
 	for _, w := range warnings {
-		logger.Log(log.Warn, w)
+		fmt.Fprintln(os.Stderr, w)
 	}
 	for _, key := range keys {
 		logger.AddSecret(key)

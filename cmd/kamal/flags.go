@@ -73,12 +73,37 @@ func parseFlags(args []string, commandFlags func(name string) func(*pflag.FlagSe
 	if f := commandFlags(commandName(fs, args)); f != nil {
 		f(fs)
 	}
+	args = negations(fs, args)
 	args, o.extra = splitExtra(fs, args)
 	if err := fs.Parse(args); err != nil {
 		return nil, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "kamal: "))
 	}
 	o.args = fs.Args()
 	return o, nil
+}
+
+// negations rewrites Thor's --no-NAME and --skip-NAME of a boolean
+// option NAME (one that does not exist under the longer name) to
+// --NAME=false.
+func negations(fs *pflag.FlagSet, args []string) []string {
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		for _, prefix := range []string{"--no-", "--skip-"} {
+			name, ok := strings.CutPrefix(a, prefix)
+			if !ok || strings.Contains(name, "=") || fs.Lookup(a[2:]) != nil {
+				continue
+			}
+			if f := fs.Lookup(name); f != nil && f.Value.Type() == "bool" {
+				a = "--" + name + "=false"
+				break
+			}
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 // flagSet registers the class options on a new flag set.

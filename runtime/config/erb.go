@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -66,8 +67,54 @@ func (cx *erbContext) lookup(key string) (string, bool) {
 }
 
 func (cx *erbContext) command(cmd string) (string, error) {
+	if err := cx.checkProgram(cmd); err != nil {
+		return "", err
+	}
 	out, _, err := cx.run(cmd, cx.loaded)
-	return out, err
+	if err != nil {
+		return "", &rbError{"Errno::ENOENT", err.Error()}
+	}
+	return out, nil
+}
+
+// checkProgram raises what Ruby's backticks raise for a command they run
+// without a shell: Ruby execs a command directly when it has no shell
+// metacharacters and does not start with a shell keyword, builtin or
+// assignment, and then a missing program is Errno::ENOENT (a shell would
+// just print "not found" and the output would be empty).
+func (cx *erbContext) checkProgram(cmd string) error {
+	if strings.ContainsAny(cmd, "*?{}[]<>()~&|\\$;'`\"\n#") {
+		return nil
+	}
+	words := strings.Fields(cmd)
+	if len(words) == 0 || shellWords[words[0]] || strings.Contains(words[0], "=") {
+		return nil
+	}
+	prog := words[0]
+	if strings.Contains(prog, "/") {
+		fi, err := os.Stat(cx.path(prog))
+		switch {
+		case err != nil:
+			return &rbError{"Errno::ENOENT", "No such file or directory - " + prog}
+		case fi.IsDir() || fi.Mode()&0o111 == 0:
+			return &rbError{"Errno::EACCES", "Permission denied - " + prog}
+		}
+		return nil
+	}
+	if _, err := exec.LookPath(prog); err != nil {
+		return &rbError{"Errno::ENOENT", "No such file or directory - " + prog}
+	}
+	return nil
+}
+
+// shellWords are the words that make Ruby hand a command to /bin/sh: the
+// shell's reserved words and special builtins.
+var shellWords = map[string]bool{
+	"case": true, "do": true, "done": true, "elif": true, "else": true, "esac": true, "fi": true,
+	"for": true, "if": true, "in": true, "then": true, "until": true, "while": true, "!": true,
+	".": true, ":": true, "break": true, "continue": true, "eval": true, "exec": true, "exit": true,
+	"export": true, "readonly": true, "return": true, "set": true, "shift": true, "times": true,
+	"trap": true, "unset": true,
 }
 
 func (cx *erbContext) read(p string) ([]byte, error) {
@@ -87,18 +134,20 @@ func (cx *erbContext) path(p string) string {
 }
 
 // dotenvLoad is dotenv 3's Dotenv.load: each existing file is parsed and
-// its variables set where ENV has none; missing files are skipped.
-func (cx *erbContext) dotenvLoad(files []string) error {
+// its variables set where ENV has none; missing files are skipped. It
+// returns the parsed variables.
+func (cx *erbContext) dotenvLoad(files []string) (*rbHash, error) {
 	if cx.loaded == nil {
 		cx.loaded = map[string]string{}
 	}
+	parsed := newHash()
 	for _, f := range files {
 		data, err := cx.read(f)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			return fileError(err, "rb_sysopen", f)
+			return nil, fileError(err, "rb_sysopen", f)
 		}
 		lookup := func(k string) (string, bool) {
 			if v, ok := cx.getenv(k); ok {
@@ -110,15 +159,16 @@ func (cx *erbContext) dotenvLoad(files []string) error {
 		run := func(c string) (string, int, error) { return cx.run(c, cx.loaded) }
 		entries, err := parseDotenv(string(data), dotenvOptions{name: f, getenv: lookup, run: run, keepEnv: true})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, e := range entries {
+			parsed.set(e.key, e.value)
 			if _, ok := lookup(e.key); !ok {
 				cx.loaded[e.key] = e.value
 			}
 		}
 	}
-	return nil
+	return parsed, nil
 }
 
 // renderERB renders src. Errors name cx.name and the line of the tag.
@@ -127,7 +177,7 @@ func renderERB(src string, cx *erbContext) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	prog, unsup := compileERB(toks)
+	prog, unsup := parseRuby(toks)
 	if unsup != nil {
 		if out, ok, err := cx.fallback(src, unsup); ok {
 			return out, err
@@ -137,7 +187,7 @@ func renderERB(src string, cx *erbContext) (string, error) {
 		if toks, err = erbTokens(src, cx.name, true); err != nil {
 			return "", err
 		}
-		if prog, unsup = compileERB(toks); unsup != nil {
+		if prog, unsup = parseRuby(toks); unsup != nil {
 			return "", cx.unsupportedError(unsup)
 		}
 	}
@@ -222,11 +272,6 @@ func oneLine(s string) string {
 		s = strconv.Quote(s)
 	}
 	return s
-}
-
-// compileERB parses the template's token stream.
-func compileERB(toks []token) ([]node, *rbUnsupported) {
-	return parseRuby(toks)
 }
 
 // erbTokens scans the template into the token stream of one program.

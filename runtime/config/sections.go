@@ -84,7 +84,7 @@ var (
 
 	// Kamal 1's root healthcheck and traefik sections.
 	healthcheckSchema = []field{
-		f("cmd", kString), f("interval", kString), f("max_attempts", kInteger), f("port", kInteger),
+		f("cmd", kString), f("interval", kString), f("max_attempts", kInteger), f("port", kString),
 		f("path", kString), f("cord", kString), f("log_lines", kInteger),
 	}
 	traefikSchema = []field{

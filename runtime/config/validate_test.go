@@ -130,6 +130,7 @@ func TestValidate(t *testing.T) {
 			"aliases/Console: Invalid alias name: 'Console'. Must only contain lowercase letters, alphanumeric, hyphens and underscores."},
 		{"kamal2_alias_shadows_a_command", deploy(v2Base + "aliases:\n  deploy: app exec\n"), cfg, "aliases/deploy: Alias 'deploy' conflicts with a built-in command."},
 		{"kamal1_healthcheck_unknown_key", deploy(v1Base + "healthcheck:\n  url: /up\n"), cfg, "healthcheck: unknown key: url"},
+		{"kamal1_role_healthcheck_unknown_key", deploy(replace(v1Base, "servers:\n  - 1.1.1.1\n", "servers:\n  web:\n    hosts: [a]\n    healthcheck: {url: /up}\n")), cfg, "servers/web/healthcheck: unknown key: url"},
 		{"kamal1_traefik_should_be_a_hash", deploy(v1Base + "traefik: true\n"), cfg, "traefik: should be a hash"},
 
 		// Order: the first problem in Kamal's order of sections is named.
@@ -293,7 +294,7 @@ accessories:
 `)},
 		{"kamal2_ssl_on_two_hosts_with_own_certificate", deploy(replace(v2Base, "servers:\n  - 1.1.1.1\n", "servers:\n  - 1.1.1.1\n  - 1.1.1.2\n") + "proxy: {host: a.example.com, ssl: {certificate_pem: C, private_key_pem: K}}\n")},
 		{"kamal2_ssl_primary_role_without_proxy", deploy(replace(v2Base, "servers:\n  - 1.1.1.1\n", "servers:\n  web:\n    hosts: [a, b]\n    proxy: false\n") + "proxy: {ssl: true, host: a.example.com}\n")},
-		{"kamal1_sections", deploy(v1Base + "healthcheck: {path: /up, port: 3000, max_attempts: 7}\ntraefik: {options: {publish: [443]}}\nboot: {limit: 10}\naccessories:\n  db:\n    image: mysql\n    roles: [web]\n")},
+		{"kamal1_sections", deploy(v1Base + "healthcheck: {path: /up, port: \"3000\", max_attempts: 7, interval: 10s, cord: false}\ntraefik: {options: {publish: [443]}}\nboot: {limit: 10}\naccessories:\n  db:\n    image: mysql\n    roles: [web]\n")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { mustLoad(t, tt.fx) })
