@@ -85,6 +85,8 @@ func optionDescription(name string) string {
 		return "Exported type for the build result, and may be any exported type supported by 'buildx --output'."
 	case "no-cache":
 		return "Build without using Docker's build cache"
+	case "serve":
+		return "Serve the image to the servers from the local image store over SSH, no registry (kamal-go)"
 	}
 	return ""
 }

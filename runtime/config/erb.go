@@ -134,18 +134,20 @@ func (cx *erbContext) path(p string) string {
 }
 
 // dotenvLoad is dotenv 3's Dotenv.load: each existing file is parsed and
-// its variables set where ENV has none; missing files are skipped.
-func (cx *erbContext) dotenvLoad(files []string) error {
+// its variables set where ENV has none; missing files are skipped. It
+// returns the parsed variables.
+func (cx *erbContext) dotenvLoad(files []string) (*rbHash, error) {
 	if cx.loaded == nil {
 		cx.loaded = map[string]string{}
 	}
+	parsed := newHash()
 	for _, f := range files {
 		data, err := cx.read(f)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			return fileError(err, "rb_sysopen", f)
+			return nil, fileError(err, "rb_sysopen", f)
 		}
 		lookup := func(k string) (string, bool) {
 			if v, ok := cx.getenv(k); ok {
@@ -157,15 +159,16 @@ func (cx *erbContext) dotenvLoad(files []string) error {
 		run := func(c string) (string, int, error) { return cx.run(c, cx.loaded) }
 		entries, err := parseDotenv(string(data), dotenvOptions{name: f, getenv: lookup, run: run, keepEnv: true})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, e := range entries {
+			parsed.set(e.key, e.value)
 			if _, ok := lookup(e.key); !ok {
 				cx.loaded[e.key] = e.value
 			}
 		}
 	}
-	return nil
+	return parsed, nil
 }
 
 // renderERB renders src. Errors name cx.name and the line of the tag.
@@ -174,7 +177,7 @@ func renderERB(src string, cx *erbContext) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	prog, unsup := compileERB(toks)
+	prog, unsup := parseRuby(toks)
 	if unsup != nil {
 		if out, ok, err := cx.fallback(src, unsup); ok {
 			return out, err
@@ -184,7 +187,7 @@ func renderERB(src string, cx *erbContext) (string, error) {
 		if toks, err = erbTokens(src, cx.name, true); err != nil {
 			return "", err
 		}
-		if prog, unsup = compileERB(toks); unsup != nil {
+		if prog, unsup = parseRuby(toks); unsup != nil {
 			return "", cx.unsupportedError(unsup)
 		}
 	}
@@ -269,11 +272,6 @@ func oneLine(s string) string {
 		s = strconv.Quote(s)
 	}
 	return s
-}
-
-// compileERB parses the template's token stream.
-func compileERB(toks []token) ([]node, *rbUnsupported) {
-	return parseRuby(toks)
 }
 
 // erbTokens scans the template into the token stream of one program.

@@ -21,6 +21,7 @@ var (
 		".env.prod":     "A=1\nREDIS_PASSWORD=\"r3d1s\"\nB=2\n",
 		".env":          "FROM_DOTENV=dot\nHOST=not-used\n",
 		"config/x.txt":  "x-content",
+		"package.json":  `{"name": "app", "version": "1.4.2", "engines": {"node": "20"}, "list": [1, 2]}`,
 	}
 )
 
@@ -67,6 +68,7 @@ var erbCases = []struct {
 	{"int_to_s", `h: <%= 3.to_s + "x" %>`, "h: 3x"},
 	{"upcase_downcase_capitalize", `h: <%= "Ab".upcase %> <%= "Ab".downcase %> <%= "aB".capitalize %>`, "h: AB ab Ab"},
 	{"split_whitespace", `h: <%= ENV["HOSTS"].split.last %> <%= "  a  b ".split.length %>`, "h: b.example 2"},
+	{"split_whitespace_is_ascii", "h: <%= \"a\u00a0b c\\vd\".split.inspect %>", "h: [\"a\u00a0b\", \"c\", \"d\"]"},
 	{"split_string_and_first", `h: <%= "a,b,,c,,".split(",").inspect %> <%= "a,b".split(",").first %>`, `h: ["a", "b", "", "c"] a`},
 	{"split_regexp", `h: <%= "a1b22c".split(/\d+/).join("-") %>`, "h: a-b-c"},
 	{"join", `h: <%= ["a", ["b", nil], 3].join(",") %> <%= %w[x y].join %>`, "h: a,b,,3 xy"},
@@ -120,6 +122,8 @@ var erbCases = []struct {
 	{"time_at_utc", `t: <%= Time.at(1700000000).utc %> <%= Time.at(1700000000).utc.strftime("%Y%m%d-%H%M%S %y %b %B %a %A %j %e %-m/%-d %I%p %F %T %D %R %s %z %Z %%") %> <%= Time.at(1700000000).utc.iso8601 %> <%= Time.at(1700000000).to_i %> <%= Time.at(1700000000).utc.year %>`, "t: 2023-11-14 22:13:20 UTC 20231114-221320 23 Nov November Tue Tuesday 318 14 11/14 10PM 2023-11-14 22:13:20 11/14/23 22:13 1700000000 +0000 UTC % 2023-11-14T22:13:20Z 1700000000 2023"},
 	{"time_now", `t: <%= Time.now.to_i > 1700000000 %> <%= Time.now.utc.strftime("%Y").length %>`, "t: true 4"},
 	{"symbol_block_with_predicate", `h: <%= "a,,b".split(",").reject(&:empty?).inspect %>`, `h: ["a", "b"]`},
+	{"json_parse", `v: <%= JSON.parse(File.read("package.json"))["version"] %> <%= JSON.parse(File.read("package.json")).dig("engines", "node") %> <%= JSON.parse(File.read("package.json")).keys.join(",") %> <%= JSON.parse(File.read("package.json")).fetch("nope", "d") %> <%= JSON.parse(File.read("package.json"))["list"].last %> <%= JSON.parse("[1, null]").inspect %>`, "v: 1.4.2 20 name,version,engines,list d 2 [1, nil]"},
+	{"hash_each_with_two_parameters", `<% JSON.parse('{"a": 1, "b": 2}').each do |k, v| %><%= k %>=<%= v %>;<% end %>`, "a=1;b=2;"},
 	{"locals", `<% x = ENV["HOST"]; y = "#{x}:22" %>h: <%= y %>`, "h: 1.1.1.1:22"},
 	{"or_assign", `<% x = nil; x ||= "d" %>h: <%= x %>`, "h: d"},
 	{"uri_parse", `<% require "uri"; u = URI.parse(ENV["DB_URL"]) %>h: <%= u.host %> <%= u.port %> <%= u.user %> <%= u.password %> <%= u.path %> <%= u.scheme %> <%= u.query %>`, "h: db.internal 5433 app s3cr%40t /app_prod postgres pool=5"},
@@ -411,7 +415,8 @@ func TestERBInLoad(t *testing.T) {
 func TestERBRubyFallback(t *testing.T) {
 	const outside = "# <%= RUBY_ENGINE %>\nservice: <%= {app: ENV['SVC']}.fetch(:app).tr('_', '-') %>\n" +
 		"image: <%= File.read('img.txt').strip %>/<%= ENV['KAMAL_DESTINATION'] -%>\n\n" +
-		"servers: [<%= ENV.fetch('HOST') %>]\nregistry: {username: u, password: p}\n"
+		"servers: [<%= ENV.fetch('HOST') %>]\nregistry: {username: u, password: p}\n" +
+		"<% puts 'a puts in the ERB goes to stdout, as in Kamal' %>"
 	fx := deploy(v1Base).withDest("qa").with("config/deploy.qa.yml", outside).with("img.txt", "reg/app\n")
 	t.Run("with_ruby", func(t *testing.T) {
 		needRuby(t)

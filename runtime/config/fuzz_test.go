@@ -52,6 +52,8 @@ func FuzzERB(f *testing.F) {
 		`<%= File.read(".env")[/B="(.*)"/, 1] %>`, `<% require "uri"; u = URI.parse("pg://u:p@h:1/d") %><%= u.host %>`,
 		`<% Dotenv.load %><%= ENV.fetch("A") { |k| k } %>`, `<%= ENV["X"] ? "a" : 'b' %><%= [1, nil].compact.map(&:to_s).join(",") %>`,
 		`<% if ENV["X"] == "1" %>y<% elsif false %>n<% else %>z<% end %>`, "# <%= RUBY_ENGINE_VERSION %>\n",
+		`<%= JSON.parse('{"a": [1, {"b": null}]}').dig("a", 1, "b").inspect %>`, `<%= Time.at(0).utc.strftime("%F %-d %%") %>`,
+		"<%= `nosuch-program` %>", `<%= "a-b".tr("a-z", "A-Z") %><%= Integer("0x1f") %>`,
 	} {
 		f.Add(s)
 	}

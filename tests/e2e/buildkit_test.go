@@ -198,12 +198,14 @@ func shellImage(t *testing.T) string {
 		}
 		defer os.RemoveAll(root)
 		script := `set -e
-for b in /bin/sh /bin/cat /bin/cp /bin/ls /bin/echo /usr/bin/test /usr/bin/wc; do
-  b=$(readlink -f "$b"); install -D "$b" "$ROOT$b"
+mkdir -p "$ROOT/usr/bin" "$ROOT/tmp" "$ROOT/run" "$ROOT/etc"
+ln -s usr/bin "$ROOT/bin"
+for n in sh cat cp ls echo test wc; do
+  b=$(readlink -f "$(command -v "$n" | grep / || echo "/usr/bin/$n")")
+  install -D "$b" "$ROOT/usr/bin/$n"
   for l in $(ldd "$b" | grep -o '/[^ ]*'); do install -D "$l" "$ROOT$l"; done
 done
-for n in cat cp ls echo test wc; do [ -e "$ROOT/bin/$n" ] || ln -s "$(readlink -f $(command -v $n))" "$ROOT/bin/$n"; done
-mkdir -p "$ROOT/tmp" "$ROOT/run" "$ROOT/etc"; echo 'root:x:0:0:root:/root:/bin/sh' >"$ROOT/etc/passwd"
+echo 'root:x:0:0:root:/root:/bin/sh' >"$ROOT/etc/passwd"
 `
 		c := exec.Command("sh", "-c", script)
 		c.Env = append(os.Environ(), "ROOT="+root)
@@ -297,7 +299,9 @@ func TestKamal2DefaultBuilderCreatePushPullRecreateDevRemove(t *testing.T) {
 	stdout = app.mustRun("build", "dev")
 	dirty := rig.Registry + "/app:" + version + "-dirty"
 	assertContains(t, "stdout", stdout, "Running docker buildx build --output=type=docker --platform linux/amd64 --builder "+localBuilder+" -t "+dirty)
-	t.Cleanup(func() { exec.Command("docker", "image", "rm", "--force", dirty, rig.Registry+"/app:latest-dirty").Run() })
+	t.Cleanup(func() {
+		exec.Command("docker", "image", "rm", "--force", dirty, rig.Registry+"/app:latest-dirty").Run()
+	})
 	if !dockerImageExists(t, dirty) {
 		t.Errorf("kamal build dev left no %s in the local image store", dirty)
 	}
@@ -433,35 +437,32 @@ func TestKamal2RegistryCacheServesASecondBuildFromANewBuilder(t *testing.T) {
 	base := shellImage(t)
 	app := newApp(t, "app-kamal2")
 	trackBuilders(t, app, localBuilder)
-	nonce := fmt.Sprint(os.Getpid(), t.Name())
-	app.WriteFile("Dockerfile", "FROM "+base+"\nRUN echo '"+nonce+"' > /built.txt\nCOPY index.html /index.html\n", 0o644)
-	version := replaceBuilder(t, app, "  arch: amd64\n  cache:\n    type: registry\n    options: mode=max\n")
+	// The RUN step writes a fresh random id each time it really runs.
+	app.WriteFile("Dockerfile", "FROM "+base+"\nRUN cat /proc/sys/kernel/random/uuid > /run-id.txt\nCOPY index.html /index.html\n", 0o644)
+	first := replaceBuilder(t, app, "  arch: amd64\n  cache:\n    type: registry\n    options: mode=max\n")
 	cacheRepo := "app-build-cache"
 
 	stdout := app.mustRun("build", "push")
 	assertContains(t, "stdout", stdout, "--cache-to type=registry,ref="+rig.Registry+"/"+cacheRepo+",mode=max", "--cache-from type=registry,ref="+rig.Registry+"/"+cacheRepo)
-	assertPushed(t, version)
+	assertPushed(t, first)
 	if len(registryTags(t, cacheRepo)) == 0 {
 		t.Fatalf("no cache image %s in the registry after the first build", cacheRepo)
 	}
+	runID := registryImageFile(t, "app", first, "run-id.txt")
 
-	// A fresh builder has no local cache: the RUN step comes from the registry.
+	// A fresh builder has no local cache: the RUN step can only come from
+	// the registry cache, with the first build's id.
 	app.mustRun("build", "remove")
 	app.WriteFile("index.html", "<p>cached</p>\n", 0o644)
-	version = app.Commit("second")
+	second := app.Commit("second")
 	stdout = app.mustRun("-v", "build", "push")
 	assertContains(t, "stdout", stdout, "importing cache manifest from "+rig.Registry+"/"+cacheRepo)
-	if !strings.Contains(stdout, "CACHED") || !strings.Contains(stdout, "RUN echo '"+nonce+"'") {
-		t.Errorf("the second build did not take the RUN step from the cache")
+	assertPushed(t, second)
+	if got := registryImageFile(t, "app", second, "run-id.txt"); got != runID {
+		t.Errorf("the second build ran its RUN step again (id %q, the cached one is %q)", got, runID)
 	}
-	for _, l := range strings.Split(stdout, "\n") {
-		if strings.Contains(l, "RUN echo '"+nonce+"'") && strings.Contains(l, "DONE") {
-			t.Errorf("the RUN step ran again: %s", l)
-		}
-	}
-	assertPushed(t, version)
-	if got := registryImageFile(t, "app", version, "built.txt"); got != nonce+"\n" {
-		t.Errorf("built.txt is %q", got)
+	if got := registryImageFile(t, "app", second, "index.html"); got != "<p>cached</p>\n" {
+		t.Errorf("the second build's index.html is %q", got)
 	}
 	app.mustRun("build", "remove")
 	assertNothingLeft(t, app, localBuilder)
@@ -561,6 +562,8 @@ func TestKamal2HybridBuilderSplitsArchesAndRemoveLeavesNothing(t *testing.T) {
 	const name = "kamal-hybrid-docker-container-ssh---root-server1"
 	trackBuilders(t, app, name)
 	env := useRigSSH(t, app)
+	// Kamal 2 logs in nowhere for a hybrid builder: the user's docker is.
+	app.writeHomeFile(".docker/config.json", dockerConfig(rig.User, rig.Password))
 	version := replaceBuilder(t, app, "  arch:\n    - amd64\n    - arm64\n  remote: ssh://root@server1\n")
 
 	stdout := mustRunEnv(t, app, env, "build", "create")
@@ -601,10 +604,12 @@ func TestKamal1BuildxBuilders(t *testing.T) {
 			[]string{"docker buildx build --push --platform linux/amd64,linux/arm64 --builder kamal-app-multiarch"}, "linux/amd64 linux/arm64", false},
 		{"multiarch/remote", "  local:\n    arch: amd64\n    host: unix:///var/run/docker.sock\n  remote:\n    arch: arm64\n    host: ssh://root@server1\n", "kamal-app-multiarch-remote",
 			[]string{"--platform linux/amd64,linux/arm64 --builder kamal-app-multiarch-remote"}, "linux/amd64 linux/arm64", true},
-		{"native/remote", "  multiarch: false\n  remote:\n    arch: amd64\n    host: ssh://root@server1\n", "kamal-app-native-remote",
+		// Kamal 1: a remote alone (multiarch left on) is native/remote.
+		{"native/remote", "  remote:\n    arch: amd64\n    host: ssh://root@server1\n", "kamal-app-native-remote",
 			[]string{"--platform linux/amd64 --builder kamal-app-native-remote"}, "", true},
+		// native/cached selects its builder with `create --use`.
 		{"native/cached", "  multiarch: false\n  cache:\n    type: registry\n", "kamal-app-native-cached",
-			[]string{"--builder kamal-app-native-cached", "--cache-to type=registry", "--cache-from type=registry,ref=" + rig.Registry + "/app-build-cache"}, "", false},
+			[]string{"docker buildx create --name kamal-app-native-cached --use --driver=docker-container", "docker buildx build --push -t " + rig.Registry + "/app:", "--cache-to type=registry,ref=" + rig.Registry + "/app-build-cache --cache-from type=registry,ref=" + rig.Registry + "/app-build-cache"}, "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			app := newApp(t, "app")
