@@ -18,7 +18,7 @@ var API = []Doc{
 	{"kamal", "How this run was invoked: version (the Kamal release followed), command, subcommand, destination, dry_run, verbose, quiet, skip_hooks."},
 	{"steps", "The effective functions, looked up when called: steps.NAME is the user script's NAME if it defines one, else the stock script's. The stock flows call their pieces through steps, so replacing one piece changes the flow without copying it."},
 	{"cmd(*words, env=None)", "A command line built from words (strings, numbers, secret() values or other commands, whose words are spliced in as they are). Each string reaches the command as exactly that one word: it is single-quoted where the shell would split or expand it (cmd(\"sh\", \"-c\", \"echo a b\") runs sh -c 'echo a b'), while commands from docker.*, builder.* and the like keep Kamal's rendering. Only the first word is mapped to /usr/bin/env (except docker), as SSHKit does. env (strings to strings) is exported around the command. str(cmd) is the redacted form a log line shows; two commands are == when their words, env and input are. Building a command runs nothing."},
-	{"secret(value)", "A word whose text never appears in any output: commands show it as [REDACTED], and the value is scrubbed from every later log line."},
+	{"secret(value)", "A word commands show as [REDACTED]. Later command output and error messages are scrubbed of the value too when it cannot be mistaken for ordinary text (8+ characters with a digit, or 16+, and not part of the config's own text)."},
 	{"shell.combine(*cmds)", "Joins commands with &&; None arguments are dropped."},
 	{"shell.chain(*cmds)", "Joins commands with ;."},
 	{"shell.pipe(*cmds)", "Joins commands with |."},

@@ -54,9 +54,9 @@ type Env struct {
 	// NewBuilder renders the builder for a variant of Config (docker.build
 	// with overrides); nil: overrides are refused.
 	NewBuilder func(*config.Config) (commands.Builder, error)
-	// Breakpoint opens the prompt with locals in scope; set by the runtime.
-	// Nil makes breakpoint() a no-op.
-	Breakpoint func(thread *starlark.Thread, locals starlark.StringDict) error
+	// Debugger stops threads at breakpoint() and follows the threads on()
+	// starts; set by the runtime. Nil makes breakpoint() a no-op.
+	Debugger Debugger
 
 	// starlarkMu is held by each thread on() made while it runs Starlark
 	// code, and released while it waits (a command, a prompt): the hosts'
@@ -68,6 +68,14 @@ type Env struct {
 	lockHeld   bool
 	preConnect bool // the pre-connect hook ran (or was skipped) already
 	gitCache   map[string]string
+}
+
+// Debugger is what builtins need of the run's debugger.
+type Debugger interface {
+	// Attach prepares child, a thread parent started, to stop.
+	Attach(parent, child *starlark.Thread)
+	// Breakpoint stops thread at its caller's line until the user goes on.
+	Breakpoint(thread *starlark.Thread) error
 }
 
 // contextKey is the thread-local key holding the run's context.Context,

@@ -18,6 +18,9 @@ func NewThread(parent *starlark.Thread, name string) *starlark.Thread {
 	for _, k := range []string{envKey, contextKey} {
 		t.SetLocal(k, parent.Local(k))
 	}
+	if e := EnvOf(parent); e != nil && e.Debugger != nil {
+		e.Debugger.Attach(parent, t)
+	}
 	return t
 }
 

@@ -21,8 +21,9 @@ var ServeSaver serve.Saver = serve.DockerSave
 // host: each host's 127.0.0.1:port is forwarded over its pooled SSH
 // connection (as ssh.forward) to a registry here that holds just this
 // image, so the host's dockerd can pull served.ref
-// ("localhost:PORT/REPO:TAG") and fetch only the layers it lacks. Layers
-// are streamed from `docker image save`, never held in memory; requests
+// ("localhost:PORT/REPO:TAG") and fetch only the layers it lacks. The
+// image is saved once (`docker image save`) into an unlinked temporary
+// file and layers are streamed from there, never held in memory; requests
 // from different hosts are served concurrently.
 //
 // served.ref is the reference to pull; served.stats(host) is what host's
@@ -60,13 +61,14 @@ func sshServe(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	}
 	ctx := Context(thread)
 	e.Log.Debugf("Indexing %s in the local image store", image)
-	img, err := serve.Index(ctx, ServeSaver, image)
+	img, err := serve.Index(ctx, ServeSaver, image, "")
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		return nil, NewError("RuntimeError", fmt.Sprintf("Cannot serve %s: %s", image, oneLine(err.Error())))
 	}
+	defer img.Close()
 	e.Log.Debugf("Serving %s as %s: %d layers, manifest %s", image, served.ref, len(img.Layers()), img.Digest)
 	reg, err := serve.NewRegistry(ctx, img, repo, tag, e.Log.Debugf)
 	if err != nil {

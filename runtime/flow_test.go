@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 
+	"go.starlark.net/starlark"
+
 	"github.com/kamal-go/kamal/builtins"
 	"github.com/kamal-go/kamal/runtime/executor"
 	"github.com/kamal-go/kamal/runtime/log"
@@ -109,6 +111,13 @@ func run(t *testing.T, dir, sub string, verbose bool, rules ...rule) (string, *f
 // everywhere: no $USER, a known registry password.
 func runWith(t *testing.T, dir, sub string, verbose bool, transport executor.Transport) (string, error) {
 	t.Helper()
+	return callFlow(t, dir, sub, verbose, nil, transport)
+}
+
+// callFlow is runWith with keyword arguments for the subcommand (its
+// --options).
+func callFlow(t *testing.T, dir, sub string, verbose bool, kwargs []starlark.Tuple, transport executor.Transport) (string, error) {
+	t.Helper()
 	t.Setenv("KAMAL_REGISTRY_PASSWORD", "s3cret-pw")
 	t.Setenv("USER", "")
 	t.Setenv("LOGNAME", "")
@@ -129,7 +138,7 @@ func runWith(t *testing.T, dir, sub string, verbose bool, transport executor.Tra
 	if err := in.LoadStock(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	err = in.Call(context.Background(), sub, nil)
+	err = in.Call(context.Background(), sub, kwargs)
 	return normalise(out.String(), dir), err
 }
 

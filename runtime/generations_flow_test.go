@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"go.starlark.net/starlark"
+
 	"github.com/kamal-go/kamal/runtime/executor"
 )
 
@@ -213,4 +215,31 @@ builder:
 		t.Fatal(err)
 	}
 	golden(t, "kamal19-create-remote", got)
+}
+
+// Kamal 1 has no --no-cache, --output or dev: they are refused before
+// anything runs, not ignored.
+func TestKamal1RefusesKamal2OnlyOptions(t *testing.T) {
+	for _, tt := range []struct {
+		pin, sub string
+		kwargs   []starlark.Tuple
+		want     string
+	}{
+		{"1.9.2", "push", []starlark.Tuple{{starlark.String("no_cache"), starlark.True}}, "--no-cache needs Kamal 2: the Kamal 1.9.2 build push the app uses has no such option"},
+		{"1.5.2", "push", []starlark.Tuple{{starlark.String("output"), starlark.String("docker")}}, "--output needs Kamal 2: the Kamal 1.5.2 build push the app uses has no such option"},
+		{"1.9.2", "dev", nil, `Could not find command "dev" in "build" namespace.`},
+	} {
+		t.Run(tt.pin+"-"+tt.sub, func(t *testing.T) {
+			dir := app(t, "kamal1")
+			pin(t, dir, tt.pin)
+			f := newFake()
+			_, err := callFlow(t, dir, tt.sub, false, tt.kwargs, f)
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+			if len(f.ran) > 0 {
+				t.Errorf("ran %q before refusing", f.ran)
+			}
+		})
+	}
 }

@@ -49,6 +49,7 @@ type Interp struct {
 	root        string          // the app directory user labels resolve in
 	outsideOK   map[string]bool // files named on the command line
 	sources     map[string][]byte
+	debug       *Debugger // nil: no debugger
 }
 
 type loadEntry struct {
@@ -275,6 +276,9 @@ func (in *Interp) Call(ctx context.Context, name string, kwargs []starlark.Tuple
 		return fmt.Errorf("unknown subcommand %q", name)
 	}
 	t := in.thread(ctx, "kamal build "+name)
+	if in.debug != nil {
+		in.debug.Attach(nil, t)
+	}
 	done := make(chan struct{})
 	defer close(done)
 	go func() {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -30,6 +31,9 @@ type Prompt struct {
 	HistoryFile string    // "" keeps no history
 	// Banner is printed once at the start on a terminal.
 	Banner string
+	// Console, when the log writes to it, is told while a line is edited
+	// so that log lines do not garble the prompt (nil: not told).
+	Console *Console
 }
 
 // REPL runs p with the interpreter's globals plus extra (a breakpoint's
@@ -196,14 +200,13 @@ func (p *pipeReader) running(func()) {}
 
 // complete extends the word before pos: a global name, or an attribute
 // after "value.". With several candidates it extends to their common
-// prefix.
-func complete(line string, pos int, globals starlark.StringDict) (string, int, bool) {
+// prefix; when that adds nothing, ok is false and candidates lists them.
+func complete(line string, pos int, globals starlark.StringDict) (newLine string, newPos int, ok bool, candidates []string) {
 	start := pos
 	for start > 0 && (isIdent(line[start-1]) || line[start-1] == '.') {
 		start--
 	}
 	word := line[start:pos]
-	var candidates []string
 	if dot := strings.LastIndexByte(word, '.'); dot >= 0 {
 		base, prefix := word[:dot], word[dot+1:]
 		v := lookupPath(base, globals)
@@ -227,9 +230,10 @@ func complete(line string, pos int, globals starlark.StringDict) (string, int, b
 		}
 	}
 	if len(candidates) == 0 {
-		return "", 0, false
+		return "", 0, false, nil
 	}
 	sort.Strings(candidates)
+	candidates = slices.Compact(candidates)
 	common := candidates[0]
 	for _, c := range candidates[1:] {
 		for !strings.HasPrefix(c, common) {
@@ -237,9 +241,29 @@ func complete(line string, pos int, globals starlark.StringDict) (string, int, b
 		}
 	}
 	if len(common) <= len(word) {
-		return "", 0, false
+		return "", 0, false, candidates
 	}
-	return line[:start] + common + line[pos:], start + len(common), true
+	return line[:start] + common + line[pos:], start + len(common), true, candidates
+}
+
+// columns lays out words in columns no wider than width, one row a line.
+func columns(words []string, width int) string {
+	w := 0
+	for _, s := range words {
+		w = max(w, len(s))
+	}
+	w += 2
+	per := max(width/w, 1)
+	var b strings.Builder
+	for i, s := range words {
+		b.WriteString(s)
+		if (i+1)%per == 0 || i == len(words)-1 {
+			b.WriteByte('\n')
+		} else {
+			b.WriteString(strings.Repeat(" ", w-len(s)))
+		}
+	}
+	return b.String()
 }
 
 func isIdent(c byte) bool {

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -97,9 +98,20 @@ func NewEnv(o EnvOptions) (*builtins.Env, error) {
 			return nil, err
 		}
 		runner.Remote = executor.NewSSH(sshCfg)
+		if cfg.SSH.BadPort != "" {
+			runner.Remote = badPort{cfg.SSH.BadPort}
+		}
 	}
 	env.Runner = runner
 	return env, nil
+}
+
+// badPort fails every connection as Net::SSH does when ssh.port is no
+// port number: Kamal loads such a config and fails when it connects.
+type badPort struct{ port string }
+
+func (b badPort) Run(context.Context, string, executor.Request) (int, error) {
+	return 0, kamalerr.Errorf("SocketError", "getaddrinfo(3): Servname not supported for ai_socktype (ssh port %q)", b.port)
 }
 
 // Close releases the run's connections.
@@ -211,8 +223,9 @@ func sshConfig(cfg *config.Config, logger *log.Logger) (executor.SSHConfig, erro
 	if err != nil {
 		return s, err
 	}
+	// Kamal warns with Ruby's warn: a plain line on standard error.
 	for _, w := range warnings {
-		logger.Log(log.Warn, w)
+		fmt.Fprintln(os.Stderr, w)
 	}
 	for _, key := range keys {
 		logger.AddSecret(key)

@@ -187,6 +187,7 @@ type termReader struct {
 	hist  *fileHistory
 	// newTerm makes a line editor on the terminal, sharing the history.
 	newTerm func() *term.Terminal
+	console *Console
 }
 
 func newTermReader(p Prompt, globals starlark.StringDict) (*termReader, error) {
@@ -200,7 +201,7 @@ func newTermReader(p Prompt, globals starlark.StringDict) (*termReader, error) {
 		io.Writer
 	}{in, p.Out}
 	h := loadHistory(p.HistoryFile)
-	r := &termReader{kb: kb, in: in, hist: h}
+	r := &termReader{kb: kb, in: in, hist: h, console: p.Console}
 	r.newTerm = func() *term.Terminal {
 		t := term.NewTerminal(rw, ">>> ")
 		t.History = h
@@ -208,11 +209,19 @@ func newTermReader(p Prompt, globals starlark.StringDict) (*termReader, error) {
 			if key != '\t' {
 				return "", 0, false
 			}
-			return complete(line, pos, globals)
+			newLine, newPos, ok, candidates := complete(line, pos, globals)
+			if !ok && len(candidates) > 1 {
+				// Nothing to extend: show the choices (the editor draws
+				// the prompt and the line again below them).
+				t.Write([]byte(columns(candidates, 100)))
+			}
+			return newLine, newPos, ok
 		}
 		return t
 	}
 	r.t = r.newTerm()
+	// From here the terminal is raw: the log goes through the editor.
+	r.console.editing(r.t)
 	r.level = kb.push()
 	return r, nil
 }
@@ -220,6 +229,7 @@ func newTermReader(p Prompt, globals starlark.StringDict) (*termReader, error) {
 func (r *termReader) readLine(prompt string) (string, error) {
 	r.t.SetPrompt(prompt)
 	r.in.ctrlC.Store(false)
+	r.console.editing(r.t)
 	line, err := r.t.ReadLine()
 	if err == term.ErrPasteIndicator {
 		err = nil
@@ -239,6 +249,7 @@ func (r *termReader) write(s string) { r.t.Write([]byte(s)) }
 func (r *termReader) running(cancel func()) { r.kb.running(r.level, cancel) }
 
 func (r *termReader) close() {
+	r.console.editing(nil)
 	r.kb.pop(r.level)
 	r.hist.save()
 }

@@ -6,8 +6,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"go.starlark.net/starlark"
-
 	"github.com/kamal-go/kamal/builtins"
 	kruntime "github.com/kamal-go/kamal/runtime"
 )
@@ -70,7 +68,9 @@ func runBuild(ctx context.Context, c *cli, o *buildOptions) error {
 	if err != nil {
 		return usageError(err.Error())
 	}
-	env.Breakpoint = breakpointPrompt(ctx, c, in)
+	if err := c.debugger(in, o.globalOptions); err != nil {
+		return usageError(err.Error())
+	}
 	return in.Call(ctx, name, kwargs)
 }
 
@@ -161,12 +161,17 @@ func eject(c *cli) error {
 	return nil
 }
 
-// breakpointPrompt opens the prompt on the terminal (or piped input) when
-// a script calls breakpoint().
-func breakpointPrompt(ctx context.Context, c *cli, in *kruntime.Interp) func(*starlark.Thread, starlark.StringDict) error {
-	return func(_ *starlark.Thread, locals starlark.StringDict) error {
-		return in.REPL(ctx, kruntime.Prompt{In: c.In, Out: c.Out, HistoryFile: historyFile()}, locals)
+// debugger makes breakpoint() and --break stop the run at the
+// debugger's prompt on the terminal (or piped input); its quit ends the
+// run as Ctrl-C does.
+func (c *cli) debugger(in *kruntime.Interp, o *globalOptions) error {
+	d := in.NewDebugger(kruntime.Prompt{In: c.In, Out: c.Out, HistoryFile: historyFile(), Console: c.console}, c.sigs.interrupt)
+	for _, b := range o.breaks {
+		if err := d.Break(b); err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 func toRuntimeFlags(extra []extraFlag) []kruntime.Flag {

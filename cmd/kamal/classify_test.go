@@ -2,9 +2,14 @@ package main
 
 import (
 	"fmt"
+	"strings"
+	"syscall"
 	"testing"
 
+	"github.com/spf13/pflag"
+
 	"github.com/kamal-go/kamal/runtime/kamalerr"
+	"github.com/kamal-go/kamal/runtime/log"
 	"github.com/kamal-go/kamal/runtime/sshkit"
 )
 
@@ -27,6 +32,84 @@ func TestClassifyKeepsTheOutermostClassedError(t *testing.T) {
 			class, msg := classify(tt.err)
 			if class != tt.class || msg != tt.msg {
 				t.Fatalf("classify = (%q, %q), want (%q, %q)", class, msg, tt.class, tt.msg)
+			}
+		})
+	}
+}
+
+func TestExitCodeIsTheOnePlaceErrorsBecomeStatuses(t *testing.T) {
+	tests := []struct {
+		name   string
+		err    error
+		status int
+		line   string
+	}{
+		{"success", nil, 0, ""},
+		{"usage error", usageError(`Could not find command "x".`), 1, "  \x1b[31mERROR (ArgumentError): Could not find command \"x\".\x1b[0m\n"},
+		{"classed error", kamalerr.New("Kamal::Cli::LockError", "Deploy lock found"), 1, "  \x1b[31mERROR (Kamal::Cli::LockError): Deploy lock found\x1b[0m\n"},
+		{"unclassed error", fmt.Errorf("boom"), 1, "  \x1b[31mERROR (RuntimeError): boom\x1b[0m\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb strings.Builder
+			c := &cli{streams: streams{Out: &out, Err: &errb}, log: log.New(&out, false)}
+			if got := c.exitCode(tt.err); got != tt.status {
+				t.Errorf("exitCode = %d, want %d", got, tt.status)
+			}
+			if out.String() != tt.line {
+				t.Errorf("printed %q, want %q", out.String(), tt.line)
+			}
+		})
+	}
+}
+
+func TestExitCodeAfterASignalIs128PlusIt(t *testing.T) {
+	var out strings.Builder
+	c := &cli{streams: streams{Out: &out, Err: &out}, log: log.New(&out, false)}
+	c.sigs = &interrupts{received: syscall.SIGTERM}
+	if got := c.exitCode(fmt.Errorf("context canceled")); got != 143 {
+		t.Errorf("exitCode = %d, want 143", got)
+	}
+	if !strings.Contains(out.String(), "ERROR (Interrupt): Interrupted") {
+		t.Errorf("printed %q", out.String())
+	}
+}
+
+func TestParseFlagsTakesTheNamedCommandsOwnOptions(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		want    []string // positional arguments after parsing
+		wantErr string
+	}{
+		{"command options after the subcommand", []string{"secrets", "fetch", "-a", "1password", "--account", "me", "X"}, []string{"secrets", "fetch", "X"}, ""},
+		{"class option value before the command", []string{"-c", "other.yml", "lock", "acquire", "-m", "why"}, []string{"lock", "acquire"}, ""},
+		{"another command's option is unknown", []string{"registry", "login", "-a", "x"}, nil, "unknown shorthand flag: 'a' in -a"},
+		{"Thor's negation of a class boolean", []string{"-v", "--no-verbose", "version"}, []string{"version"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmds := newCommands()
+			g, err := parseFlags(tt.args, func(name string) func(*pflag.FlagSet) {
+				if c := cmds[name]; c != nil {
+					return c.flags
+				}
+				return nil
+			})
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(g.args, " ") != strings.Join(tt.want, " ") {
+				t.Errorf("args = %q, want %q", g.args, tt.want)
+			}
+			if tt.name == "Thor's negation of a class boolean" && g.verbose {
+				t.Error("--no-verbose left verbose on")
 			}
 		})
 	}

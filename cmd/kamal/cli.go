@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	kruntime "github.com/kamal-go/kamal/runtime"
 	"github.com/kamal-go/kamal/runtime/log"
 )
 
@@ -24,6 +25,7 @@ type streams struct {
 type cli struct {
 	streams
 	log     *log.Logger
+	console *kruntime.Console // Out, shared by the log and the prompt
 	sigs    *interrupts
 	verbose bool // -v: Kamal's errors show their backtrace too
 }
@@ -66,7 +68,8 @@ func newCommands() map[string]*command {
 // status.
 func run(s streams, args []string) int {
 	color := os.Getenv("SSHKIT_COLOR") != "" || (isTerminal(s.Out) && os.Getenv("NO_COLOR") == "")
-	c := &cli{streams: s, log: log.New(s.Out, color)}
+	console := kruntime.NewConsole(s.Out)
+	c := &cli{streams: s, log: log.New(console, color), console: console}
 	return c.exitCode(c.dispatch(args))
 }
 

@@ -48,10 +48,8 @@ func runConfig(_ context.Context, c *cli, o *configOptions) error {
 		return err
 	}
 	defer kruntime.Close(env)
-	// Register every secret the config can reach, so the last scrub
-	// below knows them all.
-	env.Config.Secrets().All()
-	env.Config.Resolve(env.Config.Registry.Password)
+	// Like Kamal's to_h, this reads no secret (no vendor CLI runs for it);
+	// any secret value already resolved is scrubbed all the same.
 	fmt.Fprint(c.Out, c.log.Scrub(psych.Dump(configHash(env))))
 	return nil
 }

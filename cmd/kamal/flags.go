@@ -17,7 +17,8 @@ type globalOptions struct {
 	version                                          string
 	hosts, roles                                     string
 	configFile, destination                          string
-	script                                           string // --script: the user's build script
+	script                                           string   // --script: the user's build script
+	breaks                                           []string // --break FILE:LINE
 	trace                                            bool
 	// Kamal 2.12's deploy lock waiting (--lock-wait*).
 	lockWait                          bool
@@ -53,6 +54,7 @@ func classOptions() []classOption {
 		{"", "dry-run", "", "Print what would run, run nothing", "", true},
 		{"", "script", "FILE", "Load this build script on top of the stock one (default .kamal/scripts/build.star)", "", false},
 		{"", "trace", "", "Print every builtin call with its file:line and duration", "", true},
+		{"", "break", "FILE:LINE", "Stop at this line of a script (repeatable; FILE as scripts show it, e.g. @kamal//build.star)", "", false},
 	}
 }
 
@@ -71,12 +73,37 @@ func parseFlags(args []string, commandFlags func(name string) func(*pflag.FlagSe
 	if f := commandFlags(commandName(fs, args)); f != nil {
 		f(fs)
 	}
+	args = negations(fs, args)
 	args, o.extra = splitExtra(fs, args)
 	if err := fs.Parse(args); err != nil {
 		return nil, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "kamal: "))
 	}
 	o.args = fs.Args()
 	return o, nil
+}
+
+// negations rewrites Thor's --no-NAME and --skip-NAME of a boolean
+// option NAME (one that does not exist under the longer name) to
+// --NAME=false.
+func negations(fs *pflag.FlagSet, args []string) []string {
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		for _, prefix := range []string{"--no-", "--skip-"} {
+			name, ok := strings.CutPrefix(a, prefix)
+			if !ok || strings.Contains(name, "=") || fs.Lookup(a[2:]) != nil {
+				continue
+			}
+			if f := fs.Lookup(name); f != nil && f.Value.Type() == "bool" {
+				a = "--" + name + "=false"
+				break
+			}
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 // flagSet registers the class options on a new flag set.
@@ -97,6 +124,7 @@ func (o *globalOptions) flagSet() *pflag.FlagSet {
 	fs.BoolVar(&o.help, "help", false, "")
 	fs.StringVar(&o.script, "script", "", "")
 	fs.BoolVar(&o.trace, "trace", false, "")
+	fs.StringArrayVar(&o.breaks, "break", nil, "")
 	fs.BoolVar(&o.lockWait, "lock-wait", false, "")
 	fs.Float64Var(&o.lockWaitTimeout, "lock-wait-timeout", 900, "")
 	fs.Float64Var(&o.lockWaitInterval, "lock-wait-interval", 15, "")

@@ -85,6 +85,8 @@ func optionDescription(name string) string {
 		return "Exported type for the build result, and may be any exported type supported by 'buildx --output'."
 	case "no-cache":
 		return "Build without using Docker's build cache"
+	case "serve":
+		return "Serve the image to the servers from the local image store over SSH, no registry (kamal-go)"
 	}
 	return ""
 }
@@ -152,6 +154,11 @@ func printOptionRows(w io.Writer, extra ...optionRow) {
 		}
 		if o.boolean {
 			s += "[--" + o.long + "]"
+			// Thor offers the negations of every boolean whose name does
+			// not already start with no/skip.
+			if !strings.HasPrefix(o.long, "no-") && !strings.HasPrefix(o.long, "skip-") {
+				s += ", [--no-" + o.long + "], [--skip-" + o.long + "]"
+			}
 		} else {
 			s += fmt.Sprintf("[--%s=%s]", o.long, o.value)
 		}

@@ -37,12 +37,14 @@ func runREPL(ctx context.Context, c *cli, o *replOptions) error {
 	if err != nil {
 		return err
 	}
-	env.Breakpoint = breakpointPrompt(ctx, c, in)
+	if err := c.debugger(in, o.globalOptions); err != nil {
+		return usageError(err.Error())
+	}
 	mode := "live"
 	if o.dryRun {
 		mode = "dry run"
 	}
-	p := kruntime.Prompt{In: c.In, Out: c.Out, HistoryFile: historyFile(),
+	p := kruntime.Prompt{In: c.In, Out: c.Out, HistoryFile: historyFile(), Console: c.console,
 		Banner: fmt.Sprintf("kamal repl (%s; service %s, version %s). Ctrl-D leaves.", mode, env.Config.Service, env.Version)}
 	if err := in.REPL(ctx, p, nil); err != nil && !errors.Is(err, context.Canceled) {
 		return err

@@ -228,10 +228,11 @@ func TestBreakpointOpensThePromptWithTheCallersLocals(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	wantLines(t, "output", out,
-		"breakpoint at "+filepath.Join(a.dir, ".kamal/scripts/build.star")+":9:15",
+		"stopped at .kamal/scripts/build.star:9 in hello (breakpoint())\n",
 		"\"v2\"\n", "\"hello v2v2\"\n", "\"app\"\n",
-		// Leaving the prompt (end of input) resumes the flow; the prompt's
-		// assignments do not reach the function's locals.
+		// Assigning the function's variables is refused, plainly.
+		"cannot assign greeting: a stopped function's variables cannot be changed",
+		// Leaving the prompt (end of input) resumes the flow.
 		"resumed with hello v2v2\n")
 	if i, j := strings.Index(out, "\"app\"\n"), strings.Index(out, "resumed with"); i > j {
 		t.Errorf("the flow resumed before the prompt ended:\n%s", out)
@@ -298,7 +299,18 @@ func (s *session) screen(from int) string {
 // hang.
 func (s *session) expect(want string) {
 	s.t.Helper()
+	s.waitFor(func(clean string) (int, bool) {
+		i := strings.Index(clean, want)
+		return i + len(want), i >= 0
+	}, want)
+}
+
+// waitFor waits until match finds what it looks for in the cleaned text
+// shown since the last match, and consumes up to the end match reports.
+func (s *session) waitFor(match func(clean string) (end int, ok bool), what string) {
+	s.t.Helper()
 	deadline := time.Now().Add(time.Minute)
+	exited := false
 	for {
 		s.mu.Lock()
 		raw := s.buf.String()
@@ -306,8 +318,7 @@ func (s *session) expect(want string) {
 		// Match on the cleaned text, then map back to a raw offset by
 		// cleaning prefixes; the transcripts are small.
 		clean := strings.ReplaceAll(ansiRE.ReplaceAllString(raw[s.seen:], ""), "\r", "")
-		if i := strings.Index(clean, want); i >= 0 {
-			end := len(clean[:i+len(want)])
+		if end, ok := match(clean); ok {
 			for off := s.seen; off <= len(raw); off++ {
 				if len(strings.ReplaceAll(ansiRE.ReplaceAllString(raw[s.seen:off], ""), "\r", "")) >= end {
 					s.seen = off
@@ -316,20 +327,18 @@ func (s *session) expect(want string) {
 			}
 			return
 		}
+		if exited {
+			s.t.Fatalf("kamal exited (%v) before showing %q; after the last match it showed:\n%s", s.err, what, s.screen(s.seen))
+		}
 		select {
 		case <-s.done:
-			time.Sleep(50 * time.Millisecond) // let the reader drain
-			s.mu.Lock()
-			raw = s.buf.String()
-			s.mu.Unlock()
-			if strings.Contains(strings.ReplaceAll(ansiRE.ReplaceAllString(raw[s.seen:], ""), "\r", ""), want) {
-				continue
-			}
-			s.t.Fatalf("kamal exited (%v) before showing %q; after the last match it showed:\n%s", s.err, want, s.screen(s.seen))
+			time.Sleep(50 * time.Millisecond) // let the reader drain, then look once more
+			exited = true
+			continue
 		default:
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("the terminal did not show %q; after the last match it showed:\n%s", want, s.screen(s.seen))
+			s.t.Fatalf("the terminal did not show %q; after the last match it showed:\n%s", what, s.screen(s.seen))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -440,10 +449,10 @@ func TestREPLOnATerminal(t *testing.T) {
 func TestBreakpointOnATerminal(t *testing.T) {
 	a := newReplApp(t)
 	s := a.terminal(t, "build", "hello", "--tag", "x")
-	s.expect("breakpoint at ")
-	s.expect(">>> ")
+	s.expect("stopped at .kamal/scripts/build.star:9 in hello")
+	s.expect("(debug) ")
 	s.send("gree\t\r")
-	s.expect("\"hello xx\"\n>>> ")
+	s.expect("\"hello xx\"\n(debug) ")
 	s.send("\x04")
 	s.expect("resumed with hello xx")
 	if code := s.exit(); code != 0 {

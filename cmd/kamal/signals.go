@@ -33,6 +33,7 @@ type interrupts struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	ch     chan os.Signal
+	quit   chan struct{} // interrupt() was called
 	done   chan struct{}
 	logger *log.Logger
 
@@ -50,7 +51,7 @@ func (e errInterrupted) Error() string { return "interrupted by " + signalName(e
 
 func watchSignals(logger *log.Logger) *interrupts {
 	ctx, cancel := context.WithCancelCause(context.Background())
-	in := &interrupts{ctx: ctx, cancel: cancel, ch: make(chan os.Signal, 2), done: make(chan struct{}), logger: logger, exit: os.Exit}
+	in := &interrupts{ctx: ctx, cancel: cancel, ch: make(chan os.Signal, 2), quit: make(chan struct{}, 1), done: make(chan struct{}), logger: logger, exit: os.Exit}
 	signal.Notify(in.ch, os.Interrupt, syscall.SIGTERM)
 	go in.loop()
 	return in
@@ -63,6 +64,7 @@ func (in *interrupts) loop() {
 		in.received = s
 		in.mu.Unlock()
 		in.cancel(errInterrupted{s})
+	case <-in.quit:
 	case <-in.done:
 		return
 	}
@@ -79,6 +81,25 @@ func (in *interrupts) loop() {
 		in.logger.Fatal("Interrupt", msg)
 		in.exit(exitStatus(s))
 	case <-in.done:
+	}
+}
+
+// interrupt acts as a first SIGINT would, at once (the debugger's quit):
+// the run's context is cancelled and the exit status is 130; a real signal
+// afterwards exits at once, as a second one does.
+func (in *interrupts) interrupt() {
+	in.mu.Lock()
+	first := in.received == nil
+	if first {
+		in.received = os.Interrupt
+	}
+	in.mu.Unlock()
+	if first {
+		in.cancel(errInterrupted{os.Interrupt})
+		select {
+		case in.quit <- struct{}{}:
+		default:
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/kamal-go/kamal/runtime/config"
@@ -285,4 +286,18 @@ func TestV1LatestTagCarriesDestination(t *testing.T) {
 	cmd := mustPush(t, mustBuilder(t, cfg, ""), PushOptions{Version: "123", Dir: appDir(t, "Dockerfile")})
 	const want = `docker build -t 127.0.0.1:5000/app:123 -t 127.0.0.1:5000/app:latest-staging --label service="app" --file Dockerfile . && docker push 127.0.0.1:5000/app:123 && docker push 127.0.0.1:5000/app:latest-staging`
 	assertCommand(t, cmd, want, want)
+}
+
+func TestV1PushIntoTheLocalStoreOnlyForServe(t *testing.T) {
+	cfg := seedV1()
+	b := mustBuilder(t, cfg, "")
+	native := mustPush(t, b, PushOptions{Version: seedVersion, Output: "docker", Dir: appDir(t, "Dockerfile"), GitArchive: true}).Logged()
+	if strings.Contains(native, "docker push") || !strings.Contains(native, "| docker build -t 127.0.0.1:5000/app:"+seedVersion) {
+		t.Errorf("native build for --serve: %s", native)
+	}
+	cfg.Builder.Multiarch = ptr(true)
+	multi := mustPush(t, mustBuilder(t, cfg, "amd64"), PushOptions{Version: seedVersion, Output: "docker", Dir: appDir(t, "Dockerfile")}).Logged()
+	if strings.Contains(multi, "--push") || !strings.HasPrefix(multi, "docker buildx build --load ") {
+		t.Errorf("buildx build for --serve: %s", multi)
+	}
 }

@@ -324,11 +324,13 @@ func decodeSSH(x any, gen Generation, warnings *[]string) (SSH, error) {
 		LogLevel:     strOr(m, "log_level", "fatal"),
 	}
 	if p, ok := m.get("port"); ok && p != nil {
-		port, err := strconv.Atoi(strings.TrimSpace(rubyString(p)))
-		if err != nil {
-			return s, configErrorf("ssh/port: should be an integer")
+		// Kamal takes a number or a string (its documentation writes
+		// port: "2222") and hands it to Net::SSH as it is.
+		if port, err := strconv.Atoi(strings.TrimSpace(rubyString(p))); err == nil && port > 0 && port < 65536 {
+			s.Port = port
+		} else {
+			s.BadPort = rubyString(p)
 		}
-		s.Port = port
 	}
 	if s.Proxy != "" && !strings.Contains(s.Proxy, "@") {
 		s.Proxy = "root@" + s.Proxy

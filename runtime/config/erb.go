@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -46,6 +47,9 @@ type erbContext struct {
 	fetchErr error
 	// misses are the variables looked up but not set, in lookup order.
 	misses []string
+	// readFile reads a file for File.read and Dotenv.load (nil:
+	// os.ReadFile); the fuzz targets stub it.
+	readFile func(string) ([]byte, error)
 	// loaded are the variables Dotenv.load set (shared by the files of one
 	// configuration, as Ruby's ENV is).
 	loaded map[string]string
@@ -63,8 +67,61 @@ func (cx *erbContext) lookup(key string) (string, bool) {
 }
 
 func (cx *erbContext) command(cmd string) (string, error) {
+	if err := cx.checkProgram(cmd); err != nil {
+		return "", err
+	}
 	out, _, err := cx.run(cmd, cx.loaded)
-	return out, err
+	if err != nil {
+		return "", &rbError{"Errno::ENOENT", err.Error()}
+	}
+	return out, nil
+}
+
+// checkProgram raises what Ruby's backticks raise for a command they run
+// without a shell: Ruby execs a command directly when it has no shell
+// metacharacters and does not start with a shell keyword, builtin or
+// assignment, and then a missing program is Errno::ENOENT (a shell would
+// just print "not found" and the output would be empty).
+func (cx *erbContext) checkProgram(cmd string) error {
+	if strings.ContainsAny(cmd, "*?{}[]<>()~&|\\$;'`\"\n#") {
+		return nil
+	}
+	words := strings.Fields(cmd)
+	if len(words) == 0 || shellWords[words[0]] || strings.Contains(words[0], "=") {
+		return nil
+	}
+	prog := words[0]
+	if strings.Contains(prog, "/") {
+		fi, err := os.Stat(cx.path(prog))
+		switch {
+		case err != nil:
+			return &rbError{"Errno::ENOENT", "No such file or directory - " + prog}
+		case fi.IsDir() || fi.Mode()&0o111 == 0:
+			return &rbError{"Errno::EACCES", "Permission denied - " + prog}
+		}
+		return nil
+	}
+	if _, err := exec.LookPath(prog); err != nil {
+		return &rbError{"Errno::ENOENT", "No such file or directory - " + prog}
+	}
+	return nil
+}
+
+// shellWords are the words that make Ruby hand a command to /bin/sh: the
+// shell's reserved words and special builtins.
+var shellWords = map[string]bool{
+	"case": true, "do": true, "done": true, "elif": true, "else": true, "esac": true, "fi": true,
+	"for": true, "if": true, "in": true, "then": true, "until": true, "while": true, "!": true,
+	".": true, ":": true, "break": true, "continue": true, "eval": true, "exec": true, "exit": true,
+	"export": true, "readonly": true, "return": true, "set": true, "shift": true, "times": true,
+	"trap": true, "unset": true,
+}
+
+func (cx *erbContext) read(p string) ([]byte, error) {
+	if cx.readFile != nil {
+		return cx.readFile(cx.path(p))
+	}
+	return os.ReadFile(cx.path(p))
 }
 
 // path resolves p against the app directory, as Ruby's relative paths
@@ -77,18 +134,20 @@ func (cx *erbContext) path(p string) string {
 }
 
 // dotenvLoad is dotenv 3's Dotenv.load: each existing file is parsed and
-// its variables set where ENV has none; missing files are skipped.
-func (cx *erbContext) dotenvLoad(files []string) error {
+// its variables set where ENV has none; missing files are skipped. It
+// returns the parsed variables.
+func (cx *erbContext) dotenvLoad(files []string) (*rbHash, error) {
 	if cx.loaded == nil {
 		cx.loaded = map[string]string{}
 	}
+	parsed := newHash()
 	for _, f := range files {
-		data, err := os.ReadFile(cx.path(f))
+		data, err := cx.read(f)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			return fileError(err, "rb_sysopen", f)
+			return nil, fileError(err, "rb_sysopen", f)
 		}
 		lookup := func(k string) (string, bool) {
 			if v, ok := cx.getenv(k); ok {
@@ -100,15 +159,16 @@ func (cx *erbContext) dotenvLoad(files []string) error {
 		run := func(c string) (string, int, error) { return cx.run(c, cx.loaded) }
 		entries, err := parseDotenv(string(data), dotenvOptions{name: f, getenv: lookup, run: run, keepEnv: true})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, e := range entries {
+			parsed.set(e.key, e.value)
 			if _, ok := lookup(e.key); !ok {
 				cx.loaded[e.key] = e.value
 			}
 		}
 	}
-	return nil
+	return parsed, nil
 }
 
 // renderERB renders src. Errors name cx.name and the line of the tag.
@@ -117,7 +177,7 @@ func renderERB(src string, cx *erbContext) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	prog, unsup := compileERB(toks)
+	prog, unsup := parseRuby(toks)
 	if unsup != nil {
 		if out, ok, err := cx.fallback(src, unsup); ok {
 			return out, err
@@ -127,7 +187,7 @@ func renderERB(src string, cx *erbContext) (string, error) {
 		if toks, err = erbTokens(src, cx.name, true); err != nil {
 			return "", err
 		}
-		if prog, unsup = compileERB(toks); unsup != nil {
+		if prog, unsup = parseRuby(toks); unsup != nil {
 			return "", cx.unsupportedError(unsup)
 		}
 	}
@@ -195,7 +255,7 @@ func envNamesIn(src string, cx *erbContext) []string {
 func (cx *erbContext) unsupportedError(u *rbUnsupported) *Error {
 	what := oneLine(u.what)
 	tag := oneLine(u.tag)
-	if tag != "" && tag != what {
+	if tag != "" && tag != what && tag != "<% %>" && tag != "<%= %>" {
 		what += " in " + tag
 	}
 	return newError(ClassConfiguration, "%s:%d: unsupported ERB: %s (install Ruby, a ruby on PATH, and the file is rendered by Ruby's ERB)", cx.name, u.line, what)
@@ -212,11 +272,6 @@ func oneLine(s string) string {
 		s = strconv.Quote(s)
 	}
 	return s
-}
-
-// compileERB parses the template's token stream.
-func compileERB(toks []token) ([]node, *rbUnsupported) {
-	return parseRuby(toks)
 }
 
 // erbTokens scans the template into the token stream of one program.
@@ -305,12 +360,14 @@ func erbTokens(src, name string, skipComments bool) ([]token, error) {
 		}
 		tag += " " + body + " %>"
 		code, lerr := lexRuby(body, tagLine, tag, nil)
-		if kind == '=' && skipComments && inComment {
+		if kind == '=' && inComment && lerr == nil {
 			sub := append([]token{{kind: tkOutBegin, line: tagLine, tag: tag}}, code...)
 			sub = append(sub, token{kind: tkOutEnd, line: tagLine, tag: tag})
-			if _, u := parseRuby(sub); lerr != nil || u != nil {
+			if _, u := parseRuby(sub); u != nil && (skipComments || rubyVersionOnly(u, code)) {
 				continue
 			}
+		} else if kind == '=' && inComment && skipComments {
+			continue
 		}
 		if lerr != nil {
 			// Hand the lexer's complaint to the parser as an unknown token.
@@ -327,6 +384,35 @@ func erbTokens(src, name string, skipComments bool) ([]token, error) {
 	}
 	flush()
 	return toks, nil
+}
+
+// rubyConstants are Ruby's version constants: the evaluator does not
+// know the Ruby Kamal runs on, but they have no effect but their value.
+var rubyVersionConstants = map[string]bool{
+	"RUBY_VERSION": true, "RUBY_ENGINE_VERSION": true, "RUBY_PATCHLEVEL": true,
+	"RUBY_PLATFORM": true, "RUBY_RELEASE_DATE": true, "RUBY_DESCRIPTION": true,
+}
+
+// rubyVersionOnly says a tag the evaluator cannot parse fails only on a
+// Ruby version constant and has nothing with an effect (a command, a file
+// read, a method call): on a YAML comment line such a tag can only change
+// the comment, so it renders as nothing without asking Ruby (the comment
+// in the deploy.yml that kamal init writes).
+func rubyVersionOnly(u *rbUnsupported, code []token) bool {
+	if !rubyVersionConstants[u.what] {
+		return false
+	}
+	for _, t := range code {
+		switch {
+		case t.kind == tkStr && t.q == qCommand,
+			t.kind == tkConst && t.s != "ENV" && t.s != "RUBY_ENGINE" && !rubyVersionConstants[t.s],
+			t.kind == tkIdent && !rubyKeywords[t.s] && t.s != "nil" && t.s != "true" && t.s != "false",
+			t.kind == tkOp && t.s == ".",
+			t.kind == tkStr && (strings.Contains(t.s, "`") || strings.Contains(t.s, "#{") && strings.ContainsAny(t.s, ".(%")):
+			return false
+		}
+	}
+	return true
 }
 
 // scanTagBody finds the end of a tag whose body starts at from. It returns

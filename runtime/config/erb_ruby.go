@@ -1,7 +1,6 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"os"
@@ -12,9 +11,9 @@ import (
 // rubyERB renders a whole file with Ruby's own ERB, for the code the Go
 // evaluator does not cover. It runs `ruby` from PATH in the app directory
 // with the environment commands get, with Kamal 2.12's trim mode "-";
-// ERB's binding is the top level, as in Kamal. Kamal has dotenv and
-// ActiveSupport loaded when it renders, so they are required when
-// installed. Ruby's stderr (and that of the commands the ERB runs) goes to
+// ERB's binding is the top level, as in Kamal. Kamal has uri, time, json,
+// dotenv and ActiveSupport loaded when it renders, so they are required
+// (the gems when installed). Ruby's stderr (and that of the commands the ERB runs) goes to
 // stderr; a Ruby exception becomes the Kamal error line of its class.
 type rubyERB struct {
 	dir    string
@@ -22,15 +21,20 @@ type rubyERB struct {
 	stderr io.Writer
 }
 
-// rubyRenderScript reads the template from stdin and writes "ok\n" and
-// the result, or "error\n", the exception's class, "\n" and its message.
+// rubyRenderScript reads the template from file descriptor 3 and writes
+// to descriptor 4 "ok\n" and the result, or "error\n", the exception's
+// class, "\n" and its message. Standard input, output and error stay the
+// user's, as in Kamal: for the commands the ERB runs, and for a `puts`.
 const rubyRenderScript = `
 require "erb"
 require "uri"
+require "time"
+require "json"
 %w[dotenv active_support active_support/core_ext].each { |lib| begin; require lib; rescue LoadError; end }
-src = $stdin.read.force_encoding(Encoding::UTF_8)
-out = $stdout
-$stdin.reopen(File::NULL) rescue nil
+tmpl = IO.new(3)
+out = IO.new(4, "w")
+[tmpl, out].each { |io| io.close_on_exec = true } # not for the ERB's commands
+src = tmpl.read.force_encoding(Encoding::UTF_8)
 begin
   result = ERB.new(src, trim_mode: "-").result
   out.write "ok\n", result
@@ -44,18 +48,44 @@ func (r *rubyERB) render(src string, extra map[string]string) (string, error) {
 	if err != nil {
 		return "", errNoRuby
 	}
+	fail := func(err error) (string, error) {
+		return "", newError(ClassRuntime, "running ruby to render the ERB: %v", err)
+	}
+	tmplR, tmplW, err := os.Pipe()
+	if err != nil {
+		return fail(err)
+	}
+	defer tmplR.Close()
+	resR, resW, err := os.Pipe()
+	if err != nil {
+		tmplW.Close()
+		return fail(err)
+	}
+	defer resR.Close()
 	cmd := exec.Command(bin, "-e", rubyRenderScript)
 	cmd.Dir = r.dir
 	cmd.Env = r.env(extra)
-	cmd.Stdin = strings.NewReader(src)
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = r.stderr
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, r.stderr
 	if cmd.Stderr == nil {
 		cmd.Stderr = os.Stderr
 	}
-	runErr := cmd.Run()
-	status, rest, _ := strings.Cut(out.String(), "\n")
+	cmd.ExtraFiles = []*os.File{tmplR, resW}
+	err = cmd.Start()
+	resW.Close()
+	if err != nil {
+		tmplW.Close()
+		return fail(err)
+	}
+	go func() {
+		io.WriteString(tmplW, src) // an early exit of ruby ends it with EPIPE
+		tmplW.Close()
+	}()
+	res, readErr := io.ReadAll(resR)
+	runErr := cmd.Wait()
+	if readErr != nil {
+		return fail(readErr)
+	}
+	status, rest, _ := strings.Cut(string(res), "\n")
 	switch status {
 	case "ok":
 		return rest, nil
@@ -67,5 +97,5 @@ func (r *rubyERB) render(src string, extra map[string]string) (string, error) {
 	if errors.As(runErr, &exit) {
 		return "", newError(ClassRuntime, "ruby rendering the ERB exited with status %d", exit.ExitCode())
 	}
-	return "", newError(ClassRuntime, "running ruby to render the ERB: %v", runErr)
+	return fail(runErr)
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -20,6 +21,7 @@ var (
 		".env.prod":     "A=1\nREDIS_PASSWORD=\"r3d1s\"\nB=2\n",
 		".env":          "FROM_DOTENV=dot\nHOST=not-used\n",
 		"config/x.txt":  "x-content",
+		"package.json":  `{"name": "app", "version": "1.4.2", "engines": {"node": "20"}, "list": [1, 2]}`,
 	}
 )
 
@@ -66,6 +68,7 @@ var erbCases = []struct {
 	{"int_to_s", `h: <%= 3.to_s + "x" %>`, "h: 3x"},
 	{"upcase_downcase_capitalize", `h: <%= "Ab".upcase %> <%= "Ab".downcase %> <%= "aB".capitalize %>`, "h: AB ab Ab"},
 	{"split_whitespace", `h: <%= ENV["HOSTS"].split.last %> <%= "  a  b ".split.length %>`, "h: b.example 2"},
+	{"split_whitespace_is_ascii", "h: <%= \"a\u00a0b c\\vd\".split.inspect %>", "h: [\"a\u00a0b\", \"c\", \"d\"]"},
 	{"split_string_and_first", `h: <%= "a,b,,c,,".split(",").inspect %> <%= "a,b".split(",").first %>`, `h: ["a", "b", "", "c"] a`},
 	{"split_regexp", `h: <%= "a1b22c".split(/\d+/).join("-") %>`, "h: a-b-c"},
 	{"join", `h: <%= ["a", ["b", nil], 3].join(",") %> <%= %w[x y].join %>`, "h: a,b,,3 xy"},
@@ -75,6 +78,9 @@ var erbCases = []struct {
 	{"array_methods", `h: <%= [3, 1, 2].sort.inspect %> <%= [1, nil, 1].compact.uniq.inspect %> <%= ["a"].include?("a") %> <%= [].empty? %> <%= [[1], [2, [3]]].flatten.size %>`, "h: [1, 2, 3] [1] true true 3"},
 	{"map_with_block", `h: <%= %w[a b].map { |x| x.upcase }.join(" ") %>`, "h: A B"},
 	{"each_across_tags", "hosts:\n<% ENV['HOSTS'].split.each do |h| -%>\n  - <%= h %>\n<% end -%>\nx: 1\n", "hosts:\n  - a.example\n  - b.example\nx: 1\n"},
+	{"symbol_block_pass", `h: <%= " a , b ".split(",").map(&:strip).inspect %> <%= %w[a b].map(&:upcase).join %>`, `h: ["a", "b"] AB`},
+	{"tr", `h: <%= "a_b-c".tr("_-", "..") %> <%= "hello".tr("a-y", "b-z") %> <%= "hello".tr("el", "ip") %> <%= "hello".tr("^l", "*") %> <%= "abc".tr("abc", "x") %>`, "h: a.b.c ifmmp hippo **ll* xxx"},
+	{"integer_function", `h: <%= Integer("42") + 1 %> <%= Integer(" 0x1A ") %> <%= Integer(7) %>`, "h: 43 26 7"},
 	{"select_reject", `h: <%= [1, 2, 3, 4].select { |i| i.even? }.inspect %> <%= %w[a bb].reject { |s| s.length > 1 }.inspect %>`, `h: [2, 4] ["a"]`},
 	{"string_index", `h: <%= "hello"[1] %> <%= "hello"[1, 3] %> <%= "hello"[-3..] %> <%= "hello"[1..2] %> <%= "hello"[1...2] %> <%= "hello"["ell"] %> <%= "hello"[9].inspect %>`, "h: e ell llo el e ell nil"},
 	{"regexp_index", `h: <%= "v1.2.3"[/\d+\.\d+/] %> <%= "v1.2.3"[/v(\d+)\.(\d+)/, 2] %> <%= "x"[/y/].inspect %>`, "h: 1.2 2 nil"},
@@ -110,8 +116,14 @@ var erbCases = []struct {
 	{"percent_x_brackets", "v: <%= %x[printf c] %>", "v: c"},
 	{"percent_x_pipe", "v: <%= %x|printf d| %>", "v: d"},
 	{"percent_q", "v: <%= %q(a 'b') %> <%= %Q(#{1}) %> <%= %w(a b).last %>", "v: a 'b' 1 b"},
+	{"missing_program_through_the_shell", "v: <%= `nosuchprogram-kgo 2>/dev/null` %>.", "v: ."},
 	{"failing_command_output_is_used", "v: <%= `printf out; exit 3` %>", "v: out"},
 	{"command_runs_in_dir", "v: <%= `cat marker` %>", "v: here"},
+	{"time_at_utc", `t: <%= Time.at(1700000000).utc %> <%= Time.at(1700000000).utc.strftime("%Y%m%d-%H%M%S %y %b %B %a %A %j %e %-m/%-d %I%p %F %T %D %R %s %z %Z %%") %> <%= Time.at(1700000000).utc.iso8601 %> <%= Time.at(1700000000).to_i %> <%= Time.at(1700000000).utc.year %>`, "t: 2023-11-14 22:13:20 UTC 20231114-221320 23 Nov November Tue Tuesday 318 14 11/14 10PM 2023-11-14 22:13:20 11/14/23 22:13 1700000000 +0000 UTC % 2023-11-14T22:13:20Z 1700000000 2023"},
+	{"time_now", `t: <%= Time.now.to_i > 1700000000 %> <%= Time.now.utc.strftime("%Y").length %>`, "t: true 4"},
+	{"symbol_block_with_predicate", `h: <%= "a,,b".split(",").reject(&:empty?).inspect %>`, `h: ["a", "b"]`},
+	{"json_parse", `v: <%= JSON.parse(File.read("package.json"))["version"] %> <%= JSON.parse(File.read("package.json")).dig("engines", "node") %> <%= JSON.parse(File.read("package.json")).keys.join(",") %> <%= JSON.parse(File.read("package.json")).fetch("nope", "d") %> <%= JSON.parse(File.read("package.json"))["list"].last %> <%= JSON.parse("[1, null]").inspect %>`, "v: 1.4.2 20 name,version,engines,list d 2 [1, nil]"},
+	{"hash_each_with_two_parameters", `<% JSON.parse('{"a": 1, "b": 2}').each do |k, v| %><%= k %>=<%= v %>;<% end %>`, "a=1;b=2;"},
 	{"locals", `<% x = ENV["HOST"]; y = "#{x}:22" %>h: <%= y %>`, "h: 1.1.1.1:22"},
 	{"or_assign", `<% x = nil; x ||= "d" %>h: <%= x %>`, "h: d"},
 	{"uri_parse", `<% require "uri"; u = URI.parse(ENV["DB_URL"]) %>h: <%= u.host %> <%= u.port %> <%= u.user %> <%= u.password %> <%= u.path %> <%= u.scheme %> <%= u.query %>`, "h: db.internal 5433 app s3cr%40t /app_prod postgres pool=5"},
@@ -202,7 +214,7 @@ func TestERBMatchesRuby(t *testing.T) {
 	// Debian's ruby has no dotenv gem: a stand-in loads .env the way
 	// dotenv does for these simple files (the Go side is dotenv 3's parser).
 	const script = `
-require "erb"; require "json"; require "uri"
+require "erb"; require "json"; require "uri"; require "time"
 module Dotenv
   def self.load(*files)
     files = [".env"] if files.empty?
@@ -267,6 +279,9 @@ func TestERBErrors(t *testing.T) {
 		{"file_read_missing", `<%= File.read(".ruby-version") %>`, "Errno::ENOENT", "No such file or directory @ rb_sysopen - .ruby-version"},
 		{"file_read_missing_inside_a_comment", `# <%= File.read(".ruby-version") %>`, "Errno::ENOENT", "No such file or directory @ rb_sysopen - .ruby-version"},
 		{"string_plus_nil", `<%= "a" + ENV["NOPE"] %>`, "TypeError", "no implicit conversion of nil into String"},
+		{"missing_program_without_a_shell", "<%= `nosuchprogram-kgo --flag` %>", "Errno::ENOENT", "No such file or directory - nosuchprogram-kgo"},
+		{"missing_script", "<%= %x(./registry_password.sh) %>", "Errno::ENOENT", "No such file or directory - ./registry_password.sh"},
+		{"integer_of_garbage", `<%= Integer("12abc") %>`, "ArgumentError", `invalid value for Integer(): "12abc"`},
 		{"raise", `<% raise "no destination" unless ENV["NOPE"] %>`, ClassRuntime, "no destination"},
 		{"uncaught_by_rescue_of_another_class", `<% begin; ENV.fetch("NOPE"); rescue Errno::ENOENT; end %>`, ClassKey, `key not found: "NOPE"`},
 	}
@@ -275,6 +290,36 @@ func TestERBErrors(t *testing.T) {
 			cx := testContext(t.TempDir(), nil)
 			_, err := renderERB(tt.in, cx)
 			wantError(t, err, tt.class, tt.msg)
+		})
+	}
+}
+
+// TestERBRubyVersionInComment: the commented-out RUBY_VERSION line of
+// kamal init's deploy.yml renders without asking Ruby (the version
+// constants only change the comment); a version constant next to
+// something with an effect, or outside a comment, goes to Ruby.
+func TestERBRubyVersionInComment(t *testing.T) {
+	const initLine = `  # RUBY_VERSION: <%= ENV["RBENV_VERSION"] || ENV["rvm_ruby_string"] || "#{RUBY_ENGINE}-#{RUBY_ENGINE_VERSION}" %>` + "\n"
+	tests := []struct {
+		name, in, want string
+		ruby           bool
+	}{
+		{"kamal_init_line", "a: 1\n" + initLine, "a: 1\n  # RUBY_VERSION: \n", false},
+		{"with_a_command", "# <%= `date` || RUBY_VERSION %>\n", "from ruby", true},
+		{"with_a_method_call", "# <%= ENV['X'].to_s + RUBY_VERSION %>\n", "from ruby", true},
+		{"outside_a_comment", "v: <%= RUBY_VERSION %>\n", "from ruby", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cx := testContext(t.TempDir(), nil)
+			asked := false
+			cx.ruby = func(string, map[string]string) (string, error) { asked = true; return "from ruby", nil }
+			got, err := renderERB(tt.in, cx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			eq(t, got, tt.want)
+			eq(t, asked, tt.ruby)
 		})
 	}
 }
@@ -370,7 +415,8 @@ func TestERBInLoad(t *testing.T) {
 func TestERBRubyFallback(t *testing.T) {
 	const outside = "# <%= RUBY_ENGINE %>\nservice: <%= {app: ENV['SVC']}.fetch(:app).tr('_', '-') %>\n" +
 		"image: <%= File.read('img.txt').strip %>/<%= ENV['KAMAL_DESTINATION'] -%>\n\n" +
-		"servers: [<%= ENV.fetch('HOST') %>]\nregistry: {username: u, password: p}\n"
+		"servers: [<%= ENV.fetch('HOST') %>]\nregistry: {username: u, password: p}\n" +
+		"<% puts 'a puts in the ERB goes to stdout, as in Kamal' %>"
 	fx := deploy(v1Base).withDest("qa").with("config/deploy.qa.yml", outside).with("img.txt", "reg/app\n")
 	t.Run("with_ruby", func(t *testing.T) {
 		needRuby(t)
@@ -387,6 +433,29 @@ func TestERBRubyFallback(t *testing.T) {
 		_, err := Load(fx.options(fx.dir(t)))
 		wantError(t, err, ClassKey, `key not found: "HOST"`)
 	})
+	t.Run("with_ruby_commands_run_once", func(t *testing.T) {
+		needRuby(t)
+		fx := deploy(v1Base+"builder:\n  args:\n    A: <%= `echo run >> count; printf x` %>\n    B: <%= {b: 'y'}[:b] %>\n").with("count", "")
+		dir := fx.dir(t)
+		c, err := Load(fx.options(dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		eq(t, c.Builder.Args, []KV{{Key: "A", Value: "x"}, {Key: "B", Value: "y"}})
+		data, err := os.ReadFile(dir + "/count")
+		if err != nil {
+			t.Fatal(err)
+		}
+		eq(t, string(data), "run\n")
+	})
+	t.Run("with_ruby_kamal1_sees_dotenv", func(t *testing.T) {
+		needRuby(t)
+		fx := deploy(strings.Replace(v1Base, "image: dhh/app", "image: <%= ENV.fetch('IMAGE') %>", 1)+"builder:\n  args:\n    B: <%= {b: ENV['B']}[:b] %>\n").
+			with(".env", "IMAGE=dotenv/app\nB=from-dotenv\n")
+		c := mustLoad(t, fx)
+		eq(t, c.Image, "dotenv/app")
+		eq(t, c.Builder.Args, []KV{{Key: "B", Value: "from-dotenv"}})
+	})
 	t.Run("without_ruby", func(t *testing.T) {
 		t.Setenv("PATH", t.TempDir())
 		t.Setenv("SVC", "web_app")
@@ -399,4 +468,25 @@ func TestERBRubyFallback(t *testing.T) {
 		_, err := Load(fx.options(fx.dir(t)))
 		wantError(t, err, ClassConfiguration, "config/deploy.s.yml:2: unsupported ERB: while in <% while false %> (install Ruby, a ruby on PATH, and the file is rendered by Ruby's ERB)")
 	})
+}
+
+// TestERBBounds: code that would make the evaluator slow or hungry is
+// handed to Ruby (here: reported, there is no Ruby) instead of run.
+func TestERBBounds(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"nested_loops", "<% a = %w[a a a a a a a a a a]; a.each { a.each { a.each { a.each { a.each { a.each { a.each { 1 } } } } } } } %>", "code that runs for more than a million steps"},
+		{"doubling_string", `<% x = "` + strings.Repeat("a", 64) + `"` + strings.Repeat("; x = x + x", 24) + " %>", "a text of more than 16 MiB"},
+		{"deep_nesting", "<%= " + strings.Repeat("(", 10000) + " %>", "code nested too deeply"},
+		{"deep_ternary", "<%= " + strings.Repeat("1 ? ", 10000) + "1 %>", "code nested too deeply"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cx := testContext(t.TempDir(), nil)
+			_, err := renderERB(tt.in, cx)
+			var e *Error
+			if !errors.As(err, &e) || !strings.Contains(e.Message, "unsupported ERB: "+tt.want) {
+				t.Fatalf("got %v, want unsupported ERB: %s", err, tt.want)
+			}
+		})
+	}
 }

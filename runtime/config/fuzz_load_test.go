@@ -18,18 +18,25 @@ func FuzzLoadYAMLERB(f *testing.F) {
 		"service: app\nimage: app\nservers: [a]\nssh: {connect_timeout: 0}\nsshkit: {command_timeout: 5}\n",
 		"a: &x {b: 1}\nc: *x\n<<: *x\n", "service: [\n", "- 1\n- 2\n", "service: app\nbogus: 1\n", "",
 		"service: app\nimage: app\nservers: [a]\nbuilder: {remote: ssh://x, local: true, arch: [amd64, arm64]}\n",
+		"service: app\nimage: a\nregistry: {username: u, password: p}\nbuilder: {arch: amd64}\nservers:\n  web: {hosts: [a, b], proxy: {ssl: true}}\n" +
+			"proxy: {host: x, ssl: {certificate_pem: C}}\nenv: {clear: {A: 1}, secret: [B], tags: {t: {C: d}}}\n" +
+			"accessories: {db: {image: m, roles: [web, x], env: {secret: S}, files: [{local: a}], proxy: {}}}\naliases: {Deploy: [a]}\nboot: {limit: 25%}\n",
 	} {
 		f.Add(s)
 	}
+	// One empty app directory for every input: a directory per input cost
+	// more than the load itself (the loader only reads from it).
+	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, src string) {
-		l, err := newLoader(Options{Dir: t.TempDir(), Getenv: mapEnv(map[string]string{"X": "1"})})
+		l, err := newLoader(Options{Dir: dir, Getenv: mapEnv(map[string]string{"X": "1"})})
 		if err != nil {
 			t.Fatal(err)
 		}
 		cx := &erbContext{
-			name:   "config/deploy.yml",
-			getenv: l.env(nil),
-			run:    func(string, map[string]string) (string, int, error) { return "out\n", 0, nil },
+			name:     "config/deploy.yml",
+			getenv:   l.env(nil),
+			run:      func(string, map[string]string) (string, int, error) { return "out\n", 0, nil },
+			readFile: fuzzReadFile,
 		}
 		text, err := renderERB(src, cx)
 		if err == nil {

@@ -176,6 +176,22 @@ sshkit:
 			},
 		},
 		{
+			name: "kamal1_ssh_port_string_as_documented",
+			fx:   deploy(v1Base + "ssh:\n  port: \"2222\"\n"),
+			check: func(t *testing.T, c *Config) {
+				eq(t, c.SSH.Port, 2222)
+				eq(t, c.SSH.BadPort, "")
+			},
+		},
+		{
+			name: "ssh_port_that_is_no_number_fails_only_on_connecting",
+			fx:   deploy(v2Base + "ssh:\n  port: x-SSH_PORT\n"),
+			check: func(t *testing.T, c *Config) {
+				eq(t, c.SSH.Port, 0)
+				eq(t, c.SSH.BadPort, "x-SSH_PORT")
+			},
+		},
+		{
 			name: "ssh_proxy_with_user_is_kept",
 			fx:   deploy(v1Base + "ssh:\n  proxy: app@bastion\n  port: 2200\n  key_data: [\"-----BEGIN KEY-----\"]\n"),
 			check: func(t *testing.T, c *Config) {
@@ -428,11 +444,6 @@ func TestLoadErrors(t *testing.T) {
 			name:  "kamal1_dotenv_error_is_reported",
 			fx:    deploy(v1Base).with(".env", "GOOD=1\nthis is not dotenv\n"),
 			class: ClassDotenvFormat, msg: ".env:2: malformed line (expected KEY=value)",
-		},
-		{
-			name:  "ssh_port_must_be_numeric",
-			fx:    deploy(v1Base + "ssh:\n  port: abc\n"),
-			class: ClassConfiguration, msg: "ssh/port: should be an integer",
 		},
 	}
 	for _, tt := range tests {

@@ -1,8 +1,10 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -60,8 +62,21 @@ type rbURI struct {
 
 type rbModule struct{ name string }
 
-// rbHash is the opaque Hash some calls return (Dotenv.load).
-type rbHash struct{}
+// rbHash is a Hash with string keys, in insertion order (what JSON.parse
+// and Dotenv.load return).
+type rbHash struct {
+	keys []string
+	vals map[string]rv
+}
+
+func newHash() *rbHash { return &rbHash{vals: map[string]rv{}} }
+
+func (h *rbHash) set(k string, v rv) {
+	if _, ok := h.vals[k]; !ok {
+		h.keys = append(h.keys, k)
+	}
+	h.vals[k] = v
+}
 
 // rbError is a Ruby exception: it can be rescued, and becomes Kamal's
 // error line when it is not.
@@ -82,6 +97,9 @@ var rbAncestors = map[string][]string{
 	"URI::InvalidURIError": {"URI::InvalidURIError", "URI::Error", "StandardError", "Exception"},
 	"Dotenv::FormatError":  {"Dotenv::FormatError", "SyntaxError", "ScriptError", "Exception"},
 	"LoadError":            {"LoadError", "ScriptError", "Exception"},
+	"IndexError":           {"IndexError", "StandardError", "Exception"},
+	"ZeroDivisionError":    {"ZeroDivisionError", "StandardError", "Exception"},
+	"IOError":              {"IOError", "StandardError", "Exception"},
 }
 
 func (e *rbError) isA(class string) bool {
@@ -93,13 +111,29 @@ func (e *rbError) isA(class string) bool {
 	return e.class == class
 }
 
-// errBreak stops a program when a fetch failed in lenient mode.
+// rubyEval runs one parsed template; out is what it rendered.
 type rubyEval struct {
 	cx     *erbContext
 	out    strings.Builder
 	scopes []map[string]rv
 	line   int
 	tag    string
+	steps  int
+}
+
+// Bounds on what the evaluator does before it hands the file to Ruby (or
+// reports it): no real configuration comes near them, and no input can
+// make the evaluator slow or hungry.
+const (
+	maxSteps     = 1_000_000
+	maxStringLen = 16 << 20
+)
+
+func (ev *rubyEval) checkLen(s string) error {
+	if len(s) > maxStringLen || ev.out.Len() > maxStringLen {
+		return ev.unsupported(0, "a text of more than 16 MiB")
+	}
+	return nil
 }
 
 func (ev *rubyEval) run(body []node) (rv, error) {
@@ -154,6 +188,8 @@ func rbClass(v rv) string {
 		return "MatchData"
 	case *rbURI:
 		return "URI::Generic"
+	case *rbTime:
+		return "Time"
 	case rbModule:
 		return "Module"
 	}
@@ -180,6 +216,18 @@ func (ev *rubyEval) setLocal(name string, v rv) {
 }
 
 func (ev *rubyEval) eval(n node) (rv, error) {
+	ev.steps++
+	if ev.steps > maxSteps {
+		return nil, ev.unsupported(0, "code that runs for more than a million steps")
+	}
+	v, err := ev.eval1(n)
+	if s, ok := v.(string); ok && err == nil {
+		err = ev.checkLen(s)
+	}
+	return v, err
+}
+
+func (ev *rubyEval) eval1(n node) (rv, error) {
 	switch n := n.(type) {
 	case nText:
 		ev.out.WriteString(n.s)
@@ -204,11 +252,7 @@ func (ev *rubyEval) eval(n node) (rv, error) {
 		if err != nil {
 			return nil, err
 		}
-		out, err := ev.cx.command(cmd.(string))
-		if err != nil {
-			return nil, &rbError{"Errno::ENOENT", err.Error()}
-		}
-		return out, nil
+		return ev.cx.command(cmd.(string))
 	case nArray:
 		out := make([]rv, 0, len(n.elems))
 		for _, e := range n.elems {
@@ -259,6 +303,7 @@ func (ev *rubyEval) eval(n node) (rv, error) {
 		v, err := ev.eval(n.x)
 		return !truthy(v), err
 	case nBin:
+		ev.line = n.line
 		return ev.binary(n)
 	case nConst:
 		if n.name == "RUBY_ENGINE" {
@@ -335,6 +380,8 @@ func (ev *rubyEval) toS(v rv) (string, error) {
 		return inspect(v)
 	case *rbURI:
 		return v.raw, nil
+	case *rbTime:
+		return timeToS(v.t), nil
 	case *rbRegexp:
 		return "", ev.unsupported(0, "Regexp#to_s")
 	case *rbMatch:
@@ -431,7 +478,18 @@ func rbEqual(a, b rv) bool {
 	case *rbURI:
 		bu, ok := b.(*rbURI)
 		return ok && a.raw == bu.raw
-	case *rbRegexp, *rbMatch, rbHash:
+	case *rbHash:
+		bh, ok := b.(*rbHash)
+		if !ok || len(a.keys) != len(bh.keys) {
+			return false
+		}
+		for k, v := range a.vals {
+			if w, ok := bh.vals[k]; !ok || !rbEqual(v, w) {
+				return false
+			}
+		}
+		return true
+	case *rbRegexp, *rbMatch:
 		return a == b
 	}
 	return a == b
@@ -568,7 +626,13 @@ func (ev *rubyEval) call(n nCall) (rv, error) {
 	var v rv
 	switch r := recv.(type) {
 	case rbModule:
+		if r.name == "Time" {
+			v, err = ev.timeModuleCall(n, args)
+			break
+		}
 		v, err = ev.moduleCall(r.name, n, args)
+	case *rbTime:
+		v, err = ev.timeCall(r, n, args)
 	case nil:
 		v, err = ev.nilCall(n, args)
 	case string:
@@ -583,6 +647,8 @@ func (ev *rubyEval) call(n nCall) (rv, error) {
 		v, err = ev.matchCall(r, n, args)
 	case *rbURI:
 		v, err = ev.uriCall(r, n, args)
+	case *rbHash:
+		v, err = ev.hashCall(r, n, args)
 	default:
 		v, err = ev.commonCall(r, n, args)
 	}
@@ -660,6 +726,8 @@ func blank(v rv) bool {
 		}) == ""
 	case []rv:
 		return len(v) == 0
+	case *rbHash:
+		return len(v.keys) == 0
 	}
 	return false
 }
@@ -693,6 +761,22 @@ func (ev *rubyEval) function(n nCall) (rv, error) {
 		return ".", nil
 	case "__FILE__":
 		return "(erb)", nil
+	case "Integer":
+		if len(args) != 1 {
+			return nil, wantArgs(n, args, 1, 1)
+		}
+		switch a := args[0].(type) {
+		case int64:
+			return a, nil
+		case string:
+			i, err := strconv.ParseInt(strings.TrimSpace(a), 0, 64)
+			if err != nil {
+				return nil, &rbError{"ArgumentError", "invalid value for Integer(): " + rubyQuote(a)}
+			}
+			return i, nil
+		case nil:
+			return nil, &rbError{"TypeError", "can't convert nil into Integer"}
+		}
 	case "raise":
 		if len(args) == 1 {
 			if s, ok := args[0].(string); ok {
@@ -771,7 +855,7 @@ func (ev *rubyEval) moduleCall(mod string, n nCall, args []rv) (rv, error) {
 		if !ok || len(args) != 1 {
 			return nil, ev.unsupported(n.line, "File.read with these arguments")
 		}
-		data, err := os.ReadFile(cx.path(p))
+		data, err := cx.read(p)
 		if err != nil {
 			return nil, fileError(err, "rb_sysopen", p)
 		}
@@ -781,7 +865,7 @@ func (ev *rubyEval) moduleCall(mod string, n nCall, args []rv) (rv, error) {
 		if !ok || len(args) != 1 {
 			return nil, ev.unsupported(n.line, "File.readlines with these arguments")
 		}
-		data, err := os.ReadFile(cx.path(p))
+		data, err := cx.read(p)
 		if err != nil {
 			return nil, fileError(err, "rb_sysopen", p)
 		}
@@ -865,10 +949,13 @@ func (ev *rubyEval) moduleCall(mod string, n nCall, args []rv) (rv, error) {
 				files = append(files, s)
 			}
 		}
-		if err := cx.dotenvLoad(files); err != nil {
-			return nil, err
+		return cx.dotenvLoad(files)
+	case "JSON.parse":
+		src, ok := argString(args, 0)
+		if !ok || len(args) != 1 {
+			return nil, ev.unsupported(n.line, "JSON.parse with these arguments")
 		}
-		return rbHash{}, nil
+		return parseJSON(src, n.line)
 	}
 	return nil, ev.unsupported(n.line, mod+"."+n.name)
 }
@@ -1126,8 +1213,16 @@ func (ev *rubyEval) stringCall(s string, n nCall, args []rv) (rv, error) {
 			return nil, err
 		}
 		return rubySub(s, re, repl, n.name == "gsub"), nil
-	case "tr", "delete", "squeeze":
-		return nil, ev.unsupported(n.line, "String#"+n.name)
+	case "tr":
+		if err := wantArgs(n, args, 2, 2); err != nil {
+			return nil, err
+		}
+		from, ok1 := args[0].(string)
+		to, ok2 := args[1].(string)
+		if !ok1 || !ok2 {
+			return nil, typeErr(args[0], "String")
+		}
+		return rubyTr(s, from, to), nil
 	case "match", "match?":
 		if err := wantArgs(n, args, 1, 1); err != nil {
 			return nil, err
@@ -1289,10 +1384,10 @@ func (ev *rubyEval) split(s string, n nCall, args []rv) (rv, error) {
 	}
 	switch p := sep.(type) {
 	case nil:
-		parts = strings.Fields(s)
+		parts = asciiFields(s)
 	case string:
 		if p == " " {
-			parts = strings.Fields(s)
+			parts = asciiFields(s)
 		} else if p == "" {
 			for _, r := range s {
 				parts = append(parts, string(r))
@@ -1838,4 +1933,266 @@ func isScheme(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// rubyTr is String#tr: characters of from (a-z ranges, a leading ^
+// negates) become the character at the same place in to, the last one of
+// to when it is shorter; with an empty to they are deleted.
+func rubyTr(s, from, to string) string {
+	expand := func(set string) []rune {
+		rs := []rune(set)
+		var out []rune
+		for i := 0; i < len(rs); i++ {
+			if rs[i] == '\\' && i+1 < len(rs) {
+				i++
+				out = append(out, rs[i])
+				continue
+			}
+			if i+2 < len(rs) && rs[i+1] == '-' && rs[i] <= rs[i+2] {
+				for r := rs[i]; r <= rs[i+2]; r++ {
+					out = append(out, r)
+				}
+				i += 2
+				continue
+			}
+			out = append(out, rs[i])
+		}
+		return out
+	}
+	negate := len(from) > 1 && from[0] == '^'
+	if negate {
+		from = from[1:]
+	}
+	src, dst := expand(from), expand(to)
+	var b strings.Builder
+	for _, r := range s {
+		idx := -1
+		for i, f := range src {
+			if f == r {
+				idx = i
+				break
+			}
+		}
+		if negate {
+			if idx >= 0 {
+				b.WriteRune(r)
+			} else if len(dst) > 0 {
+				b.WriteRune(dst[len(dst)-1])
+			}
+			continue
+		}
+		switch {
+		case idx < 0:
+			b.WriteRune(r)
+		case len(dst) == 0:
+		case idx < len(dst):
+			b.WriteRune(dst[idx])
+		default:
+			b.WriteRune(dst[len(dst)-1])
+		}
+	}
+	return b.String()
+}
+
+// asciiFields is Ruby's awk-style split: runs of ASCII whitespace
+// separate words (a no-break space does not).
+func asciiFields(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r >= '\t' && r <= '\r' })
+}
+
+func (ev *rubyEval) hashCall(h *rbHash, n nCall, args []rv) (rv, error) {
+	key := func() (string, error) {
+		if len(args) == 0 {
+			return "", wantArgs(n, args, 1, 1)
+		}
+		k, ok := args[0].(string)
+		if !ok {
+			return "", ev.unsupported(n.line, "a Hash key that is not a string")
+		}
+		return k, nil
+	}
+	switch n.name {
+	case "[]":
+		if err := wantArgs(n, args, 1, 1); err != nil {
+			return nil, err
+		}
+		k, err := key()
+		if err != nil {
+			return nil, err
+		}
+		return h.vals[k], nil
+	case "fetch":
+		if err := wantArgs(n, args, 1, 2); err != nil {
+			return nil, err
+		}
+		k, err := key()
+		if err != nil {
+			return nil, err
+		}
+		if v, ok := h.vals[k]; ok {
+			return v, nil
+		}
+		if n.block != nil {
+			return ev.yield(n.block, []rv{k})
+		}
+		if len(args) == 2 {
+			return args[1], nil
+		}
+		return nil, &rbError{"KeyError", "key not found: " + rubyQuote(k)}
+	case "dig":
+		var cur rv = h
+		for _, a := range args {
+			switch c := cur.(type) {
+			case *rbHash:
+				k, ok := a.(string)
+				if !ok {
+					return nil, ev.unsupported(n.line, "a Hash key that is not a string")
+				}
+				cur = c.vals[k]
+			case []rv:
+				i, ok := a.(int64)
+				if !ok {
+					return nil, typeErr(a, "Integer")
+				}
+				cur = sliceIndex(c, i)
+			case nil:
+				return nil, nil
+			default:
+				return nil, &rbError{"TypeError", rbClass(cur) + " does not have #dig method"}
+			}
+		}
+		return cur, nil
+	case "key?", "has_key?", "include?":
+		if err := wantArgs(n, args, 1, 1); err != nil {
+			return nil, err
+		}
+		k, err := key()
+		if err != nil {
+			return nil, err
+		}
+		_, ok := h.vals[k]
+		return ok, nil
+	case "keys":
+		out := []rv{}
+		for _, k := range h.keys {
+			out = append(out, k)
+		}
+		return out, nil
+	case "values":
+		out := []rv{}
+		for _, k := range h.keys {
+			out = append(out, h.vals[k])
+		}
+		return out, nil
+	case "size", "length", "count":
+		if n.block == nil && len(args) == 0 {
+			return int64(len(h.keys)), nil
+		}
+	case "empty?":
+		return len(h.keys) == 0, nil
+	case "each", "map", "collect":
+		if n.block == nil {
+			break
+		}
+		var out []rv
+		for _, k := range h.keys {
+			v, err := ev.yield(n.block, []rv{[]rv{k, h.vals[k]}})
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+		if n.name == "each" {
+			return h, nil
+		}
+		if out == nil {
+			out = []rv{}
+		}
+		return out, nil
+	case "present?", "blank?", "presence", "nil?", "freeze", "dup", "itself":
+		return ev.commonCall(h, n, args)
+	}
+	return nil, ev.unsupported(n.line, "Hash#"+n.name)
+}
+
+func sliceIndex(a []rv, i int64) rv {
+	if i < 0 {
+		i += int64(len(a))
+	}
+	if i < 0 || i >= int64(len(a)) {
+		return nil
+	}
+	return a[i]
+}
+
+// parseJSON is JSON.parse for documents without floats, objects keeping
+// their key order as Ruby's Hash does. A float, or a text Go's parser
+// refuses, goes to Ruby (whose messages are its own).
+func parseJSON(src string, line int) (rv, error) {
+	dec := json.NewDecoder(strings.NewReader(src))
+	dec.UseNumber()
+	bad := &rbUnsupported{line: line, what: "JSON.parse of this text"}
+	var value func(depth int) (rv, error)
+	value = func(depth int) (rv, error) {
+		if depth > maxDepth {
+			return nil, bad
+		}
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, bad
+		}
+		switch t := tok.(type) {
+		case nil, bool, string:
+			return t, nil
+		case json.Number:
+			i, err := t.Int64()
+			if err != nil {
+				return nil, &rbUnsupported{line: line, what: "JSON.parse of a non-integer number"}
+			}
+			return i, nil
+		case json.Delim:
+			switch t {
+			case '[':
+				out := []rv{}
+				for dec.More() {
+					v, err := value(depth + 1)
+					if err != nil {
+						return nil, err
+					}
+					out = append(out, v)
+				}
+				if _, err := dec.Token(); err != nil {
+					return nil, bad
+				}
+				return out, nil
+			case '{':
+				h := newHash()
+				for dec.More() {
+					kt, err := dec.Token()
+					k, ok := kt.(string)
+					if err != nil || !ok {
+						return nil, bad
+					}
+					v, err := value(depth + 1)
+					if err != nil {
+						return nil, err
+					}
+					h.set(k, v)
+				}
+				if _, err := dec.Token(); err != nil {
+					return nil, bad
+				}
+				return h, nil
+			}
+		}
+		return nil, bad
+	}
+	v, err := value(0)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, bad
+	}
+	return v, nil
 }

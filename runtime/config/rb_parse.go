@@ -318,6 +318,8 @@ func (p *rubyParser) ternary() node {
 		return c
 	}
 	p.pos++
+	p.enter()
+	defer p.leave()
 	a := p.ternary()
 	p.expectOp(":")
 	b := p.ternary()
@@ -436,34 +438,36 @@ var rbMethods = map[string]bool{
 	"strip": true, "lstrip": true, "rstrip": true, "chomp": true, "chop": true, "to_s": true, "to_i": true,
 	"to_str": true, "to_a": true, "upcase": true, "downcase": true, "capitalize": true, "split": true,
 	"first": true, "last": true, "join": true, "flatten": true, "compact": true, "uniq": true,
-	"scan": true, "sub": true, "gsub": true, "tr": true, "delete": true, "squeeze": true, "match": true, "match?": true,
+	"scan": true, "sub": true, "gsub": true, "tr": true, "match": true, "match?": true,
 	"include?": true, "start_with?": true, "end_with?": true, "empty?": true, "nil?": true,
 	"length": true, "size": true, "lines": true, "reverse": true, "sort": true, "freeze": true, "dup": true,
-	"present?": true, "blank?": true, "presence": true, "to_sym": false,
+	"present?": true, "blank?": true, "presence": true,
 	"map": true, "collect": true, "each": true, "select": true, "filter": true, "reject": true,
 	"each_with_index": true, "any?": true, "none?": true, "count": true, "inspect": true,
-	"fetch": true, "key?": true, "has_key?": true, "[]": true, "dig": true,
+	"fetch": true, "key?": true, "has_key?": true, "[]": true, "dig": true, "keys": true, "values": true,
 	"host": true, "port": true, "scheme": true, "user": true, "password": true, "path": true,
 	"query": true, "userinfo": true, "hostname": true,
-	"read": true, "exist?": true, "exists?": false, "file?": true, "directory?": true, "expand_path": true,
-	"join_path": false, "basename": true, "dirname": true, "extname": true, "readlines": true,
+	"read": true, "exist?": true, "file?": true, "directory?": true, "expand_path": true,
+	"basename": true, "dirname": true, "extname": true, "readlines": true,
 	"pwd": true, "home": true, "parse": true, "load": true, "getwd": true,
-	"zero?": true, "positive?": true, "odd?": true, "even?": true, "to_f": false,
-	"ljust": true, "rjust": true, "center": false, "succ": false, "values_at": false,
-	"chars": true, "bytes": false, "sum": true, "min": true, "max": true, "pop": false,
-	"then": false, "tap": false, "itself": true, "to_h": false, "keys": false, "values": false,
+	"now": true, "at": true, "utc": true, "getutc": true, "localtime": true, "getlocal": true,
+	"year": true, "month": true, "mon": true, "day": true, "mday": true, "hour": true, "sec": true,
+	"iso8601": true, "xmlschema": true, "strftime": true,
+	"zero?": true, "positive?": true, "odd?": true, "even?": true,
+	"ljust": true, "rjust": true,
+	"chars": true, "sum": true, "min": true, "max": true, "itself": true,
 }
 
 // rbConstants are the constants the evaluator knows.
 var rbConstants = map[string]bool{
-	"ENV": true, "File": true, "Dir": true, "URI": true, "Dotenv": true, "RUBY_ENGINE": true,
+	"ENV": true, "File": true, "Dir": true, "URI": true, "Dotenv": true, "RUBY_ENGINE": true, "Time": true, "JSON": true,
 }
 
 // rbLibraries are what `require` accepts as a no-op: Ruby's standard
 // library and the gems Kamal itself loads (dotenv, active_support), whose
 // few methods the evaluator implements or whose use it refuses.
 var rbLibraries = map[string]bool{
-	"uri": true, "json": true, "yaml": true, "erb": true, "dotenv": true, "dotenv/load": false,
+	"uri": true, "json": true, "yaml": true, "erb": true, "dotenv": true,
 	"socket": true, "open3": true, "shellwords": true, "pathname": true, "fileutils": true,
 	"securerandom": true, "base64": true, "digest": true, "net/http": true, "time": true,
 	"date": true, "set": true, "logger": true, "tmpdir": true, "etc": true, "English": true,
@@ -471,8 +475,7 @@ var rbLibraries = map[string]bool{
 
 // rbFunctions are the receiverless methods (Kernel's) the evaluator knows.
 var rbFunctions = map[string]bool{
-	"require": true, "require_relative": false, "__dir__": true, "__FILE__": true,
-	"format": true, "sprintf": true, "raise": true, "puts": false, "print": false, "abort": false,
+	"require": true, "Integer": true, "__dir__": true, "__FILE__": true, "raise": true,
 }
 
 func (p *rubyParser) primary() node {
@@ -485,6 +488,11 @@ func (p *rubyParser) primary() node {
 	case tkRegexp:
 		return p.regexpLit(t)
 	case tkConst:
+		if t.s == "Integer" && p.isOp("(") && !p.peek().spaced {
+			call := &nCall{name: t.s, line: t.line, tag: t.tag}
+			p.callArgs(call, false)
+			return *call
+		}
 		return p.constant(t)
 	case tkIdent:
 		return p.ident(t)
@@ -654,6 +662,12 @@ func (p *rubyParser) callArgs(call *nCall, command bool) {
 			if p.acceptOp(")") {
 				break
 			}
+			if p.isOp("&") {
+				call.block = p.symbolBlock()
+				p.skipSeps()
+				p.expectOp(")")
+				return
+			}
 			call.args = append(call.args, p.arg())
 			p.skipSeps()
 			if !p.acceptOp(",") {
@@ -671,6 +685,21 @@ func (p *rubyParser) callArgs(call *nCall, command bool) {
 		}
 	}
 	call.block = p.block()
+}
+
+// symbolBlock parses a block-pass of a symbol, &:name, into the block
+// { |x| x.name }.
+func (p *rubyParser) symbolBlock() *nBlock {
+	amp := p.next()
+	if !p.acceptOp(":") {
+		p.unsupported(amp, "& argument")
+	}
+	m := p.next()
+	if m.kind != tkIdent || !rbMethods[m.s] {
+		p.unsupported(m, "&:"+m.s)
+	}
+	const param = "\x00it" // no Ruby name can clash with it
+	return &nBlock{params: []string{param}, body: []node{nCall{recv: nLocal{param}, name: m.s, line: m.line, tag: m.tag}}}
 }
 
 func (p *rubyParser) arg() node {
@@ -786,7 +815,7 @@ func (p *rubyParser) stringLit(t token) node {
 		return nLit{unescapeSingle(t.s)}
 	case qWords:
 		var elems []node
-		for _, w := range strings.Fields(t.s) {
+		for _, w := range asciiFields(t.s) {
 			elems = append(elems, nLit{w})
 		}
 		return nArray{elems}

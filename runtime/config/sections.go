@@ -13,8 +13,8 @@ import (
 // validateSections runs, in the order Kamal's Configuration constructs
 // them, the validators of every section after the root: servers and each
 // role (with its env, logging and proxy), registry, accessories (each with
-// its roles, env, proxy and registry), aliases, boot, builder, env,
-// logging, proxy, ssh and sshkit. Kamal 1 has healthcheck and traefik
+// the roles it names, env, proxy and registry), aliases, boot, builder,
+// env, logging, output, proxy, ssh and sshkit. Kamal 1 has healthcheck and traefik
 // where Kamal 2 has aliases and proxy.
 func validateSections(raw *mapping, gen Generation) error {
 	servers, hasServers := raw.get("servers")
@@ -54,6 +54,9 @@ func validateSections(raw *mapping, gen Generation) error {
 		return err
 	}
 	if gen == Kamal2 {
+		if err := validateSection("output", get(raw, "output"), outputSchema); err != nil {
+			return err
+		}
 		if err := validateProxy(get(raw, "proxy"), "proxy"); err != nil {
 			return err
 		}
@@ -76,9 +79,12 @@ func orEmpty(x any) any {
 var (
 	loggingSchema = []field{f("driver", kString), f("options", kAnyHash)}
 
+	// Kamal 2's output section: where deploy logs are shipped.
+	outputSchema = []field{hash("otel", f("endpoint", kString)), hash("file", f("path", kString))}
+
 	// Kamal 1's root healthcheck and traefik sections.
 	healthcheckSchema = []field{
-		f("cmd", kString), f("interval", kString), f("max_attempts", kInteger), f("port", kInteger),
+		f("cmd", kString), f("interval", kString), f("max_attempts", kInteger), f("port", kString),
 		f("path", kString), f("cord", kString), f("log_lines", kInteger),
 	}
 	traefikSchema = []field{

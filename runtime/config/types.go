@@ -184,8 +184,11 @@ type KV struct {
 type SSH struct {
 	// User and Port are empty when deploy.yml leaves them unset: the SSH
 	// transport then takes ssh_config's, else root and 22.
-	User         string
-	Port         int
+	User string
+	Port int
+	// BadPort is a port that is no port number ("x"): Kamal accepts any
+	// string and fails only when it connects, so the runtime does too.
+	BadPort      string
 	Proxy        string // "root@" already prepended when no "@"
 	ProxyCommand string
 	Keys         []string

@@ -447,6 +447,11 @@ func validateServers(servers any, gen Generation) error {
 		if err := validateSection(rv.ctx+"/logging", get(rm, "logging"), loggingSchema); err != nil {
 			return err
 		}
+		if gen == Kamal1 {
+			if err := validateSection(rv.ctx+"/healthcheck", get(rm, "healthcheck"), healthcheckSchema); err != nil {
+				return err
+			}
+		}
 		if p, ok := get(rm, "proxy").(*mapping); ok && gen == Kamal2 {
 			if err := validateProxy(p, rv.ctx+"/proxy"); err != nil {
 				return err

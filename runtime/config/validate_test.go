@@ -123,12 +123,14 @@ func TestValidate(t *testing.T) {
 		{"boot_unknown_key", deploy(v2Base + "boot:\n  proxy: true\n"), cfg, "boot: unknown key: proxy"},
 		{"boot_wait_should_be_an_integer", deploy(v1Base + "boot:\n  wait: soon\n"), cfg, "boot/wait: should be an integer"},
 		{"kamal1_boot_has_no_parallel_roles", deploy(v1Base + "boot:\n  parallel_roles: true\n"), cfg, "boot: unknown key: parallel_roles"},
+		{"kamal2_output_unknown_key", deploy(v2Base + "output:\n  otel: {endpoint: http://o:4318, token: x}\n"), cfg, "output/otel: unknown key: token"},
 		{"logging_options_should_be_a_hash", deploy(v2Base + "logging:\n  options: max-size\n"), cfg, "logging/options: should be a hash"},
 		{"kamal2_alias_should_be_a_string", deploy(v2Base + "aliases:\n  console: [app, exec]\n"), cfg, "aliases/console: should be a string"},
 		{"kamal2_alias_name", deploy(v2Base + "aliases:\n  Console: app exec\n"), cfg,
 			"aliases/Console: Invalid alias name: 'Console'. Must only contain lowercase letters, alphanumeric, hyphens and underscores."},
 		{"kamal2_alias_shadows_a_command", deploy(v2Base + "aliases:\n  deploy: app exec\n"), cfg, "aliases/deploy: Alias 'deploy' conflicts with a built-in command."},
 		{"kamal1_healthcheck_unknown_key", deploy(v1Base + "healthcheck:\n  url: /up\n"), cfg, "healthcheck: unknown key: url"},
+		{"kamal1_role_healthcheck_unknown_key", deploy(replace(v1Base, "servers:\n  - 1.1.1.1\n", "servers:\n  web:\n    hosts: [a]\n    healthcheck: {url: /up}\n")), cfg, "servers/web/healthcheck: unknown key: url"},
 		{"kamal1_traefik_should_be_a_hash", deploy(v1Base + "traefik: true\n"), cfg, "traefik: should be a hash"},
 
 		// Order: the first problem in Kamal's order of sections is named.
@@ -230,6 +232,9 @@ func TestValidate(t *testing.T) {
 			"SSL is only supported on a single server unless you provide custom certificates, found 2 servers for role jobs"},
 		{"kamal2_ssl_roles_share_a_host", deploy(replace(v2Base, "servers:\n  - 1.1.1.1\n", "servers:\n  web: [a]\n  jobs:\n    hosts: [b]\n    proxy: true\n") + "proxy: {ssl: true, host: \"x.example.com,y.example.com\"}\n"), cfg,
 			"Different roles can't share the same host for SSL: x.example.com, y.example.com"},
+		{"kamal2_conflicting_proxy_runs", deploy(replace(v2Base, "servers:\n  - 1.1.1.1\n", "servers:\n  - 1.1.1.1\n  - 1.1.1.2\n") +
+			"proxy: {run: {metrics_port: 9090}}\naccessories:\n  api:\n    image: a\n    host: 1.1.1.2\n    proxy: {host: api.example.com, run: {metrics_port: 9190}}\n"), cfg,
+			"Conflicting proxy run configurations for host 1.1.1.2"},
 		{"order_ssl_after_service_name", deploy(replace(replace(v2Base, "servers:\n  - 1.1.1.1\n", "servers:\n  - 1.1.1.1\n  - 1.1.1.2\n"), "service: app", "service: my.app") + "proxy: {ssl: true, host: a.example.com}\n"), cfg,
 			"Service name can only include alphanumeric characters, hyphens, and underscores"},
 		{"kamal2_invalid_hooks_output", deploy(v2Base + "hooks_output: loud\n"), cfg, "Invalid hooks_output 'loud', must be one of: quiet, verbose"},
@@ -290,9 +295,10 @@ accessories:
     hosts: [{b: tag}]
     proxy: {host: cache.example.com}
 `)},
+		{"kamal2_same_proxy_run_on_a_host", deploy(v2Base + "proxy: {run: {metrics_port: 9090}}\naccessories:\n  api:\n    image: a\n    host: 1.1.1.1\n    proxy: {host: api.example.com, run: {metrics_port: 9090}}\n  other:\n    image: b\n    host: 1.1.1.3\n    proxy: {run: {metrics_port: 9190}}\n")},
 		{"kamal2_ssl_on_two_hosts_with_own_certificate", deploy(replace(v2Base, "servers:\n  - 1.1.1.1\n", "servers:\n  - 1.1.1.1\n  - 1.1.1.2\n") + "proxy: {host: a.example.com, ssl: {certificate_pem: C, private_key_pem: K}}\n")},
 		{"kamal2_ssl_primary_role_without_proxy", deploy(replace(v2Base, "servers:\n  - 1.1.1.1\n", "servers:\n  web:\n    hosts: [a, b]\n    proxy: false\n") + "proxy: {ssl: true, host: a.example.com}\n")},
-		{"kamal1_sections", deploy(v1Base + "healthcheck: {path: /up, port: 3000, max_attempts: 7}\ntraefik: {options: {publish: [443]}}\nboot: {limit: 10}\naccessories:\n  db:\n    image: mysql\n    roles: [web]\n")},
+		{"kamal1_sections", deploy(v1Base + "healthcheck: {path: /up, port: \"3000\", max_attempts: 7, interval: 10s, cord: false}\ntraefik: {options: {publish: [443]}}\nboot: {limit: 10}\naccessories:\n  db:\n    image: mysql\n    roles: [web]\n")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { mustLoad(t, tt.fx) })

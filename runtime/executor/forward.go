@@ -114,8 +114,15 @@ func (f *forward) untrack(c net.Conn) {
 	f.mu.Unlock()
 }
 
+// forwardDrainTimeout bounds how long Close waits for the connections it
+// ended: a write into a channel whose server end no longer reads (its
+// local consumer is stopped, so sshd never confirms the close) blocks
+// until the SSH connection itself goes, which Close must not wait for.
+var forwardDrainTimeout = 5 * time.Second
+
 // Close cancels the forward on the server, ends the connections it
-// carries and waits for them.
+// carries and waits for them, at most forwardDrainTimeout (a connection
+// still blocked then ends with the SSH connection).
 func (f *forward) Close() error {
 	f.mu.Lock()
 	if f.closed {
@@ -132,7 +139,13 @@ func (f *forward) Close() error {
 	for _, c := range conns {
 		c.Close()
 	}
-	f.wg.Wait()
+	done := make(chan struct{})
+	go func() { f.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(forwardDrainTimeout):
+		f.debugf("forward from %s: connections still blocked after %v; they end with the SSH connection", f.name, forwardDrainTimeout)
+	}
 	if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
 		err = nil // the connection went first: nothing left to cancel
 	}

@@ -6,10 +6,14 @@
 // The image is read with `docker image save IMAGE`, the Engine API's
 // streamed save of one image, run through the docker CLI so the daemon is
 // the one `docker build` used (its context, DOCKER_HOST and TLS settings).
-// One save is read through once to index the image (manifest.json, the
-// config, each layer's size); every blob request then starts a save of its
-// own and copies that one tar entry to the response. No layer is ever held
-// in memory or on disk: memory per request is a copy buffer.
+// One save is read through once, indexed as it passes (manifest.json, the
+// config, each entry's offset and size) and spooled to a temporary file
+// that is unlinked as soon as it is created, so it is gone when the serve
+// ends, however it ends. Blob requests read their entry from that file at
+// its offset: no layer is ever held in memory (a copy buffer per request),
+// and dockerd saves the image once per serve, not once per request
+// (Docker 20.10's save writes the whole image to a directory of its own
+// before the first byte comes out).
 //
 // Layers are served as they are stored, uncompressed (digest = the layer's
 // DiffID): no compression CPU, and a digest every later image sharing the
@@ -27,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strings"
 
@@ -105,14 +110,17 @@ type Image struct {
 	Config   []byte // the image config, the only blob held in memory
 	ConfigID v1.Hash
 	layers   map[v1.Hash]layerFile
-	save     Saver
+	spool    *os.File // the save, unlinked; read with ReadAt (safe concurrently)
 }
 
-// layerFile is where a blob lies in the save stream.
+// layerFile is where a blob lies in the spooled save.
 type layerFile struct {
-	name string
-	size int64
+	name         string
+	offset, size int64
 }
+
+// Close drops the spooled save.
+func (img *Image) Close() error { return img.spool.Close() }
 
 // Layers returns the manifest's layer descriptors, base first.
 func (img *Image) Layers() []v1.Descriptor {
@@ -121,19 +129,52 @@ func (img *Image) Layers() []v1.Descriptor {
 	return m.Layers
 }
 
-// Index reads one save of image through and builds the manifest servers
-// pull: the config as saved, each layer uncompressed with its tar size.
-func Index(ctx context.Context, save Saver, image string) (*Image, error) {
+// Index reads one save of image through, spooling it to a temporary file
+// in dir ("": the system's), and builds the manifest servers pull: the
+// config as saved, each layer uncompressed with its tar size. The caller
+// closes the Image.
+func Index(ctx context.Context, save Saver, image, dir string) (*Image, error) {
+	spool, err := os.CreateTemp(dir, "kamal-serve-*.tar")
+	if err != nil {
+		return nil, fmt.Errorf("serving %s: %w", image, err)
+	}
+	os.Remove(spool.Name()) // lives as long as the descriptor
+	img, err := index(ctx, save, image, spool)
+	if err != nil {
+		spool.Close()
+		return nil, err
+	}
+	return img, nil
+}
+
+// offsetReader counts the bytes read through it: under archive/tar, whose
+// reads stop at block boundaries, the count after Next is where the
+// entry's data starts.
+type offsetReader struct {
+	r io.Reader
+	n int64
+}
+
+func (o *offsetReader) Read(p []byte) (int, error) {
+	n, err := o.r.Read(p)
+	o.n += int64(n)
+	return n, err
+}
+
+func index(ctx context.Context, save Saver, image string, spool *os.File) (*Image, error) {
 	rc, err := save(ctx, image)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
+	w := bufio.NewWriterSize(spool, 256<<10)
+	pos := &offsetReader{r: io.TeeReader(bufio.NewReaderSize(rc, 256<<10), w)}
 	var (
 		sizes   = map[string]int64{}
+		offsets = map[string]int64{}
 		magic   = map[string][]byte{}
 		files   = map[string][]byte{} // small JSON files: manifest.json and configs
-		tr      = tar.NewReader(bufio.NewReaderSize(rc, 64<<10))
+		tr      = tar.NewReader(pos)
 		peekBuf = make([]byte, 4)
 	)
 	for {
@@ -148,6 +189,7 @@ func Index(ctx context.Context, save Saver, image string) (*Image, error) {
 			continue
 		}
 		sizes[h.Name] = h.Size
+		offsets[h.Name] = pos.n
 		// manifest.json and the config are small JSON files (in an OCI
 		// layout save the config is a blob); layers are only sized.
 		if h.Size < 1<<20 && (strings.HasSuffix(h.Name, ".json") || strings.HasPrefix(h.Name, "blobs/")) {
@@ -161,6 +203,13 @@ func Index(ctx context.Context, save Saver, image string) (*Image, error) {
 		}
 		n, _ := io.ReadFull(tr, peekBuf)
 		magic[h.Name] = append([]byte(nil), peekBuf[:n]...)
+	}
+	// The tar's end blocks and anything after them reach the spool too.
+	if _, err := io.Copy(io.Discard, pos); err != nil {
+		return nil, fmt.Errorf("reading the save of %s: %w", image, err)
+	}
+	if err := w.Flush(); err != nil {
+		return nil, fmt.Errorf("spooling the save of %s: %w", image, err)
 	}
 	mf, ok := files["manifest.json"]
 	if !ok {
@@ -188,7 +237,7 @@ func Index(ctx context.Context, save Saver, image string) (*Image, error) {
 	if len(cf.RootFS.DiffIDs) != len(d.Layers) {
 		return nil, fmt.Errorf("the save of %s: %d layers but %d diff_ids", image, len(d.Layers), len(cf.RootFS.DiffIDs))
 	}
-	img := &Image{Name: image, Config: cfg, ConfigID: sha(cfg), layers: map[v1.Hash]layerFile{}, save: save}
+	img := &Image{Name: image, Config: cfg, ConfigID: sha(cfg), layers: map[v1.Hash]layerFile{}, spool: spool}
 	m := v1.Manifest{
 		SchemaVersion: 2,
 		MediaType:     types.OCIManifestSchema1,
@@ -211,7 +260,7 @@ func Index(ctx context.Context, save Saver, image string) (*Image, error) {
 				mt = types.OCILayerZStd
 			}
 		}
-		img.layers[digest] = layerFile{name: name, size: size}
+		img.layers[digest] = layerFile{name: name, offset: offsets[name], size: size}
 		m.Layers = append(m.Layers, v1.Descriptor{MediaType: mt, Size: size, Digest: digest})
 	}
 	if img.Manifest, err = json.Marshal(m); err != nil {
@@ -241,10 +290,9 @@ func (img *Image) size(h v1.Hash) (int64, error) {
 	return l.size, nil
 }
 
-// open streams blob h: the config from memory, a layer from a new save,
-// skipped forward to the layer's tar entry. Closing the reader stops the
-// save.
-func (img *Image) open(ctx context.Context, h v1.Hash) (io.ReadCloser, error) {
+// open streams blob h: the config from memory, a layer from the spooled
+// save. The reader is an io.ReaderAt too, so ranged requests seek.
+func (img *Image) open(_ context.Context, h v1.Hash) (io.ReadCloser, error) {
 	if h == img.ConfigID {
 		return io.NopCloser(bytes.NewReader(img.Config)), nil
 	}
@@ -252,29 +300,9 @@ func (img *Image) open(ctx context.Context, h v1.Hash) (io.ReadCloser, error) {
 	if !ok {
 		return nil, errNotFound
 	}
-	rc, err := img.save(ctx, img.Name)
-	if err != nil {
-		return nil, err
-	}
-	tr := tar.NewReader(rc)
-	for {
-		hd, err := tr.Next()
-		if err != nil {
-			rc.Close()
-			if err == io.EOF {
-				err = fmt.Errorf("the save of %s no longer holds %s", img.Name, l.name)
-			}
-			return nil, err
-		}
-		if hd.Name == l.name {
-			if hd.Size != l.size {
-				rc.Close()
-				return nil, fmt.Errorf("the save of %s changed: %s is %d bytes, was %d", img.Name, l.name, hd.Size, l.size)
-			}
-			return struct {
-				io.Reader
-				io.Closer
-			}{tr, rc}, nil
-		}
-	}
+	return sectionCloser{io.NewSectionReader(img.spool, l.offset, l.size)}, nil
 }
+
+type sectionCloser struct{ *io.SectionReader }
+
+func (sectionCloser) Close() error { return nil }

@@ -39,10 +39,10 @@ func TestBadInput(t *testing.T) {
 			config(a, "servers:\n  - server1\n  - server2\n  - server3\n", "servers: 5\n")
 			return []string{"build", "push"}
 		}, class: "Kamal::ConfigurationError", msg: []string{"servers: should be an array or a hash"}},
-		{name: "unsupported_erb", setup: func(a *App) []string {
+		{name: "erb_raising", setup: func(a *App) []string {
 			config(a, "service: app\n", "service: <%= ENV['X'].upcase %>\n")
 			return []string{"build", "push"}
-		}, class: "Kamal::ConfigurationError", msg: []string{"config/deploy.yml:", "unsupported ERB"}},
+		}, class: "NoMethodError", msg: []string{"undefined method 'upcase' for nil"}},
 		{name: "malformed_dotenv", setup: func(a *App) []string {
 			a.WriteFile(".env", "GOOD=1\nthis is not a line\n", 0o600)
 			return []string{"build", "push"}

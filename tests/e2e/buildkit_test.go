@@ -198,12 +198,14 @@ func shellImage(t *testing.T) string {
 		}
 		defer os.RemoveAll(root)
 		script := `set -e
-for b in /bin/sh /bin/cat /bin/cp /bin/ls /bin/echo /usr/bin/test /usr/bin/wc; do
-  b=$(readlink -f "$b"); install -D "$b" "$ROOT$b"
+mkdir -p "$ROOT/usr/bin" "$ROOT/tmp" "$ROOT/run" "$ROOT/etc"
+ln -s usr/bin "$ROOT/bin"
+for n in sh cat cp ls echo test wc; do
+  b=$(readlink -f "$(command -v "$n" | grep / || echo "/usr/bin/$n")")
+  install -D "$b" "$ROOT/usr/bin/$n"
   for l in $(ldd "$b" | grep -o '/[^ ]*'); do install -D "$l" "$ROOT$l"; done
 done
-for n in cat cp ls echo test wc; do [ -e "$ROOT/bin/$n" ] || ln -s "$(readlink -f $(command -v $n))" "$ROOT/bin/$n"; done
-mkdir -p "$ROOT/tmp" "$ROOT/run" "$ROOT/etc"; echo 'root:x:0:0:root:/root:/bin/sh' >"$ROOT/etc/passwd"
+echo 'root:x:0:0:root:/root:/bin/sh' >"$ROOT/etc/passwd"
 `
 		c := exec.Command("sh", "-c", script)
 		c.Env = append(os.Environ(), "ROOT="+root)
@@ -297,7 +299,9 @@ func TestKamal2DefaultBuilderCreatePushPullRecreateDevRemove(t *testing.T) {
 	stdout = app.mustRun("build", "dev")
 	dirty := rig.Registry + "/app:" + version + "-dirty"
 	assertContains(t, "stdout", stdout, "Running docker buildx build --output=type=docker --platform linux/amd64 --builder "+localBuilder+" -t "+dirty)
-	t.Cleanup(func() { exec.Command("docker", "image", "rm", "--force", dirty, rig.Registry+"/app:latest-dirty").Run() })
+	t.Cleanup(func() {
+		exec.Command("docker", "image", "rm", "--force", dirty, rig.Registry+"/app:latest-dirty").Run()
+	})
 	if !dockerImageExists(t, dirty) {
 		t.Errorf("kamal build dev left no %s in the local image store", dirty)
 	}
@@ -433,35 +437,32 @@ func TestKamal2RegistryCacheServesASecondBuildFromANewBuilder(t *testing.T) {
 	base := shellImage(t)
 	app := newApp(t, "app-kamal2")
 	trackBuilders(t, app, localBuilder)
-	nonce := fmt.Sprint(os.Getpid(), t.Name())
-	app.WriteFile("Dockerfile", "FROM "+base+"\nRUN echo '"+nonce+"' > /built.txt\nCOPY index.html /index.html\n", 0o644)
-	version := replaceBuilder(t, app, "  arch: amd64\n  cache:\n    type: registry\n    options: mode=max\n")
+	// The RUN step writes a fresh random id each time it really runs.
+	app.WriteFile("Dockerfile", "FROM "+base+"\nRUN cat /proc/sys/kernel/random/uuid > /run-id.txt\nCOPY index.html /index.html\n", 0o644)
+	first := replaceBuilder(t, app, "  arch: amd64\n  cache:\n    type: registry\n    options: mode=max\n")
 	cacheRepo := "app-build-cache"
 
 	stdout := app.mustRun("build", "push")
 	assertContains(t, "stdout", stdout, "--cache-to type=registry,ref="+rig.Registry+"/"+cacheRepo+",mode=max", "--cache-from type=registry,ref="+rig.Registry+"/"+cacheRepo)
-	assertPushed(t, version)
+	assertPushed(t, first)
 	if len(registryTags(t, cacheRepo)) == 0 {
 		t.Fatalf("no cache image %s in the registry after the first build", cacheRepo)
 	}
+	runID := registryImageFile(t, "app", first, "run-id.txt")
 
-	// A fresh builder has no local cache: the RUN step comes from the registry.
+	// A fresh builder has no local cache: the RUN step can only come from
+	// the registry cache, with the first build's id.
 	app.mustRun("build", "remove")
 	app.WriteFile("index.html", "<p>cached</p>\n", 0o644)
-	version = app.Commit("second")
+	second := app.Commit("second")
 	stdout = app.mustRun("-v", "build", "push")
 	assertContains(t, "stdout", stdout, "importing cache manifest from "+rig.Registry+"/"+cacheRepo)
-	if !strings.Contains(stdout, "CACHED") || !strings.Contains(stdout, "RUN echo '"+nonce+"'") {
-		t.Errorf("the second build did not take the RUN step from the cache")
+	assertPushed(t, second)
+	if got := registryImageFile(t, "app", second, "run-id.txt"); got != runID {
+		t.Errorf("the second build ran its RUN step again (id %q, the cached one is %q)", got, runID)
 	}
-	for _, l := range strings.Split(stdout, "\n") {
-		if strings.Contains(l, "RUN echo '"+nonce+"'") && strings.Contains(l, "DONE") {
-			t.Errorf("the RUN step ran again: %s", l)
-		}
-	}
-	assertPushed(t, version)
-	if got := registryImageFile(t, "app", version, "built.txt"); got != nonce+"\n" {
-		t.Errorf("built.txt is %q", got)
+	if got := registryImageFile(t, "app", second, "index.html"); got != "<p>cached</p>\n" {
+		t.Errorf("the second build's index.html is %q", got)
 	}
 	app.mustRun("build", "remove")
 	assertNothingLeft(t, app, localBuilder)
@@ -561,6 +562,8 @@ func TestKamal2HybridBuilderSplitsArchesAndRemoveLeavesNothing(t *testing.T) {
 	const name = "kamal-hybrid-docker-container-ssh---root-server1"
 	trackBuilders(t, app, name)
 	env := useRigSSH(t, app)
+	// Kamal 2 logs in nowhere for a hybrid builder: the user's docker is.
+	app.writeHomeFile(".docker/config.json", dockerConfig(rig.User, rig.Password))
 	version := replaceBuilder(t, app, "  arch:\n    - amd64\n    - arm64\n  remote: ssh://root@server1\n")
 
 	stdout := mustRunEnv(t, app, env, "build", "create")
@@ -601,10 +604,12 @@ func TestKamal1BuildxBuilders(t *testing.T) {
 			[]string{"docker buildx build --push --platform linux/amd64,linux/arm64 --builder kamal-app-multiarch"}, "linux/amd64 linux/arm64", false},
 		{"multiarch/remote", "  local:\n    arch: amd64\n    host: unix:///var/run/docker.sock\n  remote:\n    arch: arm64\n    host: ssh://root@server1\n", "kamal-app-multiarch-remote",
 			[]string{"--platform linux/amd64,linux/arm64 --builder kamal-app-multiarch-remote"}, "linux/amd64 linux/arm64", true},
-		{"native/remote", "  multiarch: false\n  remote:\n    arch: amd64\n    host: ssh://root@server1\n", "kamal-app-native-remote",
+		// Kamal 1: a remote alone (multiarch left on) is native/remote.
+		{"native/remote", "  remote:\n    arch: amd64\n    host: ssh://root@server1\n", "kamal-app-native-remote",
 			[]string{"--platform linux/amd64 --builder kamal-app-native-remote"}, "", true},
+		// native/cached selects its builder with `create --use`.
 		{"native/cached", "  multiarch: false\n  cache:\n    type: registry\n", "kamal-app-native-cached",
-			[]string{"--builder kamal-app-native-cached", "--cache-to type=registry", "--cache-from type=registry,ref=" + rig.Registry + "/app-build-cache"}, "", false},
+			[]string{"docker buildx create --name kamal-app-native-cached --use --driver=docker-container", "docker buildx build --push -t " + rig.Registry + "/app:", "--cache-to type=registry,ref=" + rig.Registry + "/app-build-cache --cache-from type=registry,ref=" + rig.Registry + "/app-build-cache"}, "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			app := newApp(t, "app")
@@ -644,4 +649,107 @@ func registryJSON(t *testing.T, path string, v any) {
 	if err := json.Unmarshal(body.Bytes(), v); err != nil {
 		t.Fatalf("GET %s: %v\n%s", path, err, body.String())
 	}
+}
+
+// --- sbom ---------------------------------------------------------------------
+
+// scannerMirror is where the rig's BuildKit looks for docker.io images
+// (tests/rig/buildkit's buildkitd.toml; SCANNER_MIRROR in tests/rig/lib.sh).
+const scannerMirror = "127.0.0.1:5690"
+
+// serveSBOMScanner serves, on scannerMirror, a stand-in for BuildKit's
+// default SBOM generator docker/buildkit-syft-scanner:stable-1 (no registry
+// here serves the real one). It follows BuildKit's SBOM protocol: it checks
+// BUILDKIT_SCAN_SOURCE and BUILDKIT_SCAN_DESTINATION and writes, for the
+// scanned root filesystem, an in-toto statement with an SPDX document that
+// lists the files at its top level.
+func serveSBOMScanner(t *testing.T) {
+	t.Helper()
+	bin, err := exec.LookPath("docker-registry")
+	if err != nil {
+		t.Fatal("docker-registry (Debian package) is needed to serve the SBOM scanner stand-in")
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yml")
+	os.WriteFile(cfg, []byte("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: "+dir+"/data\nhttp:\n  addr: "+scannerMirror+"\n"), 0o644)
+	reg := exec.Command(bin, "serve", cfg)
+	if err := reg.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reg.Process.Kill(); reg.Wait() })
+	for i := 0; i < 50; i++ {
+		if exec.Command("curl", "--noproxy", "*", "-sf", "http://"+scannerMirror+"/v2/").Run() == nil {
+			break
+		}
+		exec.Command("sleep", "0.1").Run()
+	}
+	base := shellImage(t) // its root filesystem has /bin/sh
+	scanner := `#!/bin/sh
+# Stand-in for docker/buildkit-syft-scanner (BuildKit's SBOM protocol).
+[ -d "$BUILDKIT_SCAN_SOURCE" ] || { echo "BUILDKIT_SCAN_SOURCE is not a directory: '$BUILDKIT_SCAN_SOURCE'" >&2; exit 1; }
+[ -d "$BUILDKIT_SCAN_DESTINATION" ] || { echo "BUILDKIT_SCAN_DESTINATION is not a directory" >&2; exit 1; }
+files=""
+for f in "$BUILDKIT_SCAN_SOURCE"/*; do
+  [ -e "$f" ] || continue
+  files="$files{\"fileName\":\"/${f##*/}\",\"SPDXID\":\"SPDXRef-File-${f##*/}\"},"
+done
+files=${files%,}
+name=${BUILDKIT_SCAN_SOURCE##*/}
+echo "{\"_type\":\"https://in-toto.io/Statement/v0.1\",\"predicateType\":\"https://spdx.dev/Document\",\"predicate\":{\"spdxVersion\":\"SPDX-2.3\",\"dataLicense\":\"CC0-1.0\",\"SPDXID\":\"SPDXRef-DOCUMENT\",\"name\":\"$name\",\"creationInfo\":{\"creators\":[\"Tool: kamal-go-test-scanner\"]},\"files\":[$files]}}" >"$BUILDKIT_SCAN_DESTINATION/$name.spdx.json"
+`
+	ctx := t.TempDir()
+	os.WriteFile(filepath.Join(ctx, "scan"), []byte(scanner), 0o755)
+	ref := scannerMirror + "/docker/buildkit-syft-scanner:stable-1"
+	// The classic builder: it builds FROM the image dockerd already has.
+	c := exec.Command("sh", "-c", `docker tag "$BASE" kgo-scanner-base:1 && printf 'FROM kgo-scanner-base:1\nCOPY scan /bin/scan\nENTRYPOINT ["/bin/scan"]\n' >Dockerfile && DOCKER_BUILDKIT=0 docker build -q -t "$REF" . && docker push "$REF" && docker image rm "$REF" kgo-scanner-base:1`)
+	c.Dir = ctx
+	c.Env = append(os.Environ(), "BASE="+base, "REF="+ref)
+	if out, err := c.CombinedOutput(); err != nil {
+		t.Fatalf("making the SBOM scanner stand-in: %v\n%s", err, out)
+	}
+}
+
+func TestKamal2SBOMAttestationsArePushed(t *testing.T) {
+	needBuildkitImage(t)
+	serveSBOMScanner(t)
+	app := newApp(t, "app-kamal2")
+	trackBuilders(t, app, localBuilder)
+	version := replaceBuilder(t, app, "  arch: amd64\n  sbom: true\n  provenance: mode=min\n")
+
+	stdout := app.mustRun("build", "push")
+	assertContains(t, "stdout", stdout, " --provenance mode=min --sbom true . 2>&1 on localhost\n")
+	assertPushed(t, version)
+	idx := readRegistryIndex(t, "app", version)
+	if got := strings.Join(attestations(t, "app", idx), " "); got != "https://slsa.dev/provenance/v0.2 https://spdx.dev/Document" &&
+		got != "https://slsa.dev/provenance/v1 https://spdx.dev/Document" {
+		t.Fatalf("attestations %q, want provenance and an SPDX SBOM", got)
+	}
+	// The SBOM describes the image BuildKit built: its index.html.
+	var sbom string
+	for _, m := range idx.Manifests {
+		if m.Annotations["vnd.docker.reference.type"] != "attestation-manifest" {
+			continue
+		}
+		var man struct {
+			Layers []struct {
+				Digest      string
+				Annotations map[string]string
+			}
+		}
+		registryJSON(t, "/v2/app/manifests/"+m.Digest, &man)
+		for _, l := range man.Layers {
+			if l.Annotations["in-toto.io/predicate-type"] == "https://spdx.dev/Document" {
+				resp := registryGet(t, "GET", "/v2/app/blobs/"+l.Digest, nil)
+				var b bytes.Buffer
+				b.ReadFrom(resp.Body)
+				resp.Body.Close()
+				sbom = b.String()
+			}
+		}
+	}
+	if !strings.Contains(sbom, `"fileName":"/index.html"`) {
+		t.Errorf("the SBOM does not list the image's index.html:\n%s", sbom)
+	}
+	app.mustRun("build", "remove")
+	assertNothingLeft(t, app, localBuilder)
 }

@@ -20,11 +20,28 @@ REGISTRY_USER=kamal
 REGISTRY_PASSWORD=rig-Secret-42
 # shellcheck disable=SC2034
 BUILDX_VERSION=v0.38.2
+# Where the rig's BuildKit looks for docker.io images (a mirror, plain HTTP):
+# nothing listens there unless a test serves one (the SBOM scanner stand-in).
+# Outside the registry's 5555..5599.
+# shellcheck disable=SC2034
+SCANNER_MIRROR=127.0.0.1:5690
 # The OCI runtime every rig dockerd uses by default (tests/rig/capsrunc).
 # shellcheck disable=SC2034
 RUNTIME_NAME=kgo-runc
 # shellcheck disable=SC2034
 RUNTIME_PATH=/usr/local/lib/kamal-go-rig/capsrunc
+
+# daemon CMD...: start CMD in its own session with no descriptor but 0-2
+# inherited. A caller's lock (`flock /tmp/kgo-e2e.lock tests/rig/netns up`)
+# must not stay held by daemons that outlive it.
+daemon() {
+	local fd
+	for fd in /proc/self/fd/*; do
+		fd=${fd##*/}
+		((fd > 2)) && eval "exec $fd>&-" 2>/dev/null
+	done
+	exec setsid "$@"
+}
 
 say() { printf 'rig: %s\n' "$*"; }
 die() {
@@ -108,7 +125,7 @@ start_sshd() {
 	rm -f "$dir/sshd.pid"
 	# -D keeps sshd in the foreground of its own session; it still writes PidFile.
 	# All three standard fds go to files so no caller (e.g. go test) waits on them.
-	setsid /usr/sbin/sshd -D -f "$dir/sshd_config" -E "$dir/sshd.log" </dev/null >>"$dir/sshd.out" 2>&1 &
+	daemon /usr/sbin/sshd -D -f "$dir/sshd_config" -E "$dir/sshd.log" </dev/null >>"$dir/sshd.out" 2>&1 &
 	local bgpid=$!
 	wait_listening "$addr" "$port" 10 || die "sshd for $name did not listen on $addr:$port (see $dir/sshd.log)"
 	if [[ -s $dir/sshd.pid ]]; then cp "$dir/sshd.pid" "$PIDS/sshd-$name.pid"; else echo "$bgpid" >"$PIDS/sshd-$name.pid"; fi

@@ -250,4 +250,3 @@ func addHostNetMount(spec map[string]any, pid int) {
 		"options":     []any{"bind", "ro"},
 	})
 }
-

@@ -1,0 +1,334 @@
+package main
+
+// The debugger driven through a pseudo-terminal, one test per command at
+// a stop, with the real binary (see repl_test.go for the app and the
+// session helpers). No server is contacted: the script's "hosts" only run
+// Starlark code and local commands, and the stock flows run with
+// --dry-run.
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// debugScript is the user script the tests stop in. Line numbers matter:
+// the tests name them.
+const debugScript = `def _double(x):
+    y = x * 2
+    return y
+
+def walk(tag = "v1"):
+    greeting = "hello " + tag
+    greet_count = 0
+    items = ["a"]
+    n = _double(3)
+    say("n is %d" % n)
+    items.append("b")
+    say("walked " + greeting + " " + str(items))
+
+def hosts():
+    seen = []
+    on(["server1", "server2"], lambda host: _visit(host, seen))
+    say("visited " + str(sorted(seen)))
+
+def _visit(host, seen):
+    seen.append(host)
+    say("visiting " + host)
+
+def chatter():
+    on(["server1", "server2"], _chatter_on)
+
+def _chatter_on(host):
+    if host == "server1":
+        breakpoint()
+        say("server1 went on")
+        return
+    for i in range(6):
+        say("tick %d from %s" % (i, host))
+        local.run(cmd("sleep", "0.2"), level = "debug")
+`
+
+func debugApp(t *testing.T) *replApp {
+	t.Helper()
+	a := newReplApp(t)
+	if err := os.WriteFile(filepath.Join(a.dir, "debug.star"), []byte(debugScript), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// debug starts `kamal build SUB --script debug.star ARGS...` on a terminal.
+func (a *replApp) debug(t *testing.T, sub string, args ...string) *session {
+	t.Helper()
+	return a.terminal(t, append([]string{"build", sub, "--script", "debug.star"}, args...)...)
+}
+
+func wantExit(t *testing.T, s *session, want int) {
+	t.Helper()
+	if code := s.exit(); code != want {
+		t.Errorf("exit status %d, want %d", code, want)
+	}
+}
+
+func TestDebugBreakStopsAtAUserScriptLine(t *testing.T) {
+	s := debugApp(t).debug(t, "walk", "--break", "debug.star:9", "--break", "debug.star:12")
+	s.expect("stopped at debug.star:9 in walk (breakpoint 1)\n")
+	s.expect("    9      n = _double(3)\n")
+	s.expect("(debug) ")
+	s.send("continue\r")
+	s.expect("n is 6")
+	s.expect("stopped at debug.star:12 in walk (breakpoint 2)\n")
+	s.send("continue\r")
+	s.expect(`walked hello v1 ["a", "b"]`)
+	wantExit(t, s, 0)
+}
+
+// stockLine is the number of the first line of scripts/build.star at or
+// after the line starting "def NAME(" that contains text.
+func stockLine(t *testing.T, def, text string) int {
+	t.Helper()
+	b, err := os.ReadFile("../../scripts/build.star")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := false
+	for i, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "def "+def+"(") {
+			in = true
+		}
+		if in && strings.Contains(l, text) {
+			return i + 1
+		}
+	}
+	t.Fatalf("no line with %q in def %s of scripts/build.star", text, def)
+	return 0
+}
+
+func TestDebugBreakStopsInTheStockScriptOnEachHost(t *testing.T) {
+	line := stockLine(t, "pull_on_host", "docker.pull(image)")
+	spec := "@kamal//build.star:" + strconv.Itoa(line)
+	s := newReplApp(t).terminal(t, "build", "pull", "--dry-run", "--break", spec)
+	// One stop at a time, each named after its host; the other host waits.
+	first := s.expectRE(`\[(server[12])\] stopped at ` + regexp.QuoteMeta(spec) + ` in pull_on_host \(breakpoint 1\)\n`)
+	s.expect("[" + first + "] (debug) ")
+	s.send("host\r")
+	s.expect(`"` + first + `"`)
+	if strings.Contains(s.screen(s.seen), "stopped at") {
+		t.Fatal("a second host stopped while the first was at the prompt")
+	}
+	s.send("continue\r")
+	other := map[string]string{"server1": "server2", "server2": "server1"}[first]
+	s.expect("[" + other + "] stopped at " + spec)
+	s.expect("[" + other + "] (debug) ")
+	s.send("host\r")
+	s.expect(`"` + other + `"`)
+	s.send("continue\r")
+	wantExit(t, s, 0)
+}
+
+func TestDebugStepGoesIntoCalls(t *testing.T) {
+	s := debugApp(t).debug(t, "walk", "--break", "debug.star:9")
+	s.expect("(debug) ")
+	s.send("step\r")
+	s.expect("stopped at debug.star:2 in _double\n")
+	s.expect("    2      y = x * 2\n")
+	s.send("step\r")
+	s.expect("stopped at debug.star:3 in _double\n")
+	s.send("step\r")
+	s.expect("stopped at debug.star:10 in walk\n")
+	s.send("continue\r")
+	wantExit(t, s, 0)
+}
+
+func TestDebugStepGoesIntoEachHostOfOn(t *testing.T) {
+	s := debugApp(t).debug(t, "hosts", "--break", "debug.star:16")
+	s.expect("stopped at debug.star:16 in hosts (breakpoint 1)")
+	s.send("step\r")
+	h := s.expectRE(`\[(server[12])\] stopped at debug.star:16 in lambda\n`)
+	s.send("step\r")
+	s.expect("[" + h + "] stopped at debug.star:20 in _visit\n")
+	s.send("continue\r")
+	s.expectRE(`\[server[12]\] stopped at debug.star:16 in lambda\n`)
+	s.send("continue\r")
+	s.expect("stopped at debug.star:17 in hosts\n")
+	s.send("continue\r")
+	s.expect(`visited ["server1", "server2"]`)
+	wantExit(t, s, 0)
+}
+
+func TestDebugNextStepsOverCalls(t *testing.T) {
+	s := debugApp(t).debug(t, "walk", "--break", "debug.star:9")
+	s.expect("(debug) ")
+	s.send("next\r")
+	s.expect("stopped at debug.star:10 in walk\n")
+	s.send("next\r")
+	s.expect("n is 6")
+	s.expect("stopped at debug.star:11 in walk\n")
+	s.send("continue\r")
+	wantExit(t, s, 0)
+}
+
+func TestDebugFinishRunsToTheCaller(t *testing.T) {
+	s := debugApp(t).debug(t, "walk", "--break", "debug.star:2")
+	s.expect("stopped at debug.star:2 in _double (breakpoint 1)")
+	s.send("finish\r")
+	s.expect("stopped at debug.star:9 in walk (returned)\n")
+	s.send("step\r")
+	s.expect("stopped at debug.star:10 in walk\n")
+	s.send("n\r") // the call's result is stored now
+	s.expect("6\n")
+	s.send("continue\r")
+	wantExit(t, s, 0)
+}
+
+func TestDebugContinueRunsToTheNextStop(t *testing.T) {
+	s := debugApp(t).debug(t, "walk", "--break", "debug.star:2", "--break", "debug.star:11")
+	s.expect("stopped at debug.star:2 in _double (breakpoint 1)")
+	s.send("continue\r")
+	s.expect("n is 6")
+	s.expect("stopped at debug.star:11 in walk (breakpoint 2)")
+	s.send("\x04") // Ctrl-D goes on as continue does
+	s.expect("walked hello v1")
+	wantExit(t, s, 0)
+}
+
+func TestDebugWhereUpDown(t *testing.T) {
+	s := debugApp(t).debug(t, "walk", "--break", "debug.star:3")
+	s.expect("(debug) ")
+	s.send("where\r")
+	s.expect("  debug.star:9 in walk\n> debug.star:3 in _double\n")
+	s.send("down\r")
+	s.expect("no frame below this one")
+	s.send("up\r")
+	s.expect("debug.star:9 in walk\n    9      n = _double(3)\n")
+	s.send("where\r")
+	s.expect("> debug.star:9 in walk\n  debug.star:3 in _double\n")
+	s.send("greeting\r") // expressions see the selected frame
+	s.expect(`"hello v1"`)
+	s.send("up\r")
+	s.expect("no frame above this one")
+	s.send("down\r")
+	s.expect("debug.star:3 in _double")
+	s.send("y\r")
+	s.expect("6\n")
+	s.send("continue\r")
+	wantExit(t, s, 0)
+}
+
+func TestDebugLocalsAndDir(t *testing.T) {
+	s := debugApp(t).debug(t, "walk", "--tag", "v2", "--break", "debug.star:10")
+	s.expect("(debug) ")
+	s.send("locals\r")
+	s.expect("tag = \"v2\"\ngreeting = \"hello v2\"\ngreet_count = 0\nitems = [\"a\"]\nn = 6\n")
+	s.send("dir()\r")
+	s.expect(`["greet_count", "greeting", "items", "n", "tag"]`)
+	s.send("dir(items)[:2]\r") // dir(x) is still Starlark's
+	s.expect(`["append", "clear"]`)
+	s.send("continue\r")
+	wantExit(t, s, 0)
+}
+
+func TestDebugHelp(t *testing.T) {
+	s := debugApp(t).debug(t, "walk", "--break", "debug.star:9")
+	s.expect("help lists the commands")
+	s.send("help\r")
+	for _, w := range []string{"step ", "next ", "finish ", "continue ", "where ", "up, down ", "locals ", "help ", "quit "} {
+		s.expect("\n  " + w)
+	}
+	s.send("continue\r")
+	wantExit(t, s, 0)
+}
+
+func TestDebugExpressionsAndAssignments(t *testing.T) {
+	s := debugApp(t).debug(t, "walk", "--break", "debug.star:11")
+	s.expect("(debug) ")
+	s.send("greeting.upper() + config.service\r")
+	s.expect(`"HELLO V1app"`)
+	// A frame's variable cannot be assigned: said plainly, nothing runs.
+	s.send("n = 100\r")
+	s.expect("cannot assign n: a stopped function's variables cannot be changed")
+	s.send("n\r")
+	s.expect("6\n")
+	// Its contents can change, and the function sees that.
+	s.send("items.append(\"z\")\r")
+	// A new name lives at this stop.
+	s.send("extra = n + 1\r")
+	s.send("extra\r")
+	s.expect("7\n")
+	s.send("!n\r") // ! forces an expression
+	s.expect("6\n")
+	s.send("continue\r")
+	s.expect(`walked hello v1 ["a", "z", "b"]`)
+	wantExit(t, s, 0)
+}
+
+func TestDebugQuitEndsTheRunAsAnInterrupt(t *testing.T) {
+	s := debugApp(t).debug(t, "walk", "--break", "debug.star:10")
+	s.expect("(debug) ")
+	s.send("quit\r")
+	s.expect("ERROR (Interrupt): Interrupted in walk")
+	wantExit(t, s, 130)
+	if strings.Contains(s.screen(0), "n is 6") {
+		t.Error("the flow went on after quit")
+	}
+}
+
+func TestDebugTabListsSeveralCandidates(t *testing.T) {
+	s := debugApp(t).debug(t, "walk", "--break", "debug.star:10")
+	s.expect("(debug) ")
+	s.send("gree\t") // extends to the common prefix
+	s.expect("greet")
+	s.send("\t") // nothing more to add: lists the candidates
+	s.expect("greet_count  greeting")
+	s.send("ing\r")
+	s.expect(`"hello v1"`)
+	s.send("continue\r")
+	wantExit(t, s, 0)
+}
+
+// While one host is at the prompt (raw mode), another host's log lines
+// come through the line editor: every line ends with CRLF, and the prompt
+// is drawn again below them, so nothing is stair-stepped over the prompt.
+func TestDebugOtherThreadsOutputKeepsThePromptWhole(t *testing.T) {
+	s := debugApp(t).debug(t, "chatter")
+	s.expect("[server1] stopped at debug.star:28 in _chatter_on (breakpoint())")
+	s.expect("[server1] (debug) ")
+	s.expect("tick 5 from server2")
+	s.send("host\r")
+	s.expect(`"server1"`)
+	s.send("continue\r")
+	s.expect("server1 went on")
+	wantExit(t, s, 0)
+	s.mu.Lock()
+	raw := s.buf.String()
+	s.mu.Unlock()
+	for _, m := range regexp.MustCompile(`[^\r]\ntick|tick \d from server2[^\r]`).FindAllString(raw, -1) {
+		t.Errorf("a tick line is not CRLF-terminated at the prompt: %q", m)
+	}
+	if n := strings.Count(raw, "[server1] (debug) "); n < 4 {
+		t.Errorf("the prompt was drawn %d times, want it drawn again after the ticks", n)
+	}
+}
+
+// expectRE waits until the terminal shows a match of re and returns its
+// first group.
+func (s *session) expectRE(re string) string {
+	s.t.Helper()
+	rx := regexp.MustCompile(re)
+	var got string
+	s.waitFor(func(screen string) (int, bool) {
+		m := rx.FindStringSubmatchIndex(screen)
+		if m == nil {
+			return 0, false
+		}
+		if len(m) >= 4 {
+			got = screen[m[2]:m[3]]
+		}
+		return m[1], true
+	}, re)
+	return got
+}

@@ -1,0 +1,186 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// rbTime is a Ruby Time: Time.now, Time.now.utc, Time.at(seconds).
+type rbTime struct{ t time.Time }
+
+func (ev *rubyEval) timeModuleCall(n nCall, args []rv) (rv, error) {
+	switch n.name {
+	case "now":
+		if err := wantArgs(n, args, 0, 0); err != nil {
+			return nil, err
+		}
+		return &rbTime{time.Now()}, nil
+	case "at":
+		if err := wantArgs(n, args, 1, 1); err != nil {
+			return nil, err
+		}
+		s, ok := args[0].(int64)
+		if !ok {
+			return nil, typeErr(args[0], "Integer")
+		}
+		return &rbTime{time.Unix(s, 0)}, nil
+	}
+	return nil, ev.unsupported(n.line, "Time."+n.name)
+}
+
+func (ev *rubyEval) timeCall(t *rbTime, n nCall, args []rv) (rv, error) {
+	switch n.name {
+	case "utc", "getutc":
+		return &rbTime{t.t.UTC()}, nil
+	case "localtime", "getlocal":
+		if len(args) == 0 {
+			return &rbTime{t.t.Local()}, nil
+		}
+	case "to_i":
+		return t.t.Unix(), nil
+	case "year":
+		return int64(t.t.Year()), nil
+	case "month", "mon":
+		return int64(t.t.Month()), nil
+	case "day", "mday":
+		return int64(t.t.Day()), nil
+	case "hour":
+		return int64(t.t.Hour()), nil
+	case "min":
+		return int64(t.t.Minute()), nil
+	case "sec":
+		return int64(t.t.Second()), nil
+	case "to_s":
+		return timeToS(t.t), nil
+	case "iso8601", "xmlschema":
+		if len(args) > 0 {
+			break
+		}
+		if isUTC(t.t) {
+			return t.t.Format("2006-01-02T15:04:05Z"), nil
+		}
+		return t.t.Format("2006-01-02T15:04:05-07:00"), nil
+	case "strftime":
+		if err := wantArgs(n, args, 1, 1); err != nil {
+			return nil, err
+		}
+		f, ok := args[0].(string)
+		if !ok {
+			return nil, typeErr(args[0], "String")
+		}
+		s, ok := strftime(t.t, f)
+		if !ok {
+			return nil, ev.unsupported(n.line, "Time#strftime("+rubyQuote(f)+")")
+		}
+		return s, nil
+	case "inspect", "nil?", "present?", "blank?", "presence", "freeze", "dup", "itself":
+		return ev.commonCall(t, n, args)
+	}
+	return nil, ev.unsupported(n.line, "Time#"+n.name)
+}
+
+func isUTC(t time.Time) bool { return t.Location() == time.UTC }
+
+// timeToS is Time#to_s: "2023-11-14 22:13:20 UTC" or "... +0100".
+func timeToS(t time.Time) string {
+	if isUTC(t) {
+		return t.Format("2006-01-02 15:04:05 UTC")
+	}
+	return t.Format("2006-01-02 15:04:05 -0700")
+}
+
+// strftime is Ruby's Time#strftime for the common conversions, with the
+// "-" (no padding) flag; ok is false for anything else.
+func strftime(t time.Time, f string) (string, bool) {
+	var b strings.Builder
+	for i := 0; i < len(f); i++ {
+		if f[i] != '%' || i+1 >= len(f) {
+			b.WriteByte(f[i])
+			continue
+		}
+		i++
+		noPad := false
+		if f[i] == '-' && i+1 < len(f) {
+			noPad = true
+			i++
+		}
+		num := func(v, width int) {
+			if noPad {
+				b.WriteString(strconv.Itoa(v))
+			} else {
+				fmt.Fprintf(&b, "%0*d", width, v)
+			}
+		}
+		switch f[i] {
+		case 'Y':
+			b.WriteString(strconv.Itoa(t.Year()))
+		case 'y':
+			num(t.Year()%100, 2)
+		case 'm':
+			num(int(t.Month()), 2)
+		case 'd':
+			num(t.Day(), 2)
+		case 'e':
+			if noPad {
+				num(t.Day(), 1)
+			} else {
+				fmt.Fprintf(&b, "%2d", t.Day())
+			}
+		case 'j':
+			num(t.YearDay(), 3)
+		case 'H':
+			num(t.Hour(), 2)
+		case 'I':
+			h := t.Hour() % 12
+			if h == 0 {
+				h = 12
+			}
+			num(h, 2)
+		case 'M':
+			num(t.Minute(), 2)
+		case 'S':
+			num(t.Second(), 2)
+		case 'L':
+			fmt.Fprintf(&b, "%03d", t.Nanosecond()/1e6)
+		case 'N':
+			fmt.Fprintf(&b, "%09d", t.Nanosecond())
+		case 'p':
+			b.WriteString(t.Format("PM"))
+		case 'P':
+			b.WriteString(strings.ToLower(t.Format("PM")))
+		case 'b', 'h':
+			b.WriteString(t.Format("Jan"))
+		case 'B':
+			b.WriteString(t.Format("January"))
+		case 'a':
+			b.WriteString(t.Format("Mon"))
+		case 'A':
+			b.WriteString(t.Format("Monday"))
+		case 'z':
+			b.WriteString(t.Format("-0700"))
+		case 'Z':
+			if isUTC(t) {
+				b.WriteString("UTC")
+			} else {
+				b.WriteString(t.Format("MST"))
+			}
+		case 's':
+			b.WriteString(strconv.FormatInt(t.Unix(), 10))
+		case 'F':
+			b.WriteString(t.Format("2006-01-02"))
+		case 'T':
+			b.WriteString(t.Format("15:04:05"))
+		case 'D':
+			b.WriteString(t.Format("01/02/06"))
+		case 'R':
+			b.WriteString(t.Format("15:04"))
+		case '%':
+			b.WriteByte('%')
+		default:
+			return "", false
+		}
+	}
+	return b.String(), true
+}

@@ -1,0 +1,750 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
+	"golang.org/x/term"
+
+	"github.com/kamal-go/kamal/builtins"
+)
+
+// The debugger.
+//
+// A run stops at a breakpoint() call or at a line given with --break
+// FILE:LINE, and opens a prompt where the user steps (step, next, finish),
+// looks around (where, up, down, locals, any expression) and goes on
+// (continue) or ends the run (quit).
+//
+// Stepping needs no change to the interpreter: go.starlark.net calls a
+// thread's OnMaxSteps once its step counter reaches the limit, so a
+// debugged thread sets the limit to one more step each time and, at every
+// instruction, compares the position of the frame on top of its call stack
+// with the line it saw last at that depth. A change of line is where a
+// stepping thread, or a breakpoint, stops. Threads not stepping and with no
+// --break given are not hooked at all, so breakpoint() alone costs
+// nothing until it stops.
+//
+// Positions are those the compiler records, at operations that can fail
+// (calls, names, attributes, operators): a line holding only a constant
+// assignment has none of its own, and stepping passes over it. The
+// position seen is that of the instruction just run (the interpreter sets
+// a frame's pc after calling OnMaxSteps), so a stop at a line comes after
+// that line's first lookup and before its call.
+//
+// Stops are serialized: while one thread is at the prompt, others that
+// reach a stop wait for their turn; each prompt names the host of its
+// thread (the threads of on(hosts, fn)). A thread at the prompt gives up
+// the run's Starlark lock (see builtins.Blocking), so the other hosts run
+// on meanwhile; the prompt's own statements hold it while they run.
+
+// Debugger stops the threads of one run. It is safe for concurrent use by
+// the run's threads.
+type Debugger struct {
+	in     *Interp
+	prompt Prompt
+	quit   func()
+	breaks []*breakLine
+
+	mu       sync.Mutex // held by the thread at the prompt
+	quitting atomic.Bool
+	greeted  bool // the first stop said how to get help
+}
+
+// breakLine is one --break: the statement starting at or after the line
+// asked for, in the function (or top level) that holds it.
+type breakLine struct {
+	id         int
+	label      string // as threads report it: @kamal//x.star or an absolute path
+	shown      string // as the user gave it
+	start, end int    // the statement's first and last line (a header's, for if/for/while)
+	fnLine     int    // line of the enclosing def or lambda; 0 at top level
+}
+
+// debugKey is the thread-local key of a thread's *threadDebug.
+const debugKey = "kamal.debug"
+
+type stepMode int
+
+const (
+	modeRun    stepMode = iota // only breakpoints stop
+	modeStep                   // stop at the next line, anywhere
+	modeNext                   // stop at the next line at depth <= depth
+	modeFinish                 // stop at the next line at depth < depth
+)
+
+// threadDebug is a thread's stepping state, touched only by its thread.
+type threadDebug struct {
+	mode   stepMode
+	depth  int
+	lines  []int32 // last line seen per call depth (index depth-1); 0 none, -1 a new frame
+	hooked bool
+}
+
+// NewDebugger makes breakpoint() and --break stop this run's threads at
+// a prompt on p. quit ends the run as an interrupt does; it is called once.
+func (in *Interp) NewDebugger(p Prompt, quit func()) *Debugger {
+	d := &Debugger{in: in, prompt: p, quit: quit}
+	in.debug = d
+	in.env.Debugger = d
+	return d
+}
+
+// Break adds a breakpoint at spec, FILE:LINE with FILE as scripts show it
+// (@kamal//build.star, or a path relative to the app such as
+// .kamal/scripts/build.star). The file must be loaded; the line is moved
+// to the first statement that starts there or later.
+func (d *Debugger) Break(spec string) error {
+	i := strings.LastIndexByte(spec, ':')
+	if i <= 0 {
+		return fmt.Errorf("--break %s: want FILE:LINE", spec)
+	}
+	file, lineText := spec[:i], spec[i+1:]
+	line, err := strconv.Atoi(lineText)
+	if err != nil || line < 1 {
+		return fmt.Errorf("--break %s: %q is not a line number", spec, lineText)
+	}
+	label := file
+	if !strings.HasPrefix(file, "@") {
+		label = file
+		if !filepath.IsAbs(label) {
+			label = filepath.Join(d.in.root, file)
+		}
+		label = filepath.Clean(label)
+	}
+	src, ok := d.in.sources[label]
+	if !ok {
+		return fmt.Errorf("--break %s: %s is not a loaded script (loaded: %s)", spec, file, strings.Join(d.in.loadedFiles(), ", "))
+	}
+	f, err := fileOptions.Parse(label, src, 0)
+	if err != nil {
+		return fmt.Errorf("--break %s: %w", spec, err)
+	}
+	b := &breakLine{id: len(d.breaks) + 1, label: label, shown: file}
+	if !findStatement(f.Stmts, line, 0, b) {
+		return fmt.Errorf("--break %s: no statement at or after line %d", spec, line)
+	}
+	d.breaks = append(d.breaks, b)
+	return nil
+}
+
+// findStatement sets b to the first statement of stmts (or nested in
+// them) that starts at line or later, and reports whether there is one.
+// A def is not a place to stop: its body is.
+func findStatement(stmts []syntax.Stmt, line int, fnLine int, b *breakLine) bool {
+	for _, s := range stmts {
+		start, end := s.Span()
+		if int(end.Line) < line {
+			continue
+		}
+		switch s := s.(type) {
+		case *syntax.DefStmt:
+			if findStatement(s.Body, line, int(s.Def.Line), b) {
+				return true
+			}
+			continue
+		case *syntax.IfStmt:
+			if int(start.Line) >= line {
+				return b.set(start, s.Cond, fnLine)
+			}
+			if findStatement(s.True, line, fnLine, b) || findStatement(s.False, line, fnLine, b) {
+				return true
+			}
+			continue
+		case *syntax.ForStmt:
+			if int(start.Line) >= line {
+				return b.set(start, s.X, fnLine)
+			}
+			if findStatement(s.Body, line, fnLine, b) {
+				return true
+			}
+			continue
+		case *syntax.WhileStmt:
+			if int(start.Line) >= line {
+				return b.set(start, s.Cond, fnLine)
+			}
+			if findStatement(s.Body, line, fnLine, b) {
+				return true
+			}
+			continue
+		}
+		if int(start.Line) >= line {
+			b.start, b.end, b.fnLine = int(start.Line), int(end.Line), fnLine
+			return true
+		}
+	}
+	return false
+}
+
+func (b *breakLine) set(start syntax.Position, header syntax.Expr, fnLine int) bool {
+	_, end := header.Span()
+	b.start, b.end, b.fnLine = int(start.Line), int(end.Line), fnLine
+	return true
+}
+
+// loadedFiles lists the loaded scripts as --break takes them.
+func (in *Interp) loadedFiles() []string {
+	var out []string
+	for label := range in.sources {
+		out = append(out, in.shown(label))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// shown is a script's label as the debugger prints it: relative to the
+// app when the file is inside it.
+func (in *Interp) shown(label string) string {
+	if strings.HasPrefix(label, "@") || !filepath.IsAbs(label) {
+		return label
+	}
+	if rel, err := filepath.Rel(in.root, label); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return label
+}
+
+// Attach prepares a thread of the run to stop: a main thread (parent nil)
+// or one that on() started for parent. A child of a stepping thread steps
+// too, so that `step` over on() goes into fn on each host.
+func (d *Debugger) Attach(parent, child *starlark.Thread) {
+	ts := d.state(child)
+	if parent != nil {
+		if p, ok := parent.Local(debugKey).(*threadDebug); ok && p.mode == modeStep {
+			ts.mode = modeStep
+		}
+	}
+	if len(d.breaks) > 0 || ts.mode != modeRun {
+		d.hook(child, ts)
+	}
+}
+
+func (d *Debugger) state(t *starlark.Thread) *threadDebug {
+	ts, ok := t.Local(debugKey).(*threadDebug)
+	if !ok {
+		ts = &threadDebug{}
+		t.SetLocal(debugKey, ts)
+	}
+	return ts
+}
+
+// hook makes t call onStep before each instruction. The lines already on
+// t's stack count as seen, so that resuming on the same line is no stop.
+func (d *Debugger) hook(t *starlark.Thread, ts *threadDebug) {
+	if !ts.hooked {
+		ts.hooked = true
+		stack := t.CallStack()
+		ts.lines = ts.lines[:0]
+		for _, fr := range stack {
+			ts.lines = append(ts.lines, fr.Pos.Line)
+		}
+	}
+	t.OnMaxSteps = d.onStep
+	t.SetMaxExecutionSteps(t.ExecutionSteps() + 1)
+}
+
+func (d *Debugger) unhook(t *starlark.Thread, ts *threadDebug) {
+	ts.hooked = false
+	t.OnMaxSteps = nil
+	t.SetMaxExecutionSteps(math.MaxUint64)
+}
+
+// onStep runs before every instruction of a hooked thread.
+func (d *Debugger) onStep(t *starlark.Thread) {
+	t.SetMaxExecutionSteps(t.ExecutionSteps() + 1)
+	if d.quitting.Load() {
+		return
+	}
+	ts := d.state(t)
+	depth := t.CallStackDepth()
+	if depth > len(ts.lines) {
+		for len(ts.lines) < depth-1 {
+			ts.lines = append(ts.lines, 0) // builtins in between
+		}
+		ts.lines = append(ts.lines, -1) // a new frame: its pc is not set yet
+		return
+	}
+	ts.lines = ts.lines[:depth]
+	fr := t.DebugFrame(0)
+	fn, ok := fr.Callable().(*starlark.Function)
+	if !ok {
+		return
+	}
+	pos := fr.Position()
+	if ts.mode == modeFinish && depth < ts.depth {
+		// Back in the caller, on the line of the call (whose result is
+		// not stored yet).
+		ts.lines[depth-1] = pos.Line
+		d.stop(t, 0, "returned")
+		return
+	}
+	prev := ts.lines[depth-1]
+	if pos.Line == prev || pos.Line <= 0 {
+		return
+	}
+	ts.lines[depth-1] = pos.Line
+	reason := ""
+	switch {
+	case ts.mode == modeStep,
+		ts.mode == modeNext && depth <= ts.depth,
+		ts.mode == modeFinish && depth < ts.depth:
+		reason = ""
+	default:
+		b := d.breakAt(fn, prev, pos)
+		if b == nil {
+			return
+		}
+		reason = fmt.Sprintf("breakpoint %d", b.id)
+	}
+	d.stop(t, 0, reason)
+}
+
+// breakAt returns the breakpoint that the move from line prev to pos in fn
+// reaches: pos is on its statement, or the move went past its first line
+// (a statement with no position of its own).
+func (d *Debugger) breakAt(fn *starlark.Function, prev int32, pos syntax.Position) *breakLine {
+	for _, b := range d.breaks {
+		if b.label != pos.Filename() {
+			continue
+		}
+		fnLine := int(fn.Position().Line)
+		if fn.Name() == "<toplevel>" {
+			fnLine = 0
+		}
+		if fnLine != b.fnLine {
+			continue
+		}
+		line := int(pos.Line)
+		if line >= b.start && line <= b.end || prev >= 0 && int(prev) < b.start && line > b.start {
+			return b
+		}
+	}
+	return nil
+}
+
+// Breakpoint stops thread where the script called breakpoint().
+func (d *Debugger) Breakpoint(t *starlark.Thread) error {
+	if t.CallStackDepth() < 2 {
+		return nil
+	}
+	return d.stop(t, 1, "breakpoint()")
+}
+
+var errQuit = errors.New("quit at the debugger's prompt")
+
+// stop opens the prompt for t, once no other thread is at it. top is the
+// frame to show (1 when a builtin is on top of the stack).
+func (d *Debugger) stop(t *starlark.Thread, top int, reason string) error {
+	var err error
+	builtins.Blocking(t, func() {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if d.quitting.Load() || builtins.Context(t).Err() != nil {
+			return
+		}
+		err = d.session(t, top, reason)
+	})
+	return err
+}
+
+const debugHelp = `Commands at a stop:
+  step       run to the next line, going into calls (and into on()'s hosts)
+  next       run to the next line of this function, or of its caller once it returns
+  finish     run until this function returns
+  continue   run on to the next breakpoint (also Ctrl-D)
+  where      the call stack, outermost first; > marks the frame in scope
+  up, down   move to the calling / the called frame
+  locals     the frame's variables and their values (dir() lists their names)
+  help       this text
+  quit       end the run as Ctrl-C does: running commands stop, the deploy lock is released
+Anything else is Starlark, run in the frame's scope (!EXPR for a name that
+is also a command). A frame's variables cannot be assigned (go.starlark.net
+has no way to change them); change their contents (x.append(...)) or use a
+new name, which lasts until the run goes on.
+`
+
+// session is the prompt of one stop.
+func (d *Debugger) session(t *starlark.Thread, top int, reason string) error {
+	ts := d.state(t)
+	label := ""
+	if h, ok := strings.CutPrefix(t.Name, "on "); ok {
+		label = "[" + h + "] "
+	}
+	sel := top
+	extra := starlark.StringDict{} // names the prompt defined
+	scope := starlark.StringDict{}
+	fill := func() {
+		clear(scope)
+		for k, v := range d.scope(t, sel) {
+			scope[k] = v
+		}
+		for k, v := range extra {
+			scope[k] = v
+		}
+	}
+	fill()
+	rd, done, err := d.reader(scope)
+	if err != nil {
+		return err
+	}
+	defer done()
+
+	head := label + "stopped at " + d.where(t, sel)
+	if reason != "" {
+		head += " (" + reason + ")"
+	}
+	if !d.greeted {
+		d.greeted = true
+		head += "\n" + label + "help lists the commands; continue or Ctrl-D goes on, quit ends the run"
+	}
+	rd.write(head + "\n" + d.sourceLine(t, sel))
+	prompt := label + "(debug) "
+	for {
+		line, err := rd.readLine(prompt)
+		if errors.Is(err, errInterrupt) {
+			rd.write("KeyboardInterrupt (quit ends the run, continue goes on)\n")
+			continue
+		}
+		if err != nil { // the end of input: go on, as Ctrl-D
+			ts.mode = modeRun
+			d.settle(t, ts)
+			return nil
+		}
+		word := strings.TrimSpace(line)
+		switch word {
+		case "":
+			continue
+		case "step":
+			ts.mode = modeStep
+			d.hook(t, ts)
+			return nil
+		case "next", "finish":
+			ts.mode, ts.depth = modeNext, t.CallStackDepth()-top
+			if word == "finish" {
+				ts.mode = modeFinish
+			}
+			d.hook(t, ts)
+			return nil
+		case "continue", "cont":
+			ts.mode = modeRun
+			d.settle(t, ts)
+			return nil
+		case "where", "bt":
+			rd.write(d.stack(t, sel))
+		case "up", "down":
+			next := sel + 1
+			if word == "down" {
+				next = sel - 1
+			}
+			if next < top || next >= t.CallStackDepth() {
+				rd.write("no frame " + map[string]string{"up": "above", "down": "below"}[word] + " this one\n")
+				continue
+			}
+			sel = next
+			fill()
+			rd.write(d.where(t, sel) + "\n" + d.sourceLine(t, sel))
+		case "locals":
+			rd.write(d.locals(t, sel))
+		case "help":
+			rd.write(debugHelp)
+		case "quit":
+			d.quitting.Store(true)
+			t.Cancel("quit at the debugger's prompt")
+			rd.write("quitting: stopping the run\n")
+			d.quit()
+			return errQuit
+		default:
+			src := strings.TrimPrefix(line, "!")
+			d.eval(rd, t, sel, scope, extra, src)
+		}
+	}
+}
+
+// settle unhooks a thread that has nothing left to stop at.
+func (d *Debugger) settle(t *starlark.Thread, ts *threadDebug) {
+	if len(d.breaks) == 0 {
+		d.unhook(t, ts)
+	}
+}
+
+// reader opens the prompt's input: a line editor on a terminal, plain
+// lines otherwise.
+func (d *Debugger) reader(scope starlark.StringDict) (lineReader, func(), error) {
+	p := d.prompt
+	if p.In != nil && term.IsTerminal(int(p.In.Fd())) {
+		tr, err := newTermReader(p, scope)
+		if err != nil {
+			return nil, nil, err
+		}
+		return tr, tr.close, nil
+	}
+	return &pipeReader{sc: linesOf(p.In), out: p.Out}, func() {}, nil
+}
+
+// where is frame sel of t as "FILE:LINE in FUNCTION".
+func (d *Debugger) where(t *starlark.Thread, sel int) string {
+	fr := t.DebugFrame(sel)
+	pos := fr.Position()
+	return fmt.Sprintf("%s:%d in %s", d.in.shown(pos.Filename()), pos.Line, fr.Callable().Name())
+}
+
+// sourceLine is the line of frame sel, numbered, or "" when its source is
+// not at hand.
+func (d *Debugger) sourceLine(t *starlark.Thread, sel int) string {
+	pos := t.DebugFrame(sel).Position()
+	src, ok := d.in.sources[pos.Filename()]
+	if !ok {
+		return ""
+	}
+	lines := strings.Split(string(src), "\n")
+	if n := int(pos.Line); n >= 1 && n <= len(lines) {
+		return fmt.Sprintf("%5d  %s\n", n, lines[n-1])
+	}
+	return ""
+}
+
+func (d *Debugger) stack(t *starlark.Thread, sel int) string {
+	var b strings.Builder
+	n := t.CallStackDepth()
+	for i := n - 1; i >= 0; i-- {
+		mark := "  "
+		if i == sel {
+			mark = "> "
+		}
+		fr := t.DebugFrame(i)
+		if _, ok := fr.Callable().(*starlark.Function); !ok {
+			fmt.Fprintf(&b, "%s<builtin> in %s\n", mark, fr.Callable().Name())
+			continue
+		}
+		b.WriteString(mark + d.where(t, i) + "\n")
+	}
+	return b.String()
+}
+
+// frameVars are the variables of frame sel in the order the function
+// binds them: its locals that have a value, then its free variables.
+func (d *Debugger) frameVars(t *starlark.Thread, sel int) (names []string, vals []starlark.Value) {
+	fr := t.DebugFrame(sel)
+	fn, ok := fr.Callable().(*starlark.Function)
+	if !ok {
+		return nil, nil
+	}
+	for i := 0; i < fr.NumLocals(); i++ {
+		b, v := fr.Local(i)
+		if v == nil {
+			continue
+		}
+		if v.Type() == "cell" {
+			// A local a nested function captures is held in a cell the
+			// debug API does not open; the function's free variables do.
+			if v = capturedValue(fr, b.Name); v == nil {
+				v = unreadable{}
+			}
+		}
+		names, vals = append(names, b.Name), append(vals, v)
+	}
+	for i := 0; i < fn.NumFreeVars(); i++ {
+		b, v := fn.FreeVar(i)
+		if v != nil {
+			names, vals = append(names, b.Name), append(vals, v)
+		}
+	}
+	return names, vals
+}
+
+// unreadable stands for a variable the debug API cannot read.
+type unreadable struct{}
+
+func (unreadable) String() string        { return "<captured by a closure not made yet: unreadable here>" }
+func (unreadable) Type() string          { return "unreadable" }
+func (unreadable) Freeze()               {}
+func (unreadable) Truth() starlark.Bool  { return false }
+func (unreadable) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable: unreadable") }
+
+// capturedValue finds the value of local name, held in a cell, through a
+// function among fr's locals that captures it.
+func capturedValue(fr starlark.DebugFrame, name string) starlark.Value {
+	for i := 0; i < fr.NumLocals(); i++ {
+		_, v := fr.Local(i)
+		fn, ok := v.(*starlark.Function)
+		if !ok {
+			continue
+		}
+		for j := 0; j < fn.NumFreeVars(); j++ {
+			if b, fv := fn.FreeVar(j); b.Name == name && fv != nil {
+				return fv
+			}
+		}
+	}
+	return nil
+}
+
+func (d *Debugger) locals(t *starlark.Thread, sel int) string {
+	names, vals := d.frameVars(t, sel)
+	if len(names) == 0 {
+		return "(no variables)\n"
+	}
+	var b strings.Builder
+	for i, n := range names {
+		fmt.Fprintf(&b, "%s = %s\n", n, d.in.env.Log.Scrub(vals[i].String()))
+	}
+	return b.String()
+}
+
+// scope is what a statement at the prompt sees: the builtins, the
+// effective functions, the frame's module globals and its variables, and
+// dir() listing the variables.
+func (d *Debugger) scope(t *starlark.Thread, sel int) starlark.StringDict {
+	g := starlark.StringDict{}
+	for k, v := range d.in.predeclared {
+		g[k] = v
+	}
+	for k, v := range d.in.effective {
+		g[k] = v
+	}
+	if fn, ok := t.DebugFrame(sel).Callable().(*starlark.Function); ok {
+		for k, v := range fn.Globals() {
+			g[k] = v
+		}
+	}
+	names, vals := d.frameVars(t, sel)
+	for i, n := range names {
+		g[n] = vals[i]
+	}
+	universalDir := starlark.Universe["dir"].(*starlark.Builtin)
+	g["dir"] = starlark.NewBuiltin("dir", func(th *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		if len(args) == 0 && len(kwargs) == 0 {
+			sorted := append([]string(nil), names...)
+			sort.Strings(sorted)
+			l := make([]starlark.Value, len(sorted))
+			for i, n := range sorted {
+				l[i] = starlark.String(n)
+			}
+			return starlark.NewList(l), nil
+		}
+		return starlark.Call(th, universalDir, args, kwargs)
+	})
+	return g
+}
+
+// eval runs one statement (reading more lines for a compound one) in
+// scope, on its own thread that holds the run's Starlark lock when the
+// stopped thread did. Names it binds that are the frame's variables are
+// refused before anything runs; new names go to extra.
+func (d *Debugger) eval(rd lineReader, t *starlark.Thread, sel int, scope, extra starlark.StringDict, line string) {
+	opts := *fileOptions
+	opts.LoadBindsGlobally = true
+	first := true
+	readline := func() ([]byte, error) {
+		if first {
+			first = false
+			return []byte(line + "\n"), nil
+		}
+		l, err := rd.readLine("... ")
+		if err != nil {
+			return nil, err
+		}
+		return []byte(l + "\n"), nil
+	}
+	f, err := opts.ParseCompoundStmt("<debug>", readline)
+	if err != nil {
+		rd.write(err.Error() + "\n")
+		return
+	}
+	vars, _ := d.frameVars(t, sel)
+	if bad := assignedNames(f, vars); len(bad) > 0 {
+		rd.write(fmt.Sprintf("cannot assign %s: a stopped function's variables cannot be changed (go.starlark.net has no way to); nothing ran. Change the contents of a list or dict instead (x.append(v), d[k] = v), or use a new name.\n",
+			strings.Join(bad, ", ")))
+		return
+	}
+
+	ctx, cancel := context.WithCancel(builtins.Context(t))
+	defer cancel()
+	et := d.in.thread(ctx, t.Name)
+	release := builtins.HoldLike(t, et)
+	defer release()
+	go func() {
+		<-ctx.Done()
+		et.Cancel("interrupted")
+	}()
+	rd.running(cancel)
+	defer rd.running(nil)
+
+	before := map[string]starlark.Value{}
+	for k, v := range scope {
+		before[k] = v
+	}
+	if expr := soleExpr(f); expr != nil {
+		v, err := starlark.EvalExprOptions(f.Options, et, expr, scope)
+		if err != nil {
+			rd.write(d.in.env.Log.Scrub(errorText(d.in.hintUndefined(err, scope.Keys()))) + "\n")
+			return
+		}
+		if v != starlark.None {
+			rd.write(d.in.env.Log.Scrub(v.String()) + "\n")
+		}
+		return
+	}
+	if err := starlark.ExecREPLChunk(f, et, scope); err != nil {
+		rd.write(d.in.env.Log.Scrub(errorText(d.in.hintUndefined(err, scope.Keys()))) + "\n")
+	}
+	for k, v := range scope {
+		if before[k] != v {
+			extra[k] = v
+		}
+	}
+}
+
+// assignedNames are the names among vars that the statements of f bind.
+func assignedNames(f *syntax.File, vars []string) []string {
+	isVar := map[string]bool{}
+	for _, v := range vars {
+		isVar[v] = true
+	}
+	seen := map[string]bool{}
+	var out []string
+	bind := func(e syntax.Expr) {
+		syntax.Walk(e, func(n syntax.Node) bool {
+			switch n := n.(type) {
+			case *syntax.Ident:
+				if isVar[n.Name] && !seen[n.Name] {
+					seen[n.Name] = true
+					out = append(out, n.Name)
+				}
+			case *syntax.IndexExpr, *syntax.DotExpr, *syntax.SliceExpr:
+				return false // x[i] = v changes x's contents, not x
+			}
+			return true
+		})
+	}
+	for _, s := range f.Stmts {
+		syntax.Walk(s, func(n syntax.Node) bool {
+			switch n := n.(type) {
+			case *syntax.AssignStmt:
+				bind(n.LHS)
+			case *syntax.ForStmt:
+				bind(n.Vars)
+			case *syntax.DefStmt:
+				bind(n.Name)
+				return false
+			case *syntax.LambdaExpr, *syntax.Comprehension:
+				return false // their names are their own
+			}
+			return true
+		})
+	}
+	return out
+}
+
+var _ io.Writer = (*Console)(nil)
