@@ -7,8 +7,9 @@ import (
 	"github.com/kamal-go/kamal/builtins"
 )
 
-// compatVersion is the Kamal release whose behaviour this binary follows;
-// `kamal version` prints it, and config minimum_version is checked against it.
+// compatVersion is the newest Kamal release this binary follows; `kamal
+// version` prints it. (An app's minimum_version is checked against the
+// release its generation follows, config.Release: 1.5.2, 1.9.2 or 2.12.0.)
 const compatVersion = builtins.CompatVersion
 
 func newVersionCommand() *command {

@@ -4,7 +4,9 @@ import (
 	"github.com/kamal-go/kamal/runtime/sshurl"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -73,6 +75,9 @@ func (c *Config) check(raw *mapping, running string) error {
 		if _, err := sshurl.Parse(c.Builder.Remote); err != nil {
 			return configErrorf("Local registry with remote builder requires an SSH URL (e.g., ssh://user@host)")
 		}
+	}
+	if err := c.checkProxyRuns(raw); err != nil {
+		return err
 	}
 	return checkHooksOutput(get(raw, "hooks_output"))
 }
@@ -149,6 +154,114 @@ func (c *Config) checkSSLRoles(raw *mapping) error {
 		return configErrorf("Different roles can't share the same host for SSL: %s", strings.Join(dups, ", "))
 	}
 	return nil
+}
+
+// checkProxyRuns is Kamal 2's rule that one host runs one kamal-proxy:
+// the proxy/run settings of every role running the proxy there (the root
+// proxy merged with the role's) and of every accessory proxied there must
+// be the same.
+func (c *Config) checkProxyRuns(raw *mapping) error {
+	root, _ := get(raw, "proxy").(*mapping)
+	if root == nil {
+		root = newMapping()
+	}
+	roles, _ := get(raw, "servers").(*mapping)
+	runs := map[string][]any{} // host -> run settings, plain
+	var order []string
+	add := func(host string, run any) {
+		if run == nil {
+			return
+		}
+		if _, seen := runs[host]; !seen {
+			order = append(order, host)
+		}
+		runs[host] = append(runs[host], plain(run))
+	}
+	for _, r := range c.Roles {
+		var own any
+		if roles != nil {
+			if rm, ok := roles.vals[r.Name].(*mapping); ok {
+				own, _ = rm.get("proxy")
+			}
+		}
+		running := truthy(own)
+		if r.Name == c.PrimaryRole {
+			running = own != false
+		}
+		if !running {
+			continue
+		}
+		proxy := root
+		if om, ok := own.(*mapping); ok {
+			proxy = deepMerge(root, om)
+		}
+		for _, h := range r.Hosts {
+			add(h, get(proxy, "run"))
+		}
+	}
+	accessories, _ := get(raw, "accessories").(*mapping)
+	for _, name := range accessories.keysOrNil() {
+		acc, _ := accessories.vals[name].(*mapping)
+		proxy, ok := get(acc, "proxy").(*mapping)
+		if acc == nil || !ok {
+			continue
+		}
+		for _, h := range c.accessoryHostsOf(acc, get(raw, "servers")) {
+			add(h, get(proxy, "run"))
+		}
+	}
+	for _, h := range order {
+		for _, run := range runs[h][1:] {
+			if !reflect.DeepEqual(run, runs[h][0]) {
+				return configErrorf("Conflicting proxy run configurations for host %s", h)
+			}
+		}
+	}
+	return nil
+}
+
+// accessoryHostsOf is the hosts one accessory runs on: its host, hosts,
+// role(s) or tag(s).
+func (c *Config) accessoryHostsOf(acc *mapping, rawServers any) []string {
+	switch {
+	case get(acc, "host") != nil:
+		return []string{rubyString(get(acc, "host"))}
+	case get(acc, "hosts") != nil:
+		return hostsOf(get(acc, "hosts"))
+	case get(acc, "role") != nil || get(acc, "roles") != nil:
+		names := strs(get(acc, "roles"))
+		if r := get(acc, "role"); r != nil {
+			names = []string{rubyString(r)}
+		}
+		var out []string
+		for _, n := range names {
+			if r := c.Role(n); r != nil {
+				out = append(out, r.Hosts...)
+			}
+		}
+		return out
+	}
+	tags := strs(get(acc, "tags"))
+	if t := get(acc, "tag"); t != nil {
+		tags = []string{rubyString(t)}
+	}
+	// Tagged hosts are items `host: tag(s)` of roles given as lists.
+	servers, _ := rawServers.(*mapping)
+	var out []string
+	for _, role := range servers.keysOrNil() {
+		list, _ := servers.vals[role].([]any)
+		for _, item := range list {
+			if m, ok := item.(*mapping); ok && m.len() == 1 {
+				host := m.keys[0]
+				for _, tag := range tags {
+					if slices.Contains(strs(m.vals[host]), tag) {
+						out = append(out, host)
+					}
+				}
+			}
+		}
+	}
+	return out
 }
 
 func (c *Config) checkRoles() error {

@@ -232,6 +232,9 @@ func TestValidate(t *testing.T) {
 			"SSL is only supported on a single server unless you provide custom certificates, found 2 servers for role jobs"},
 		{"kamal2_ssl_roles_share_a_host", deploy(replace(v2Base, "servers:\n  - 1.1.1.1\n", "servers:\n  web: [a]\n  jobs:\n    hosts: [b]\n    proxy: true\n") + "proxy: {ssl: true, host: \"x.example.com,y.example.com\"}\n"), cfg,
 			"Different roles can't share the same host for SSL: x.example.com, y.example.com"},
+		{"kamal2_conflicting_proxy_runs", deploy(replace(v2Base, "servers:\n  - 1.1.1.1\n", "servers:\n  - 1.1.1.1\n  - 1.1.1.2\n") +
+			"proxy: {run: {metrics_port: 9090}}\naccessories:\n  api:\n    image: a\n    host: 1.1.1.2\n    proxy: {host: api.example.com, run: {metrics_port: 9190}}\n"), cfg,
+			"Conflicting proxy run configurations for host 1.1.1.2"},
 		{"order_ssl_after_service_name", deploy(replace(replace(v2Base, "servers:\n  - 1.1.1.1\n", "servers:\n  - 1.1.1.1\n  - 1.1.1.2\n"), "service: app", "service: my.app") + "proxy: {ssl: true, host: a.example.com}\n"), cfg,
 			"Service name can only include alphanumeric characters, hyphens, and underscores"},
 		{"kamal2_invalid_hooks_output", deploy(v2Base + "hooks_output: loud\n"), cfg, "Invalid hooks_output 'loud', must be one of: quiet, verbose"},
@@ -292,6 +295,7 @@ accessories:
     hosts: [{b: tag}]
     proxy: {host: cache.example.com}
 `)},
+		{"kamal2_same_proxy_run_on_a_host", deploy(v2Base + "proxy: {run: {metrics_port: 9090}}\naccessories:\n  api:\n    image: a\n    host: 1.1.1.1\n    proxy: {host: api.example.com, run: {metrics_port: 9090}}\n  other:\n    image: b\n    host: 1.1.1.3\n    proxy: {run: {metrics_port: 9190}}\n")},
 		{"kamal2_ssl_on_two_hosts_with_own_certificate", deploy(replace(v2Base, "servers:\n  - 1.1.1.1\n", "servers:\n  - 1.1.1.1\n  - 1.1.1.2\n") + "proxy: {host: a.example.com, ssl: {certificate_pem: C, private_key_pem: K}}\n")},
 		{"kamal2_ssl_primary_role_without_proxy", deploy(replace(v2Base, "servers:\n  - 1.1.1.1\n", "servers:\n  web:\n    hosts: [a, b]\n    proxy: false\n") + "proxy: {ssl: true, host: a.example.com}\n")},
 		{"kamal1_sections", deploy(v1Base + "healthcheck: {path: /up, port: \"3000\", max_attempts: 7, interval: 10s, cord: false}\ntraefik: {options: {publish: [443]}}\nboot: {limit: 10}\naccessories:\n  db:\n    image: mysql\n    roles: [web]\n")},

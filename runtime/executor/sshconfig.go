@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -43,7 +44,7 @@ func ReadOpenSSHConfig(paths []string, required bool) (*OpenSSHConfig, error) {
 		if err != nil {
 			return nil, fmt.Errorf("ssh config %s: %w", p, unwrapPath(err))
 		}
-		cfg, err := ssh_config.DecodeBytes(b)
+		cfg, err := ssh_config.DecodeBytes(neutralizeMatch(b))
 		if err != nil {
 			return nil, fmt.Errorf("ssh config %s: %v", p, err)
 		}
@@ -53,6 +54,17 @@ func ReadOpenSSHConfig(paths []string, required bool) (*OpenSSHConfig, error) {
 		oc.files = append(oc.files, openSSHFile{path: p, cfg: cfg})
 	}
 	return oc, nil
+}
+
+// unevaluatedMatch is a Match line whose criterion (exec, user,
+// originalhost, ...) the parser cannot evaluate.
+var unevaluatedMatch = regexp.MustCompile(`(?im)^([ \t]*)match([ \t=]+)(?:(?:!?(?:exec|user|localuser|originalhost|canonical|final|localnetwork|tagged)\b)[^\n]*)$`)
+
+// neutralizeMatch turns Match blocks with criteria only OpenSSH can
+// evaluate into blocks that match no host (net-ssh does not evaluate Match
+// either), keeping line numbers; Match host and Match all are kept.
+func neutralizeMatch(b []byte) []byte {
+	return unevaluatedMatch.ReplaceAll(b, []byte("${1}Host !*"))
 }
 
 // unwrapPath drops the *PathError's repetition of the path.

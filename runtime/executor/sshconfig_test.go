@@ -2,6 +2,7 @@ package executor
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/pem"
 	"errors"
 	"os"
@@ -11,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/skeema/knownhosts"
 	"golang.org/x/crypto/ssh"
+	xknownhosts "golang.org/x/crypto/ssh/knownhosts"
 )
 
 // writeFile writes content to dir/name and returns the path.
@@ -313,5 +316,57 @@ func TestStrictHostKeyCheckingYesRefusesUnknownHosts(t *testing.T) {
 	}
 	if _, err := os.Stat(cfg.KnownHostsFile); err == nil {
 		t.Error("the unknown host was recorded")
+	}
+}
+
+// Known hosts written by OpenSSH with HashKnownHosts, and a certificate
+// authority for the host: both let a StrictHostKeyChecking yes connection
+// in, and nothing new is recorded.
+func TestKnownHostsHashedNamesAndCertAuthority(t *testing.T) {
+	home := isolatedHome(t)
+	signer, pemKey := newKey(t)
+	strict := readConfig(t, "Host *\n  StrictHostKeyChecking yes\n")
+
+	ts := newTestServer(t, signer.PublicKey())
+	hostport := knownhosts.Normalize(ts.addr)
+	kh := writeFile(t, home, "kh_hashed", knownhosts.Line([]string{xknownhosts.HashHostname(hostport)}, ts.hostKey.PublicKey())+"\n")
+	pool := NewSSH(SSHConfig{OpenSSH: strict, KeyData: [][]byte{pemKey}, KeysOnly: true, KnownHostsFile: kh})
+	if _, err := pool.Run(testCtx(t), ts.addr, Request{Script: "true"}); err != nil {
+		t.Fatalf("hashed known host: %v", err)
+	}
+	pool.Close()
+
+	ca, _ := newKey(t)
+	hostSigner, _ := newKey(t)
+	cert := &ssh.Certificate{Key: hostSigner.PublicKey(), CertType: ssh.HostCert, ValidPrincipals: []string{"127.0.0.1"}, ValidBefore: ssh.CertTimeInfinity}
+	if err := cert.SignCert(rand.Reader, ca); err != nil {
+		t.Fatal(err)
+	}
+	certSigner, err := ssh.NewCertSigner(cert, hostSigner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := newTestServerWithKeys(t, []ssh.Signer{certSigner}, signer.PublicKey())
+	kh = writeFile(t, home, "kh_ca", "@cert-authority "+knownhosts.Normalize(cs.addr)+" "+string(ssh.MarshalAuthorizedKey(ca.PublicKey())))
+	pool = NewSSH(SSHConfig{OpenSSH: strict, KeyData: [][]byte{pemKey}, KeysOnly: true, KnownHostsFile: kh})
+	defer pool.Close()
+	if _, err := pool.Run(testCtx(t), cs.addr, Request{Script: "true"}); err != nil {
+		t.Fatalf("host certified by a known CA: %v", err)
+	}
+	if b, _ := os.ReadFile(kh); strings.Count(string(b), "\n") != 1 {
+		t.Errorf("known_hosts changed:\n%s", b)
+	}
+}
+
+// Match blocks with criteria only OpenSSH evaluates (exec, user, ...)
+// match no host instead of failing the whole file; Match host is applied.
+func TestOpenSSHConfigMatchBlocks(t *testing.T) {
+	oc := readConfig(t, "Match exec \"true\"\n  User fromexec\nMatch host web1\n  Port 2201\nMatch user bob\n  Port 9\nHost *\n  User root\n")
+	hs, err := oc.lookup("web1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hs.User != "root" || hs.Port != 2201 {
+		t.Errorf("got user %q port %d, want root and 2201", hs.User, hs.Port)
 	}
 }

@@ -144,6 +144,7 @@ var (
 	timeRE        = regexp.MustCompile(`^-?\d{4}-\d{1,2}-\d{1,2}(?:[Tt]|\s+)\d{1,2}:\d\d:\d\d(?:\.\d*)?(?:\s*(?:Z|[-+]\d{1,2}:?(?:\d\d)?))?$`)
 	nullRE        = regexp.MustCompile(`(?i)^(?:~|null)$`)
 	boolRE        = regexp.MustCompile(`(?i)^(?:yes|true|on|no|false|off)$`)
+	badOctal      = regexp.MustCompile(`^0[0-7]*[89]`)
 )
 
 // str picks Psych's style for a string.
@@ -155,7 +156,7 @@ func str(s string, indent int) string {
 		return doubleQuoted(s)
 	case startsNonWord.MatchString(s):
 		return doubleQuoted(s)
-	case !resolvesToString(s) || regexp.MustCompile(`^0[0-7]*[89]`).MatchString(s):
+	case !resolvesToString(s) || badOctal.MatchString(s):
 		return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 	case needsQuotes(s):
 		return "'" + strings.ReplaceAll(s, "'", "''") + "'"

@@ -332,6 +332,8 @@ func TestEnpass(t *testing.T) {
 		{name: "duplicate", adapter: "enpass", from: "/v", secrets: []string{"A"},
 			steps:   []step{installed, {call: "enpass-cli -json -vault /v show A", out: `[{"title":"A","label":"L","password":"1"},{"title":"A","label":"L","password":"2"}]`}},
 			wantErr: "A/L is present more than once"},
+		{name: "no vault directory", adapter: "enpass", secrets: []string{"A"}, steps: []step{installed},
+			wantErr: "Missing required option '--from' (the Enpass vault directory)"},
 		{name: "enpass-cli missing", adapter: "enpass", from: "/v", secrets: []string{"A"},
 			steps: []step{{call: "enpass-cli version", fail: true, quiet: true}}, wantErr: "Enpass CLI is not installed"},
 	})

@@ -650,3 +650,106 @@ func registryJSON(t *testing.T, path string, v any) {
 		t.Fatalf("GET %s: %v\n%s", path, err, body.String())
 	}
 }
+
+// --- sbom ---------------------------------------------------------------------
+
+// scannerMirror is where the rig's BuildKit looks for docker.io images
+// (tests/rig/buildkit's buildkitd.toml; SCANNER_MIRROR in tests/rig/lib.sh).
+const scannerMirror = "127.0.0.1:5690"
+
+// serveSBOMScanner serves, on scannerMirror, a stand-in for BuildKit's
+// default SBOM generator docker/buildkit-syft-scanner:stable-1 (no registry
+// here serves the real one). It follows BuildKit's SBOM protocol: it checks
+// BUILDKIT_SCAN_SOURCE and BUILDKIT_SCAN_DESTINATION and writes, for the
+// scanned root filesystem, an in-toto statement with an SPDX document that
+// lists the files at its top level.
+func serveSBOMScanner(t *testing.T) {
+	t.Helper()
+	bin, err := exec.LookPath("docker-registry")
+	if err != nil {
+		t.Fatal("docker-registry (Debian package) is needed to serve the SBOM scanner stand-in")
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yml")
+	os.WriteFile(cfg, []byte("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: "+dir+"/data\nhttp:\n  addr: "+scannerMirror+"\n"), 0o644)
+	reg := exec.Command(bin, "serve", cfg)
+	if err := reg.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reg.Process.Kill(); reg.Wait() })
+	for i := 0; i < 50; i++ {
+		if exec.Command("curl", "--noproxy", "*", "-sf", "http://"+scannerMirror+"/v2/").Run() == nil {
+			break
+		}
+		exec.Command("sleep", "0.1").Run()
+	}
+	base := shellImage(t) // its root filesystem has /bin/sh
+	scanner := `#!/bin/sh
+# Stand-in for docker/buildkit-syft-scanner (BuildKit's SBOM protocol).
+[ -d "$BUILDKIT_SCAN_SOURCE" ] || { echo "BUILDKIT_SCAN_SOURCE is not a directory: '$BUILDKIT_SCAN_SOURCE'" >&2; exit 1; }
+[ -d "$BUILDKIT_SCAN_DESTINATION" ] || { echo "BUILDKIT_SCAN_DESTINATION is not a directory" >&2; exit 1; }
+files=""
+for f in "$BUILDKIT_SCAN_SOURCE"/*; do
+  [ -e "$f" ] || continue
+  files="$files{\"fileName\":\"/${f##*/}\",\"SPDXID\":\"SPDXRef-File-${f##*/}\"},"
+done
+files=${files%,}
+name=${BUILDKIT_SCAN_SOURCE##*/}
+echo "{\"_type\":\"https://in-toto.io/Statement/v0.1\",\"predicateType\":\"https://spdx.dev/Document\",\"predicate\":{\"spdxVersion\":\"SPDX-2.3\",\"dataLicense\":\"CC0-1.0\",\"SPDXID\":\"SPDXRef-DOCUMENT\",\"name\":\"$name\",\"creationInfo\":{\"creators\":[\"Tool: kamal-go-test-scanner\"]},\"files\":[$files]}}" >"$BUILDKIT_SCAN_DESTINATION/$name.spdx.json"
+`
+	ctx := t.TempDir()
+	os.WriteFile(filepath.Join(ctx, "scan"), []byte(scanner), 0o755)
+	ref := scannerMirror + "/docker/buildkit-syft-scanner:stable-1"
+	// The classic builder: it builds FROM the image dockerd already has.
+	c := exec.Command("sh", "-c", `docker tag "$BASE" kgo-scanner-base:1 && printf 'FROM kgo-scanner-base:1\nCOPY scan /bin/scan\nENTRYPOINT ["/bin/scan"]\n' >Dockerfile && DOCKER_BUILDKIT=0 docker build -q -t "$REF" . && docker push "$REF" && docker image rm "$REF" kgo-scanner-base:1`)
+	c.Dir = ctx
+	c.Env = append(os.Environ(), "BASE="+base, "REF="+ref)
+	if out, err := c.CombinedOutput(); err != nil {
+		t.Fatalf("making the SBOM scanner stand-in: %v\n%s", err, out)
+	}
+}
+
+func TestKamal2SBOMAttestationsArePushed(t *testing.T) {
+	needBuildkitImage(t)
+	serveSBOMScanner(t)
+	app := newApp(t, "app-kamal2")
+	trackBuilders(t, app, localBuilder)
+	version := replaceBuilder(t, app, "  arch: amd64\n  sbom: true\n  provenance: mode=min\n")
+
+	stdout := app.mustRun("build", "push")
+	assertContains(t, "stdout", stdout, " --provenance mode=min --sbom true . 2>&1 on localhost\n")
+	assertPushed(t, version)
+	idx := readRegistryIndex(t, "app", version)
+	if got := strings.Join(attestations(t, "app", idx), " "); got != "https://slsa.dev/provenance/v0.2 https://spdx.dev/Document" &&
+		got != "https://slsa.dev/provenance/v1 https://spdx.dev/Document" {
+		t.Fatalf("attestations %q, want provenance and an SPDX SBOM", got)
+	}
+	// The SBOM describes the image BuildKit built: its index.html.
+	var sbom string
+	for _, m := range idx.Manifests {
+		if m.Annotations["vnd.docker.reference.type"] != "attestation-manifest" {
+			continue
+		}
+		var man struct {
+			Layers []struct {
+				Digest      string
+				Annotations map[string]string
+			}
+		}
+		registryJSON(t, "/v2/app/manifests/"+m.Digest, &man)
+		for _, l := range man.Layers {
+			if l.Annotations["in-toto.io/predicate-type"] == "https://spdx.dev/Document" {
+				resp := registryGet(t, "GET", "/v2/app/blobs/"+l.Digest, nil)
+				var b bytes.Buffer
+				b.ReadFrom(resp.Body)
+				resp.Body.Close()
+				sbom = b.String()
+			}
+		}
+	}
+	if !strings.Contains(sbom, `"fileName":"/index.html"`) {
+		t.Errorf("the SBOM does not list the image's index.html:\n%s", sbom)
+	}
+	app.mustRun("build", "remove")
+	assertNothingLeft(t, app, localBuilder)
+}

@@ -27,13 +27,25 @@ def homes():
     results = on(config.hosts, lambda h: ssh.run(h, cmd("printenv", "HOME")))
     for h, r in zip(config.hosts, results):
         say("home of %s: %s" % (h, r.stdout.strip()))
+
+def agent():
+    """List the keys of the agent each host sees"""
+    results = on(config.hosts, lambda h: ssh.run(h, cmd("ssh-add", "-l"), rescue = True))
+    for h, r in zip(config.hosts, results):
+        say("agent on %s: %s" % (h, (r.stdout + r.stderr).strip()))
 `
 
 // sshApp is the Kamal 1 sample app with servers and ssh section replaced
 // and the homes subcommand.
 func sshApp(t *testing.T, servers []string, sshSection string) *App {
 	t.Helper()
-	app := newApp(t, "app")
+	return sshAppOf(t, "app", servers, sshSection)
+}
+
+// sshAppOf is sshApp on another example.
+func sshAppOf(t *testing.T, example string, servers []string, sshSection string) *App {
+	t.Helper()
+	app := newApp(t, example)
 	cfg := readFile(t, filepath.Join(app.Dir, "config/deploy.yml"))
 	cfg = regexp.MustCompile(`(?s)servers:\n.*?\n\n`).ReplaceAllString(cfg, "servers:\n  - "+strings.Join(servers, "\n  - ")+"\n\n")
 	cfg = regexp.MustCompile(`(?s)\nssh:\n.*$`).ReplaceAllString(cfg, "\n"+sshSection)
@@ -301,4 +313,24 @@ func assertFailedWith(t *testing.T, stdout, stderr string, exit int, parts ...st
 		t.Errorf("no error report:\n%s\n%s", stdout, stderr)
 	}
 	assertContains(t, "error report", report, parts...)
+}
+
+// ssh.forward_agent: commands on the server see this machine's agent.
+func TestSSHForwardAgent(t *testing.T) {
+	sock := startAgent(t, rig.SSHKey)
+	out, err := exec.Command("ssh-keygen", "-lf", rig.SSHKey).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fingerprint := strings.Fields(string(out))[1]
+	for _, forward := range []bool{true, false} {
+		app := sshAppOf(t, "app-kamal2", []string{"server1"}, fmt.Sprintf("ssh:\n  port: %s\n  forward_agent: %v\n", rig.SSHPort, forward))
+		stdout, _, exit := app.RunEnv([]string{"SSH_AUTH_SOCK=" + sock}, "build", "agent")
+		if exit != 0 {
+			t.Fatalf("forward_agent %v: exit %d", forward, exit)
+		}
+		if got := strings.Contains(stdout, "agent on server1: 256 "+fingerprint); got != forward {
+			t.Errorf("forward_agent %v: the server sees the agent's key: %v", forward, got)
+		}
+	}
 }

@@ -20,6 +20,11 @@ REGISTRY_USER=kamal
 REGISTRY_PASSWORD=rig-Secret-42
 # shellcheck disable=SC2034
 BUILDX_VERSION=v0.38.2
+# Where the rig's BuildKit looks for docker.io images (a mirror, plain HTTP):
+# nothing listens there unless a test serves one (the SBOM scanner stand-in).
+# Outside the registry's 5555..5599.
+# shellcheck disable=SC2034
+SCANNER_MIRROR=127.0.0.1:5690
 # The OCI runtime every rig dockerd uses by default (tests/rig/capsrunc).
 # shellcheck disable=SC2034
 RUNTIME_NAME=kgo-runc

@@ -1,0 +1,57 @@
+package runtime
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/kamal-go/kamal/runtime/config"
+	"github.com/kamal-go/kamal/runtime/kamalerr"
+	"github.com/kamal-go/kamal/runtime/log"
+)
+
+// The ssh and sshkit sections reach the transport; what cannot be
+// honoured is a configuration error naming the key.
+func TestSSHSectionsReachTheTransport(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	for _, tc := range []struct {
+		name, ssh, err string
+	}{
+		{name: "unset user and port stay unset for ssh_config", ssh: "ssh:\n  keys: [/k]\n"},
+		{name: "proxy_command", ssh: "ssh:\n  proxy_command: ssh -W %h:%p bastion\n"},
+		{name: "proxy and proxy_command", ssh: "ssh:\n  proxy: bastion\n  proxy_command: ssh -W %h:%p bastion\n", err: "ssh: proxy and proxy_command are both set: keep one"},
+		{name: "unknown log_level", ssh: "ssh:\n  log_level: chatty\n", err: `ssh/log_level: unknown level "chatty" (expected debug, info, warn, error or fatal)`},
+		{name: "missing ssh.config file", ssh: "ssh:\n  config: /nonexistent/ssh_config\n", err: "ssh config /nonexistent/ssh_config: no such file or directory"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := appConfig(t, "kamal2", v2Base+v2Registry+"builder:\n  arch: amd64\n"+tc.ssh+"sshkit:\n  pool_idle_timeout: 60\n")
+			cfg, err := config.Load(config.Options{Dir: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			s, err := sshConfig(cfg, log.New(&out, false))
+			if tc.err != "" {
+				if err == nil || err.Error() != tc.err || kamalerr.ClassOf(err) != config.ClassConfiguration {
+					t.Fatalf("err %v (class %q), want %q", err, kamalerr.ClassOf(err), tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.User != "" || s.Port != 0 {
+				t.Errorf("user %q port %d: deploy.yml set neither", s.User, s.Port)
+			}
+			if s.PoolIdleTimeout != 60*time.Second {
+				t.Errorf("pool idle timeout %v", s.PoolIdleTimeout)
+			}
+			if s.OpenSSH == nil {
+				t.Error("ssh_config not read")
+			}
+			if s.ProxyCommand != cfg.SSH.ProxyCommand {
+				t.Errorf("proxy command %q", s.ProxyCommand)
+			}
+		})
+	}
+}
