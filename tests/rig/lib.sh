@@ -145,3 +145,13 @@ stop_sshd() {
 		die "${SERVER_ADDR[$name]}:$port still accepts connections after stopping $name"
 	fi
 }
+
+# reclaim_empty_ns NS: NS (one of the rig's own kgo-* names) exists but no record says this
+# rig made it. When no process runs in it, it is a leftover of another checkout's rig (a CI
+# clone, an interrupted run): delete it so the caller can make it afresh. Fails, touching
+# nothing, when something still runs there.
+reclaim_empty_ns() {
+	[[ -z $(ip netns pids "$1" 2>/dev/null) ]] || return 1
+	say "network namespace $1 is a leftover with no process in it: deleting it"
+	ip netns del "$1"
+}
