@@ -147,16 +147,47 @@ func TestDebugStepGoesIntoCalls(t *testing.T) {
 func TestDebugStepGoesIntoEachHostOfOn(t *testing.T) {
 	s := debugApp(t).debug(t, "hosts", "--break", "debug.star:16")
 	s.expect("stopped at debug.star:16 in hosts (breakpoint 1)")
+	// Stepping carries into every host's thread of on(); their stops come one
+	// at a time in whatever order the threads run, so step on at each stop
+	// until both hosts have stopped inside _visit and the run went on.
+	stop := regexp.MustCompile(`(?:\[(server[12])\] )?stopped at (debug\.star:\d+ in \w+)\n|visited \["server1", "server2"\]`)
+	inVisit := map[string]bool{}
 	s.send("step\r")
-	h := s.expectRE(`\[(server[12])\] stopped at debug.star:16 in lambda\n`)
-	s.send("step\r")
-	s.expect("[" + h + "] stopped at debug.star:20 in _visit\n")
-	s.send("continue\r")
-	s.expectRE(`\[server[12]\] stopped at debug.star:16 in lambda\n`)
-	s.send("continue\r")
-	s.expect("stopped at debug.star:17 in hosts\n")
-	s.send("continue\r")
-	s.expect(`visited ["server1", "server2"]`)
+	for i := 0; ; i++ {
+		if i == 40 {
+			t.Fatalf("still stopping after %d steps; hosts seen in _visit: %v", i, inVisit)
+		}
+		var host, where string
+		var done bool
+		s.waitFor(func(screen string) (int, bool) {
+			m := stop.FindStringSubmatchIndex(screen)
+			if m == nil {
+				return 0, false
+			}
+			if m[2] >= 0 {
+				host = screen[m[2]:m[3]]
+			}
+			if m[4] >= 0 {
+				where = screen[m[4]:m[5]]
+			} else {
+				done = true
+			}
+			return m[1], true
+		}, "a stop or the end of the run")
+		if done {
+			break
+		}
+		if where == "debug.star:20 in _visit" {
+			if host == "" {
+				t.Fatalf("a stop inside on() is not labelled with its host")
+			}
+			inVisit[host] = true
+		}
+		s.send("step\r")
+	}
+	if !inVisit["server1"] || !inVisit["server2"] {
+		t.Errorf("step stopped inside _visit on %v, want both hosts", inVisit)
+	}
 	wantExit(t, s, 0)
 }
 
