@@ -84,7 +84,7 @@ Host web2
 	assertContains(t, "stdout", stdout, "Running /usr/bin/env printenv HOME on web1\n")
 	// Host keys are recorded under the address dialled, as OpenSSH does.
 	kh := readFile(t, filepath.Join(app.Home, ".ssh/known_hosts"))
-	assertContains(t, "known_hosts", kh, "[server1]:"+rig.SSHPort+" ", "["+rig.Env["RIG_SERVER_ADDR_server2"]+"]:"+rig.SSHPort+" ")
+	assertContains(t, "known_hosts", kh, knownHost("server1")+" ", knownHost(rig.Env["RIG_SERVER_ADDR_server2"])+" ")
 }
 
 // ssh.proxy_command runs a command that carries the connection: here
