@@ -5,32 +5,18 @@ import (
 	"go.starlark.net/starlarkstruct"
 )
 
-// Predeclared returns the builtins every script sees, for the run described
-// by e. The returned dict is fresh; callers may add to it.
-func Predeclared(e *Env) starlark.StringDict {
-	return starlark.StringDict{
-		"config":     ConfigValue(e),
-		"kamal":      kamalValue(e),
-		"cmd":        starlark.NewBuiltin("cmd", cmdBuiltin),
-		"secret":     starlark.NewBuiltin("secret", secretBuiltin),
-		"shell":      Shell,
-		"local":      Local,
-		"ssh":        SSH,
-		"on":         starlark.NewBuiltin("on", onBuiltin),
-		"hook":       starlark.NewBuiltin("hook", hookBuiltin),
-		"lock":       Lock,
-		"docker":     Docker,
-		"builder":    BuilderModule,
-		"git":        Git,
-		"audit":      starlark.NewBuiltin("audit", auditBuiltin),
-		"say":        starlark.NewBuiltin("say", sayBuiltin),
-		"log":        Log,
-		"error":      starlark.NewBuiltin("error", errorBuiltin),
-		"breakpoint": starlark.NewBuiltin("breakpoint", breakpointBuiltin),
-	}
+var kamalGlobal = Builtin{
+	Sig:   "kamal",
+	Doc:   "How this run was invoked: version (the Kamal release followed), command, subcommand, destination, dry_run, verbose, quiet, skip_hooks.",
+	Value: kamalValue,
 }
 
-// kamalValue is the "kamal" global: how this run was invoked.
+// stepsGlobal is set by the runtime, which knows the scripts.
+var stepsGlobal = Builtin{
+	Sig: "steps",
+	Doc: "The effective functions, looked up when called: steps.NAME is the user script's NAME if it defines one, else the stock script's. The stock flows call their pieces through steps, so replacing one piece changes the flow without copying it.",
+}
+
 func kamalValue(e *Env) starlark.Value {
 	f := e.Flags
 	return starlarkstruct.FromStringDict(starlark.String("kamal"), starlark.StringDict{

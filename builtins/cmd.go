@@ -5,7 +5,6 @@ import (
 	"sort"
 
 	"go.starlark.net/starlark"
-	"go.starlark.net/starlarkstruct"
 	"go.starlark.net/syntax"
 
 	"github.com/kamal-go/kamal/runtime/shell"
@@ -89,7 +88,12 @@ func appendWord(c *shell.Command, fn string, v starlark.Value) error {
 	return nil
 }
 
-// cmd(*words, env={}) builds a command from words.
+var cmdGlobal = Builtin{
+	Sig: "cmd(*words, env=None)",
+	Doc: "A command line built from words (strings, numbers, secret() values or other commands, whose words are spliced in as they are). Each string reaches the command as exactly that one word: it is single-quoted where the shell would split or expand it (cmd(\"sh\", \"-c\", \"echo a b\") runs sh -c 'echo a b'), while commands from docker.*, builder.* and the like keep Kamal's rendering. Only the first word is mapped to /usr/bin/env (except docker), as SSHKit does. env (strings to strings) is exported around the command. str(cmd) is the redacted form a log line shows; two commands are == when their words, env and input are. Building a command runs nothing.",
+	Fn:  cmdBuiltin,
+}
+
 func cmdBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var env *starlark.Dict
 	if err := starlark.UnpackArgs(b.Name(), nil, kwargs, "env??", &env); err != nil {
@@ -138,6 +142,12 @@ func (s Secret) Freeze()               {}
 func (s Secret) Truth() starlark.Bool  { return s.value != "" }
 func (s Secret) Hash() (uint32, error) { return starlark.String(s.value).Hash() }
 
+var secretGlobal = Builtin{
+	Sig: "secret(value)",
+	Doc: "A word commands show as [REDACTED]. Later command output and error messages are scrubbed of the value too when it cannot be mistaken for ordinary text (8+ characters with a digit, or 16+, and not part of the config's own text).",
+	Fn:  secretBuiltin,
+}
+
 func secretBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var v string
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "value", &v); err != nil {
@@ -148,42 +158,3 @@ func secretBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	}
 	return Secret{v}, nil
 }
-
-func joiner(join func(...*shell.Command) *shell.Command) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
-	return func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		if len(kwargs) > 0 {
-			return nil, fmt.Errorf("%s: unexpected keyword arguments", b.Name())
-		}
-		var cmds []*shell.Command
-		for i, a := range args {
-			switch a := a.(type) {
-			case Cmd:
-				cmds = append(cmds, a.C)
-			case starlark.NoneType:
-			default:
-				return nil, fmt.Errorf("%s: argument %d: got %s, want cmd", b.Name(), i+1, a.Type())
-			}
-		}
-		return Cmd{join(cmds...)}, nil
-	}
-}
-
-// stringFunc wraps a string-to-string function as a builtin.
-func stringFunc(f func(string) string) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
-	return func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		var s string
-		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "s", &s); err != nil {
-			return nil, err
-		}
-		return starlark.String(f(s)), nil
-	}
-}
-
-// Shell is the "shell" module: operators that join commands.
-var Shell = &starlarkstruct.Module{Name: "shell", Members: starlark.StringDict{
-	"combine": starlark.NewBuiltin("shell.combine", joiner(shell.Combine)),
-	"chain":   starlark.NewBuiltin("shell.chain", joiner(shell.Chain)),
-	"pipe":    starlark.NewBuiltin("shell.pipe", joiner(shell.Pipe)),
-	"any":     starlark.NewBuiltin("shell.any", joiner(shell.Any)),
-	"escape":  starlark.NewBuiltin("shell.escape", stringFunc(shell.Escape)),
-}}

@@ -22,11 +22,17 @@ func optString(s string) starlark.Value {
 	return starlark.String(s)
 }
 
-// ConfigValue is the read-only "config" global: the loaded deploy.yml,
-// the host selection and the resolved version. It holds no secret.
-func ConfigValue(e *Env) starlark.Value {
+var configGlobal = Builtin{
+	Sig:   "config",
+	Doc:   "The loaded deploy configuration, read-only: service, image, repository, version, absolute_image, latest_image, latest_tag, destination, generation (1 or 2), kamal1, kamal2, release (the Kamal generation whose flow runs: 1.5, 1.9 or 2.12), kamal_version (the release it follows: 1.5.2, 1.9.2 or 2.12.0), release_reason (why: the Gemfile.lock pin, minimum_version or builder keys), hosts (the selected hosts), app_hosts, all_hosts, roles (the selected role names), all_roles (structs with name and hosts), primary_host, hooks_path, run_directory, builder (type, name, arches, driver, remote, context, dockerfile, target, secrets, logins_locally) and registry (server, local, local_port). It holds no secret.",
+	Value: configValue,
+}
+
+// configValue is the frozen config global of e's run (None without a
+// config: help and api need none).
+func configValue(e *Env) starlark.Value {
 	if e.Config == nil {
-		return starlark.None // help and api need no config
+		return starlark.None
 	}
 	c := e.Config
 	roles := make([]starlark.Value, len(c.Roles))

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"go.starlark.net/starlark"
-	"go.starlark.net/starlarkstruct"
 
 	"github.com/kamal-go/kamal/runtime/commands"
 	"github.com/kamal-go/kamal/runtime/config"
@@ -15,11 +14,46 @@ import (
 // them is local.run's or ssh.run's job. That keeps every docker step
 // printable, replaceable and testable without a daemon.
 
+var dockerModule = Builtin{
+	Sig: "docker",
+	Doc: "The flow's docker commands, as Kamal renders them for the configured builder.",
+	Members: []Builtin{
+		{Sig: "check()", Fn: noArgs(func(_ *starlark.Thread, e *Env) (*shell.Command, error) { return e.Builder.EnsureInstalled(), nil }),
+			Doc: "The command checking docker (and buildx where the builder needs it) is installed."},
+		{Sig: "login()", Fn: noArgs(login),
+			Doc: "docker login for the configured registry; the credentials are resolved from secrets. It runs docker login -u USER --password-stdin with the password on its standard input (never in any process's arguments), and logs as Kamal's docker login -u [REDACTED] -p [REDACTED]."},
+		{Sig: "included_files()", Fn: dockerIncludedFiles,
+			Doc: "The files (relative, sorted) a build with the app directory as context sends to Docker, honouring .dockerignore; dev warns about the uncommitted and untracked ones."},
+		{Sig: "build(output=\"registry\", no_cache=False, dev=False, image=None, dockerfile=None, labels=None)", Fn: dockerBuild,
+			Doc: "The configured builder's build-and-push command (for Kamal 1.5 configs, git archive | docker build && docker push && docker push). image (a name as config.image, without registry or tag) and dockerfile stand in for the config's; labels (strings to strings) adds --label KEY=VALUE after the service label. Raises \"Missing DOCKERFILE\" when the Dockerfile does not exist."},
+		{Sig: "pull(image)", Doc: "docker pull IMAGE.", Fn: imageArg(func(_ *Env, image string) *shell.Command { return commands.Pull(image) })},
+		{Sig: "push(image)", Doc: "docker push IMAGE.", Fn: imageArg(func(_ *Env, image string) *shell.Command { return shell.New("docker", "push", image) })},
+		{Sig: "image_rm(image)", Doc: "docker image rm --force IMAGE.", Fn: imageArg(func(_ *Env, image string) *shell.Command { return commands.ImageRemove(image) })},
+		{Sig: "tag(source, target)", Doc: "docker tag SOURCE TARGET.", Fn: dockerTag},
+		{Sig: "validate_image(image)", Fn: imageArg(func(e *Env, image string) *shell.Command { return commands.ValidateImage(e.Config, image) }),
+			Doc: "The check that IMAGE carries the service label, failing with Kamal's message."},
+		{Sig: "mirror_probe()", Doc: "docker info asking for the first registry mirror.",
+			Fn: noArgs(func(*starlark.Thread, *Env) (*shell.Command, error) { return commands.MirrorProbe(), nil })},
+		{Sig: "registry_start()", Doc: "Starts Kamal 2's local registry container.",
+			Fn: noArgs(func(_ *starlark.Thread, e *Env) (*shell.Command, error) {
+				return commands.LocalRegistryStart(e.Config), nil
+			})},
+	},
+}
+
+func dockerTag(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var source, target string
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "source", &source, "target", &target); err != nil {
+		return nil, err
+	}
+	return Cmd{shell.New("docker", "tag", source, target)}, nil
+}
+
 type cmdFunc func(thread *starlark.Thread, e *Env) (*shell.Command, error)
 
 // noArgs wraps a command constructor that takes no arguments.
-func noArgs(name string, f cmdFunc) *starlark.Builtin {
-	return starlark.NewBuiltin(name, func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+func noArgs(f cmdFunc) Func {
+	return func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 0); err != nil {
 			return nil, err
 		}
@@ -28,18 +62,18 @@ func noArgs(name string, f cmdFunc) *starlark.Builtin {
 			return nil, err
 		}
 		return Cmd{c}, nil
-	})
+	}
 }
 
 // imageArg wraps a command constructor that takes one image reference.
-func imageArg(name string, f func(e *Env, image string) *shell.Command) *starlark.Builtin {
-	return starlark.NewBuiltin(name, func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+func imageArg(f func(e *Env, image string) *shell.Command) Func {
+	return func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		var image string
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "image", &image); err != nil {
 			return nil, err
 		}
 		return Cmd{f(EnvOf(thread), image)}, nil
-	})
+	}
 }
 
 // login renders `docker login` with the registry credentials, resolving
@@ -62,11 +96,7 @@ func login(thread *starlark.Thread, e *Env) (*shell.Command, error) {
 // registered for redaction.
 func (e *Env) RegistryLogin() (*shell.Command, error) { return login(nil, e) }
 
-// docker.build(output="registry", no_cache=False, dev=False, image=None,
-// dockerfile=None, labels=None) renders the configured builder's
-// build-and-push command, with the builder's environment attached. image
-// and dockerfile stand in for the config's image and builder.dockerfile;
-// labels adds --label KEY=VALUE after the service label.
+// dockerBuild attaches the builder's environment to the command.
 func dockerBuild(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	e := EnvOf(thread)
 	o := commands.PushOptions{Version: e.Version, Output: "registry", Dir: e.Dir}
@@ -116,34 +146,6 @@ func dockerBuild(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 	return Cmd{c}, nil
 }
 
-// builderSecretEnv resolves every builder secret (registering each value
-// with the logger) as NAME=VALUE; a missing one is Kamal's secrets error.
-func builderSecretEnv(e *Env) ([]string, error) {
-	var env []string
-	for _, s := range e.Config.Builder.Secrets {
-		v, err := e.Config.Resolve(config.Value{Secret: s})
-		if err != nil {
-			return nil, err
-		}
-		e.Log.AddSecret(v)
-		env = append(env, s+"="+v)
-	}
-	return env, nil
-}
-
-// builder.resolve_secrets() resolves the builder's secrets now, as Kamal
-// does before it inspects or creates the builder, so a missing secret
-// fails before anything is created. It returns None.
-func builderResolveSecrets(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 0); err != nil {
-		return nil, err
-	}
-	if _, err := builderSecretEnv(EnvOf(thread)); err != nil {
-		return nil, err
-	}
-	return starlark.None, nil
-}
-
 // GitArchive reports whether a Kamal 1.5 build feeds `git archive HEAD` to
 // docker as its context: when git works here and builder.context is unset.
 // (Kamal 1.9 and 2 build from a clone instead.)
@@ -155,57 +157,19 @@ func (e *Env) GitArchive() bool {
 	return err == nil
 }
 
-// audit(message) renders the command that appends an audit line on a host.
-func auditBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var message string
-	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &message); err != nil {
+// dockerIncludedFiles applies docker's own .dockerignore rules (see
+// contextFiles).
+func dockerIncludedFiles(thread *starlark.Thread, b *starlark.Builtin, a starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	if err := starlark.UnpackPositionalArgs(b.Name(), a, kw, 0); err != nil {
 		return nil, err
 	}
-	e := EnvOf(thread)
-	line := commands.AuditLine(e.Config, e.Performer(), timestamp(), message)
-	return Cmd{commands.Audit(e.Config, line)}, nil
-}
-
-// Docker is the "docker" module.
-var Docker = &starlarkstruct.Module{Name: "docker", Members: starlark.StringDict{
-	"check": noArgs("docker.check", func(_ *starlark.Thread, e *Env) (*shell.Command, error) {
-		return e.Builder.EnsureInstalled(), nil
-	}),
-	"login":        noArgs("docker.login", login),
-	"build":        starlark.NewBuiltin("docker.build", dockerBuild),
-	"mirror_probe": noArgs("docker.mirror_probe", func(*starlark.Thread, *Env) (*shell.Command, error) { return commands.MirrorProbe(), nil }),
-	"registry_start": noArgs("docker.registry_start", func(_ *starlark.Thread, e *Env) (*shell.Command, error) {
-		return commands.LocalRegistryStart(e.Config), nil
-	}),
-	"pull": imageArg("docker.pull", func(_ *Env, image string) *shell.Command { return commands.Pull(image) }),
-	"push": imageArg("docker.push", func(_ *Env, image string) *shell.Command { return shell.New("docker", "push", image) }),
-	"tag": starlark.NewBuiltin("docker.tag", func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		var source, target string
-		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "source", &source, "target", &target); err != nil {
-			return nil, err
-		}
-		return Cmd{shell.New("docker", "tag", source, target)}, nil
-	}),
-	"image_rm":       imageArg("docker.image_rm", func(_ *Env, image string) *shell.Command { return commands.ImageRemove(image) }),
-	"validate_image": imageArg("docker.validate_image", func(e *Env, image string) *shell.Command { return commands.ValidateImage(e.Config, image) }),
-}}
-
-// BuilderModule is the "builder" module: the configured builder's setup
-// commands (empty commands where the builder needs none).
-var BuilderModule = &starlarkstruct.Module{Name: "builder", Members: starlark.StringDict{
-	"create":          noArgs("builder.create", func(_ *starlark.Thread, e *Env) (*shell.Command, error) { return e.Builder.Create(), nil }),
-	"remove":          noArgs("builder.remove", func(_ *starlark.Thread, e *Env) (*shell.Command, error) { return e.Builder.Remove(), nil }),
-	"inspect":         noArgs("builder.inspect", func(_ *starlark.Thread, e *Env) (*shell.Command, error) { return e.Builder.Inspect(), nil }),
-	"info":            noArgs("builder.info", func(_ *starlark.Thread, e *Env) (*shell.Command, error) { return e.Builder.Info(), nil }),
-	"resolve_secrets": starlark.NewBuiltin("builder.resolve_secrets", builderResolveSecrets),
-}}
-
-// error(class, message) returns an error value a script can fail with in
-// Kamal's form; fail() is Starlark's own and prints as a script error.
-func errorBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var class, msg string
-	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 2, &class, &msg); err != nil {
-		return nil, err
+	dir := EnvOf(thread).Dir
+	if dir == "" {
+		dir = "."
 	}
-	return nil, NewError(class, msg)
+	files, err := contextFiles(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
+	}
+	return strings_(files), nil
 }

@@ -1,7 +1,13 @@
 // Package builtins holds the Go functions the Starlark scripts call, one
-// file per module (config, cmd/shell, local, ssh, on, hook, lock, docker,
-// git, log). Builtins are small: each does one thing, logs it the Kamal
-// way through the sshkit runner, and returns a value or an error.
+// file per module (shell, local, ssh, lock, docker, builder, git, log),
+// each global function in the file of what it works on (cmd and secret in
+// cmd.go, on, hook, audit, say with log, error, breakpoint in debug.go).
+// Each builtin is registered once, in a Builtin entry next to its code
+// with its signature and contract: the names scripts see (Predeclared)
+// and the reference (`kamal build api`, docs/builtins.md) are both made
+// from the entries (api.go). Builtins are small: each does one thing, logs
+// it the Kamal way through the sshkit runner, and returns a value or an
+// error.
 //
 // Every builtin reads its state from an *Env shared by all threads of one
 // run; what an Env holds is either immutable after setup or guarded.

@@ -1,11 +1,7 @@
 package builtins
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"go.starlark.net/starlark"
@@ -131,51 +127,3 @@ func run(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwar
 	}
 	return resultValue(res, c.c), nil
 }
-
-func localRun(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	return run(thread, b, args, kwargs, false, false)
-}
-func localCapture(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	return run(thread, b, args, kwargs, false, true)
-}
-func sshRun(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	return run(thread, b, args, kwargs, true, false)
-}
-func sshCapture(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	return run(thread, b, args, kwargs, true, true)
-}
-
-// local.exists(path) reports whether a file or directory exists at path,
-// relative to the app directory; it runs no command and logs nothing.
-func localExists(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var p string
-	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &p); err != nil {
-		return nil, err
-	}
-	if !filepath.IsAbs(p) {
-		if e := EnvOf(thread); e != nil {
-			p = filepath.Join(e.Dir, p)
-		}
-	}
-	_, err := os.Stat(p)
-	switch {
-	case err == nil:
-		return starlark.True, nil
-	case errors.Is(err, fs.ErrNotExist):
-		return starlark.False, nil
-	}
-	return nil, fmt.Errorf("%s: %w", b.Name(), err)
-}
-
-// Local is the "local" module: commands on this machine.
-var Local = &starlarkstruct.Module{Name: "local", Members: starlark.StringDict{
-	"run":     starlark.NewBuiltin("local.run", localRun),
-	"capture": starlark.NewBuiltin("local.capture", localCapture),
-	"exists":  starlark.NewBuiltin("local.exists", localExists),
-}}
-
-// SSH is the "ssh" module: commands on a server, over its one connection.
-var SSH = &starlarkstruct.Module{Name: "ssh", Members: starlark.StringDict{
-	"run":     starlark.NewBuiltin("ssh.run", sshRun),
-	"capture": starlark.NewBuiltin("ssh.capture", sshCapture),
-}}

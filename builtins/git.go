@@ -13,8 +13,23 @@ import (
 	"github.com/kamal-go/kamal/runtime/commands"
 )
 
-// Git queries run silently (Kamal never logs them) and are the only
-// commands a dry run still executes: they only read.
+var gitModule = Builtin{
+	Sig: "git",
+	Doc: "The app's git repository: queries, run silently (Kamal never logs them), cached for the run and still run by a dry run, since they only read; and the paths and commands of a Kamal 2 clone build.",
+	Members: []Builtin{
+		{Sig: "revision()", Doc: "git rev-parse HEAD of the app.", Fn: gitQuery("rev-parse", "HEAD")},
+		{Sig: "branch()", Doc: "The current branch of the app (git rev-parse --abbrev-ref HEAD).", Fn: gitQuery("rev-parse", "--abbrev-ref", "HEAD")},
+		{Sig: "root()", Doc: "The top directory of the app's git repository.", Fn: gitQuery("rev-parse", "--show-toplevel")},
+		{Sig: "uncommitted()", Doc: "git status --porcelain of the app (empty when clean).", Fn: gitQuery("status", "--porcelain")},
+		{Sig: "user_name()", Doc: "git config user.name, or \"Unknown\".", Fn: gitUserName},
+		{Sig: "clone()", Fn: gitClone,
+			Doc: "A Kamal 2 clone build: struct(root, clone_dir, build_dir, clone, reset, status, revision) with the paths and the commands that clone, reset and check the clone. Creates the clone directory."},
+		{Sig: "remove_clone()", Fn: gitRemoveClone,
+			Doc: "Deletes the clone directory of a clone build and creates it again empty, silently (before Kamal's one retry of a failed clone)."},
+		{Sig: "modified_files()", Doc: "git ls-files --modified of the app, as a list.", Fn: gitFiles("ls-files", "--modified")},
+		{Sig: "untracked_files()", Doc: "git ls-files --others of the app, as a list.", Fn: gitFiles("ls-files", "--others")},
+	},
+}
 
 // Git runs `git args...` in the app directory and returns its trimmed
 // output; results are cached for the run, as Kamal computes them once.
@@ -82,6 +97,9 @@ func gitQuery(args ...string) func(*starlark.Thread, *starlark.Builtin, starlark
 }
 
 func gitUserName(thread *starlark.Thread, b *starlark.Builtin, a starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	if err := starlark.UnpackPositionalArgs(b.Name(), a, kw, 0); err != nil {
+		return nil, err
+	}
 	v, err := EnvOf(thread).Git("config", "user.name")
 	if err != nil || v == "" {
 		return starlark.String("Unknown"), nil
@@ -89,19 +107,8 @@ func gitUserName(thread *starlark.Thread, b *starlark.Builtin, a starlark.Tuple,
 	return starlark.String(v), nil
 }
 
-// Git is the "git" module: read-only queries of the app's repository.
-var Git = &starlarkstruct.Module{Name: "git", Members: starlark.StringDict{
-	"revision":    starlark.NewBuiltin("git.revision", gitQuery("rev-parse", "HEAD")),
-	"branch":      starlark.NewBuiltin("git.branch", gitQuery("rev-parse", "--abbrev-ref", "HEAD")),
-	"root":        starlark.NewBuiltin("git.root", gitQuery("rev-parse", "--show-toplevel")),
-	"uncommitted": starlark.NewBuiltin("git.uncommitted", gitQuery("status", "--porcelain")),
-	"user_name":   starlark.NewBuiltin("git.user_name", gitUserName),
-}}
-
-// git.clone() describes a clone build (spec §7) as
-// struct(root, clone_dir, build_dir, clone, reset, status, revision): the
-// paths and the commands that clone, reset and check the clone. It creates
-// the clone directory, which Kamal does without logging it.
+// gitClone is spec §7's clone build; Kamal creates the clone directory
+// without logging it.
 func gitClone(thread *starlark.Thread, b *starlark.Builtin, a starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	if err := starlark.UnpackPositionalArgs(b.Name(), a, kw, 0); err != nil {
 		return nil, err
@@ -142,6 +149,42 @@ func gitClone(thread *starlark.Thread, b *starlark.Builtin, a starlark.Tuple, kw
 	}), nil
 }
 
-func init() {
-	Git.Members["clone"] = starlark.NewBuiltin("git.clone", gitClone)
+// gitFiles runs `git args...` and returns its output lines.
+func gitFiles(args ...string) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+	return func(thread *starlark.Thread, b *starlark.Builtin, a starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+		if err := starlark.UnpackPositionalArgs(b.Name(), a, kw, 0); err != nil {
+			return nil, err
+		}
+		out, err := EnvOf(thread).Git(args...)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", b.Name(), err)
+		}
+		var files []string
+		for _, l := range strings.Split(out, "\n") {
+			if l != "" {
+				files = append(files, l)
+			}
+		}
+		return strings_(files), nil
+	}
+}
+
+// gitRemoveClone is spec §7 step 4.
+func gitRemoveClone(thread *starlark.Thread, b *starlark.Builtin, a starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
+	if err := starlark.UnpackPositionalArgs(b.Name(), a, kw, 0); err != nil {
+		return nil, err
+	}
+	e := EnvOf(thread)
+	cwd, err := filepath.Abs(e.Dir)
+	if err != nil {
+		return nil, err
+	}
+	dir := commands.CloneDir(e.Config, cwd, os.TempDir())
+	if e.Flags.DryRun {
+		return starlark.None, nil
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, err
+	}
+	return starlark.None, os.MkdirAll(dir, 0o755)
 }

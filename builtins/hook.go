@@ -87,9 +87,12 @@ func (e *Env) RunHook(thread *starlark.Thread, name string) (bool, error) {
 	return true, nil
 }
 
-// hook(name) runs .kamal/hooks/NAME (or hooks_path) with Kamal's KAMAL_*
-// environment; it returns False when the hook is missing or hooks are
-// skipped (-H).
+var hookGlobal = Builtin{
+	Sig: "hook(name)",
+	Doc: "Runs the hook <hooks_path>/NAME locally with Kamal's KAMAL_* environment and returns True, or returns False when it is missing or -H was given. Kamal 1 configs print \"Running the NAME hook...\" first. pre-connect runs at most once per process. A failing hook raises Kamal::Cli::HookError.",
+	Fn:  hookBuiltin,
+}
+
 func hookBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var name string
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name); err != nil {

@@ -6,15 +6,25 @@ import (
 	"time"
 
 	"go.starlark.net/starlark"
-	"go.starlark.net/starlarkstruct"
 
 	"github.com/kamal-go/kamal/runtime/commands"
 	"github.com/kamal-go/kamal/runtime/log"
 	"github.com/kamal-go/kamal/runtime/sshkit"
 )
 
-// The deploy lock is a directory on the primary host (spec §10): mkdir is
-// atomic, so whoever creates it holds the lock.
+var lockModule = Builtin{
+	Sig: "lock",
+	Doc: "The deploy lock: a directory on the primary host, which mkdir creates atomically, so whoever creates it holds the lock.",
+	Members: []Builtin{
+		{Sig: "acquire(message=\"Automatic deploy lock\")", Fn: lockAcquire,
+			Doc: "Takes the deploy lock on the primary host. When someone holds it, prints who and raises Kamal::Cli::LockError."},
+		{Sig: "release()", Fn: lockRelease, Doc: "Gives the deploy lock back."},
+		{Sig: "status()", Fn: lockStatusBuiltin, Doc: "The lock's details as text, or None when nobody holds it."},
+		{Sig: "held()", Fn: lockHeldBuiltin, Doc: "Whether this run holds the deploy lock."},
+		{Sig: "around(fn, message=\"Automatic deploy lock\")", Fn: lockAround,
+			Doc: "Holds the deploy lock while fn() runs and releases it afterwards, also when fn fails (the failure is raised again). When the lock is already held, just calls fn."},
+	},
+}
 
 const automaticLock = "Automatic deploy lock"
 
@@ -188,7 +198,6 @@ func lockRelease(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 	return starlark.None, EnvOf(thread).ReleaseLock(thread)
 }
 
-// lock.status() returns the lock's details, or None when there is no lock.
 func lockStatusBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 0); err != nil {
 		return nil, err
@@ -210,9 +219,6 @@ func lockHeldBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark
 	return starlark.Bool(EnvOf(thread).LockHeld()), nil
 }
 
-// lock.around(fn, message="Automatic deploy lock") holds the lock while fn
-// runs and releases it afterwards, also when fn fails (the failure is then
-// raised again). When the run already holds the lock, it just calls fn.
 func lockAround(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var fn starlark.Callable
 	message := automaticLock
@@ -244,12 +250,3 @@ func lockAround(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	}
 	return v, nil
 }
-
-// Lock is the "lock" module: the deploy lock on the primary host.
-var Lock = &starlarkstruct.Module{Name: "lock", Members: starlark.StringDict{
-	"acquire": starlark.NewBuiltin("lock.acquire", lockAcquire),
-	"release": starlark.NewBuiltin("lock.release", lockRelease),
-	"status":  starlark.NewBuiltin("lock.status", lockStatusBuiltin),
-	"held":    starlark.NewBuiltin("lock.held", lockHeldBuiltin),
-	"around":  starlark.NewBuiltin("lock.around", lockAround),
-}}

@@ -4,12 +4,16 @@ import (
 	"fmt"
 
 	"go.starlark.net/starlark"
-	"go.starlark.net/starlarkstruct"
 
 	"github.com/kamal-go/kamal/runtime/log"
 )
 
-// say(msg, color=None) prints a line whatever the verbosity, as Thor's say.
+var sayGlobal = Builtin{
+	Sig: "say(msg, color=None)",
+	Doc: "Prints msg whatever the verbosity, as Kamal's say; color is red, green, yellow, blue or magenta (only on a terminal).",
+	Fn:  sayBuiltin,
+}
+
 func sayBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var msg, color string
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "msg", &msg, "color??", &color); err != nil {
@@ -33,10 +37,13 @@ func logAt(level log.Level) func(*starlark.Thread, *starlark.Builtin, starlark.T
 	}
 }
 
-// Log is the "log" module: SSHKit-style lines that honour -v and -q.
-var Log = &starlarkstruct.Module{Name: "log", Members: starlark.StringDict{
-	"debug": starlark.NewBuiltin("log.debug", logAt(log.Debug)),
-	"info":  starlark.NewBuiltin("log.info", logAt(log.Info)),
-	"warn":  starlark.NewBuiltin("log.warn", logAt(log.Warn)),
-	"error": starlark.NewBuiltin("log.error", logAt(log.Error)),
-}}
+var logModule = Builtin{
+	Sig: "log",
+	Doc: "SSHKit-style log lines that honour -v and -q.",
+	Members: []Builtin{
+		{Sig: "debug(msg)", Doc: "Prints \" DEBUG msg\" (shown with -v).", Fn: logAt(log.Debug)},
+		{Sig: "info(msg)", Doc: "Prints \"  INFO msg\".", Fn: logAt(log.Info)},
+		{Sig: "warn(msg)", Doc: "Prints \"  WARN msg\".", Fn: logAt(log.Warn)},
+		{Sig: "error(msg)", Doc: "Prints \" ERROR msg\".", Fn: logAt(log.Error)},
+	},
+}

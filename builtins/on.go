@@ -2,7 +2,6 @@ package builtins
 
 import (
 	"errors"
-	"fmt"
 	"sync"
 
 	"go.starlark.net/starlark"
@@ -39,33 +38,22 @@ func watch(thread *starlark.Thread) (stop func()) {
 	return func() { close(done) }
 }
 
-// on(hosts, fn) calls fn(host) for every host in parallel, each on its own
-// thread, and returns their results in the order of hosts. Every host runs
-// to the end even when others fail. fn's values are not frozen: the
-// threads take turns at running Starlark code while their commands run in
-// parallel, so fn may append to a list the caller uses afterwards; failures are then raised together in
-// SSHKit's form ("Exceptions on 2 hosts: ..."). sshkit.max_concurrent_hosts
-// bounds the hosts in flight (0: no bound, as Kamal).
+var onGlobal = Builtin{
+	Sig: "on(hosts, fn)",
+	Doc: "Calls fn(host) for every host in parallel, each on its own thread, and returns the results in the order of hosts. Every host runs to its end; failures are then raised together (\"Exceptions on 2 hosts: ...\"). sshkit.max_concurrent_hosts bounds the hosts in flight. Nothing is frozen: the threads take turns at running Starlark code (one at a time) while their commands run in parallel, so fn may append to the caller's lists.",
+	Fn:  onBuiltin,
+}
+
+// onBuiltin: sshkit.max_concurrent_hosts 0 is no bound, as in Kamal.
 func onBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var hostsV starlark.Iterable
 	var fn starlark.Callable
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "hosts", &hostsV, "fn", &fn); err != nil {
 		return nil, err
 	}
-	var hosts []string
-	seen := map[string]bool{}
-	it := hostsV.Iterate()
-	defer it.Done()
-	var v starlark.Value
-	for it.Next(&v) {
-		h, ok := starlark.AsString(v)
-		if !ok {
-			return nil, fmt.Errorf("%s: hosts must be strings, got %s", b.Name(), v.Type())
-		}
-		if !seen[h] {
-			seen[h] = true
-			hosts = append(hosts, h)
-		}
+	hosts, err := hostList(b.Name(), hostsV)
+	if err != nil {
+		return nil, err
 	}
 	// fn and the values it reaches are not frozen: the caller may keep
 	// using them after on() returns. The hosts' threads take turns at

@@ -80,10 +80,7 @@ def f(host):
 def main(hosts):
     return on(hosts, f)
 `
-	globals, err := starlark.ExecFile(thread, "on_test.star", src, starlark.StringDict{
-		"on":  starlark.NewBuiltin("on", onBuiltin),
-		"ssh": SSH,
-	})
+	globals, err := starlark.ExecFile(thread, "on_test.star", src, Predeclared(&Env{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -139,3 +139,21 @@ def _step():
 	}
 	wantLines(t, "stdout", out, "ERROR (RuntimeError): "+user+":3:9: undefined: confg (did you mean config?)")
 }
+
+// kamal build api needs no config and prints docs/builtins.md's text: the
+// reference made from the builtins' registration, one entry per builtin.
+func TestAPIPrintsTheBuiltinReferenceWithoutAConfig(t *testing.T) {
+	a := &replApp{dir: t.TempDir(), home: t.TempDir()}
+	out, _, code := a.pipe(t, "", "build", "api")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	docs, err := os.ReadFile("../../docs/builtins.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != string(docs) {
+		t.Errorf("kamal build api differs from docs/builtins.md (regenerate it with go generate ./builtins)")
+	}
+	wantLines(t, "kamal build api", out, "\n## `lock`\n", "\n### `lock.acquire(message=\"Automatic deploy lock\")`\n\nTakes the deploy lock")
+}

@@ -1,0 +1,363 @@
+package builtins
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	dockerssh "github.com/docker/cli/cli/connhelper/ssh"
+	"go.starlark.net/starlark"
+	"go.starlark.net/starlarkstruct"
+
+	"github.com/kamal-go/kamal/runtime/executor"
+	"github.com/kamal-go/kamal/runtime/log"
+	"github.com/kamal-go/kamal/runtime/serve"
+	"github.com/kamal-go/kamal/runtime/shell"
+	"github.com/kamal-go/kamal/runtime/sshkit"
+	"github.com/kamal-go/kamal/runtime/sshurl"
+)
+
+var sshModule = Builtin{
+	Sig: "ssh",
+	Doc: "Commands on a server over its one SSH connection, and what else rides on that connection: port forwards and serving an image.",
+	Members: []Builtin{
+		{Sig: "run(host, cmd, level=\"info\", raise_on_error=True, rescue=False, stdin=None, capture=False)", Fn: sshRun,
+			Doc: "Runs cmd on host over the host's one SSH connection, logged with \"on HOST\", returning the result struct of local.run. Failures are raised as \"Exception while executing on host HOST: ...\"."},
+		{Sig: "capture(host, cmd, level=\"debug\", raise_on_error=True, rescue=False, stdin=None)", Fn: sshCapture,
+			Doc: "Runs cmd on host and returns its stripped standard output, always a string."},
+		{Sig: "forward(hosts, port, fn)", Fn: sshForward,
+			Doc: "Calls fn() while every host forwards its 127.0.0.1:PORT back to localhost:PORT here over its SSH connection (Kamal 2's local registry; as ssh -R). A host may be an ssh://user@host:port URL. Waits at most 30 s for the forwards; errors read as Kamal's (\"Error setting up port forwarding to HOST: ...\", \"Failed to establish port forward on HOST\", \"Timed out waiting for port forwarding to be established\"). The forwards end when fn returns."},
+		{Sig: "serve(hosts, image, port, fn)", Fn: sshServe,
+			Doc: "Calls fn(served) while this program serves IMAGE from the local Docker image store, read-only (manifest and blobs, layers streamed from docker image save), to every host at localhost:PORT through a forward of its 127.0.0.1:PORT over its SSH connection; each host's dockerd pulls served.ref (localhost:PORT/REPO:TAG) and fetches only the layers it lacks, all hosts at once. served.stats(host) is struct(requests, blobs, bytes), what that host's dockerd asked for (requests 0: it never reached the forward). Forward errors read as ssh.forward's; forwards and listeners end when fn returns, fails or is interrupted. A dry run serves nothing."},
+		{Sig: "check_openssh(url)", Fn: sshCheckOpenSSH,
+			Doc: "Connects to an ssh:// URL the way docker will for an ssh:// docker context (OpenSSH, the URL's user, host and port, batch mode) and runs `true`, logging nothing; raises Kamal::Cli::Build::BuildError with one line naming what to give OpenSSH when it cannot connect. A dry run checks nothing."},
+	},
+}
+
+func sshRun(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	return run(thread, b, args, kwargs, true, false)
+}
+
+func sshCapture(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	return run(thread, b, args, kwargs, true, true)
+}
+
+// ForwardTimeout is how long ssh.forward waits for every host to confirm
+// its forward, as Kamal's PortForwarding (30 s).
+var ForwardTimeout = 30 * time.Second
+
+// sshForward is spec §12.3's forward. The forwards are requested in
+// parallel (openForwards); fn's result is returned.
+func sshForward(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var (
+		hostsV starlark.Iterable
+		port   int
+		fn     starlark.Callable
+	)
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "hosts", &hostsV, "port", &port, "fn", &fn); err != nil {
+		return nil, err
+	}
+	if port <= 0 || port > 65535 {
+		return nil, fmt.Errorf("%s: invalid port %d", b.Name(), port)
+	}
+	hosts, err := hostList(b.Name(), hostsV)
+	if err != nil {
+		return nil, err
+	}
+	e := EnvOf(thread)
+	call := func() (starlark.Value, error) { return starlark.Call(thread, fn, nil, nil) }
+	if e.Runner.DryRun || len(hosts) == 0 {
+		return call()
+	}
+	fw, ok := e.Runner.Remote.(executor.Forwarder)
+	if !ok {
+		return nil, fmt.Errorf("%s: the remote transport cannot forward ports", b.Name())
+	}
+	local := "localhost:" + strconv.Itoa(port)
+	closers, err := openForwards(Context(thread), e.Log, fw, hosts, port, func(string) string { return local })
+	defer func() {
+		for _, c := range closers {
+			if err := c.Close(); err != nil {
+				e.Log.Debugf("Cancelling port forwarding: %v", err)
+			}
+		}
+	}()
+	if err != nil {
+		return nil, err
+	}
+	return call()
+}
+
+// openForwards requests the forward on every host in parallel (host's
+// 127.0.0.1:port to local(host) here) and waits for all of them, at most
+// ForwardTimeout. It returns the forwards that
+// were established, even on error, for the caller to close; a forward
+// confirmed after the wait was given up is closed as soon as it arrives.
+func openForwards(parent context.Context, logger *log.Logger, fw executor.Forwarder, hosts []string, port int, local func(host string) string) ([]io.Closer, error) {
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	ctx, cancel := context.WithTimeout(parent, ForwardTimeout)
+	defer cancel()
+
+	type result struct {
+		i   int
+		c   io.Closer
+		err error
+	}
+	results := make(chan result, len(hosts))
+	for i, h := range hosts {
+		go func() {
+			c, err := fw.Forward(ctx, h, addr, local(h))
+			results <- result{i, c, err}
+		}()
+	}
+	var closers []io.Closer
+	errs := make([]error, len(hosts))
+	pending := len(hosts)
+	timedOut := false
+	for pending > 0 && !timedOut {
+		select {
+		case r := <-results:
+			pending--
+			if r.err != nil {
+				errs[r.i] = r.err
+			} else {
+				closers = append(closers, r.c)
+			}
+		case <-ctx.Done():
+			timedOut = true
+		}
+	}
+	if pending > 0 {
+		go func(n int) {
+			for ; n > 0; n-- {
+				if r := <-results; r.c != nil {
+					r.c.Close()
+				}
+			}
+		}(pending)
+	}
+	for i, err := range errs {
+		if err == nil || errors.Is(err, context.DeadlineExceeded) {
+			continue
+		}
+		host := sshkit.DisplayHost(hosts[i])
+		if errors.Is(err, executor.ErrForwardRefused) {
+			err = NewError("RuntimeError", "Failed to establish port forward on "+host)
+		}
+		logger.Log(log.Error, fmt.Sprintf("Error setting up port forwarding to %s: %s: %s", host, sshkit.ClassOf(err), err.Error()))
+		return closers, err
+	}
+	if err := parent.Err(); err != nil {
+		return closers, err
+	}
+	if len(closers) < len(hosts) {
+		return closers, NewError("RuntimeError", "Timed out waiting for port forwarding to be established")
+	}
+	return closers, nil
+}
+
+// hostList reads a list of host names, dropping duplicates.
+func hostList(fn string, v starlark.Iterable) ([]string, error) {
+	var hosts []string
+	seen := map[string]bool{}
+	it := v.Iterate()
+	defer it.Done()
+	var x starlark.Value
+	for it.Next(&x) {
+		h, ok := starlark.AsString(x)
+		if !ok {
+			return nil, fmt.Errorf("%s: hosts must be strings, got %s", fn, x.Type())
+		}
+		if !seen[h] {
+			seen[h] = true
+			hosts = append(hosts, h)
+		}
+	}
+	return hosts, nil
+}
+
+// ServeSaver reads images out of the local store for ssh.serve; tests
+// replace it.
+var ServeSaver serve.Saver = serve.DockerSave
+
+// sshServe saves the image once (`docker image save`) into an unlinked
+// temporary file and streams layers from there, never holding them in
+// memory; each host's forward leads to its own listener of one registry
+// (runtime/serve), so that its requests can be counted.
+func sshServe(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var (
+		hostsV starlark.Iterable
+		image  string
+		port   int
+		fn     starlark.Callable
+	)
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "hosts", &hostsV, "image", &image, "port", &port, "fn", &fn); err != nil {
+		return nil, err
+	}
+	if port <= 0 || port > 65535 {
+		return nil, fmt.Errorf("%s: invalid port %d", b.Name(), port)
+	}
+	hosts, err := hostList(b.Name(), hostsV)
+	if err != nil {
+		return nil, err
+	}
+	repo, tag := servedName(image)
+	served := &servedValue{ref: fmt.Sprintf("localhost:%d/%s:%s", port, repo, tag)}
+	e := EnvOf(thread)
+	call := func() (starlark.Value, error) { return starlark.Call(thread, fn, starlark.Tuple{served.value()}, nil) }
+	if e.Runner.DryRun || len(hosts) == 0 {
+		return call()
+	}
+	fw, ok := e.Runner.Remote.(executor.Forwarder)
+	if !ok {
+		return nil, fmt.Errorf("%s: the remote transport cannot forward ports", b.Name())
+	}
+	ctx := Context(thread)
+	e.Log.Debugf("Indexing %s in the local image store", image)
+	img, err := serve.Index(ctx, ServeSaver, image, "")
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, NewError("RuntimeError", fmt.Sprintf("Cannot serve %s: %s", image, oneLine(err.Error())))
+	}
+	defer img.Close()
+	e.Log.Debugf("Serving %s as %s: %d layers, manifest %s", image, served.ref, len(img.Layers()), img.Digest)
+	reg, err := serve.NewRegistry(ctx, img, repo, tag, e.Log.Debugf)
+	if err != nil {
+		return nil, err
+	}
+	defer reg.Close()
+	served.reg = reg
+	addrs := map[string]string{}
+	for _, h := range hosts {
+		if addrs[h], err = reg.Listen(h); err != nil {
+			return nil, err
+		}
+	}
+	closers, err := openForwards(ctx, e.Log, fw, hosts, port, func(h string) string { return addrs[h] })
+	defer closeAll(e, closers)
+	if err != nil {
+		return nil, err
+	}
+	return call()
+}
+
+func closeAll(e *Env, closers []io.Closer) {
+	for _, c := range closers {
+		if err := c.Close(); err != nil {
+			e.Log.Debugf("Cancelling port forwarding: %v", err)
+		}
+	}
+}
+
+// servedName splits a local image reference into the repository path a
+// served reference uses (without the registry host) and its tag.
+func servedName(image string) (repo, tag string) {
+	repo, tag = image, "latest"
+	if i := strings.LastIndex(image, ":"); i > strings.LastIndex(image, "/") {
+		repo, tag = image[:i], image[i+1:]
+	}
+	if first, rest, ok := strings.Cut(repo, "/"); ok && (strings.ContainsAny(first, ".:") || first == "localhost") {
+		repo = rest
+	}
+	return repo, tag
+}
+
+// oneLine keeps the last non-empty line of a (docker) message.
+func oneLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+// servedValue is the argument of ssh.serve's fn.
+type servedValue struct {
+	ref string
+	reg *serve.Registry // nil in a dry run
+}
+
+func (s *servedValue) value() starlark.Value {
+	return starlarkstruct.FromStringDict(starlark.String("served"), starlark.StringDict{
+		"ref":   starlark.String(s.ref),
+		"stats": starlark.NewBuiltin("served.stats", s.stats),
+	})
+}
+
+func (s *servedValue) stats(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var host string
+	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &host); err != nil {
+		return nil, err
+	}
+	var st serve.HostStats
+	if s.reg != nil {
+		st = s.reg.Stats(host)
+	}
+	blobs := make([]starlark.Value, len(st.Blobs))
+	for i, h := range st.Blobs {
+		blobs[i] = starlark.String(h.String())
+	}
+	return starlarkstruct.FromStringDict(starlark.String("stats"), starlark.StringDict{
+		"requests": starlark.MakeInt(st.Requests),
+		"blobs":    starlark.NewList(blobs),
+		"bytes":    starlark.MakeInt64(st.Bytes),
+	}), nil
+}
+
+// OpenSSHCheckTimeout bounds ssh.check_openssh's connection, as docker's
+// own ConnectTimeout for ssh:// hosts.
+var OpenSSHCheckTimeout = 30 * time.Second
+
+// sshCheckOpenSSH uses the OpenSSH client docker will use (ssh on PATH,
+// reading the user's ~/.ssh/config and agent) with the arguments
+// docker/cli's connhelper builds, in batch mode so that nothing prompts.
+// kamal's own connection (ssh.keys, key_data) is no help to docker.
+func sshCheckOpenSSH(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var url string
+	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &url); err != nil {
+		return nil, err
+	}
+	if _, err := sshurl.Parse(url); err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
+	}
+	if EnvOf(thread).Runner.DryRun {
+		return starlark.None, nil
+	}
+	sp, err := dockerssh.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", b.Name(), err)
+	}
+	argv := append([]string{"-o", "BatchMode=yes", "-o", fmt.Sprintf("ConnectTimeout=%d", int(OpenSSHCheckTimeout.Seconds())), "-T"}, sp.Args("true")...)
+	ctx, cancel := context.WithTimeout(Context(thread), OpenSSHCheckTimeout+5*time.Second)
+	defer cancel()
+	words := make([]string, 0, len(argv)+1)
+	for _, w := range append([]string{"ssh"}, argv...) {
+		if !plainWord.MatchString(w) {
+			w = shell.Escape(w)
+		}
+		words = append(words, w)
+	}
+	var stderr bytes.Buffer
+	// Through the local transport, unlogged: Kamal logs no such command.
+	status, err := EnvOf(thread).Runner.Local.Run(ctx, "", executor.Request{Script: strings.Join(words, " "), Stdout: io.Discard, Stderr: &stderr})
+	if err != nil || status != 0 {
+		why := oneLine(stderr.String())
+		if why == "" && err != nil {
+			why = err.Error()
+		} else if why == "" {
+			why = fmt.Sprintf("exit status %d", status)
+		}
+		return nil, NewError("Kamal::Cli::Build::BuildError", fmt.Sprintf(
+			"docker reaches the remote builder %s through OpenSSH, which cannot connect (ssh %s: %s): give OpenSSH the key with ssh-agent (ssh-add) or a Host entry with User, Port and IdentityFile in ~/.ssh/config",
+			url, strings.Join(argv, " "), why))
+	}
+	return starlark.None, nil
+}
+
+// plainWord needs no quoting for sh.
+var plainWord = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
