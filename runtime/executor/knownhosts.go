@@ -7,8 +7,10 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/skeema/knownhosts"
 	"golang.org/x/crypto/ssh"
@@ -27,12 +29,44 @@ import (
 //   - "yes": unknown hosts are refused too.
 //   - "no", "off": unknown hosts are recorded, changed keys accepted.
 //
-// Safe for concurrent use: checks and appends are serialized, and the files
-// are re-read for every check so entries written meanwhile (by this
-// process or another) are seen.
+// Safe for concurrent use: checks and appends are serialized. Entries
+// written meanwhile (by this process or another) are seen: a set of files
+// is parsed once and parsed again only when one of them changed (size,
+// modification time or inode) other than by this process's own appends,
+// and a host this process appended is looked up in a fresh parse. So a
+// pool of N hosts parses known_hosts about once, not 2N times (at 1000
+// listed hosts a parse costs milliseconds).
 type hostKeys struct {
 	debugf func(string, ...any)
 	mu     sync.Mutex
+	cache  map[string]*parsedHosts // by the file list, joined by "\n"
+	parses int                     // parses made (for tests)
+}
+
+// parsedHosts is one parse of a set of known_hosts files.
+type parsedHosts struct {
+	db     *knownhosts.HostKeyDB // nil: none of the files exists
+	stamps []fileStamp           // the files as they were parsed (plus own appends)
+	// added are the hosts (normalized) this process appended since the
+	// parse: the parse does not have them.
+	added map[string]bool
+}
+
+// fileStamp identifies one state of a file; a file that does not exist
+// has the zero stamp.
+type fileStamp struct {
+	exists     bool
+	size       int64
+	mtime      int64
+	dev, inode uint64
+}
+
+func stampOf(fi os.FileInfo) fileStamp {
+	st := fileStamp{exists: true, size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+	if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
+		st.dev, st.inode = uint64(sys.Dev), uint64(sys.Ino)
+	}
+	return st
 }
 
 // hostKeyError is a refused host key; it is reported without handshake
@@ -51,7 +85,7 @@ func (h *hostKeys) callback(t *target) ssh.HostKeyCallback {
 func (h *hostKeys) check(t *target, hostport string, remote net.Addr, key ssh.PublicKey) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	db, err := h.load(t.knownHosts)
+	db, err := h.load(t.knownHosts, hostport)
 	if err != nil {
 		return err
 	}
@@ -80,36 +114,57 @@ func (h *hostKeys) check(t *target, hostport string, remote net.Addr, key ssh.Pu
 		return &hostKeyError{fmt.Sprintf("host key for %s is not known (StrictHostKeyChecking yes): add it to %s (ssh-keyscan), or set StrictHostKeyChecking accept-new", host, strings.Join(t.knownHosts, " "))}
 	}
 	path := t.knownHosts[0]
-	if err := h.add(path, hostport, key); err != nil {
+	if err := h.add(t.knownHosts, path, hostport, key); err != nil {
 		return fmt.Errorf("recording host key for %s: %w", host, err)
 	}
 	h.debugf("Added %s host key %s for %s to %s", key.Type(), ssh.FingerprintSHA256(key), knownhosts.Normalize(hostport), path)
 	return nil
 }
 
-// load parses the files that exist; none is an empty database (nil).
-// Callers hold h.mu.
-func (h *hostKeys) load(files []string) (*knownhosts.HostKeyDB, error) {
+// load returns the database of files for looking up hostport: the cached
+// parse if no file changed since (other than by this process's appends)
+// and hostport is not among the hosts appended since, else a new parse.
+// None of the files existing is an empty database (nil). Callers hold h.mu.
+func (h *hostKeys) load(files []string, hostport string) (*knownhosts.HostKeyDB, error) {
+	stamps := make([]fileStamp, len(files))
 	var present []string
-	for _, f := range files {
-		if _, err := os.Stat(f); err == nil {
+	for i, f := range files {
+		fi, err := os.Stat(f)
+		switch {
+		case err == nil:
+			stamps[i] = stampOf(fi)
 			present = append(present, f)
-		} else if !errors.Is(err, fs.ErrNotExist) {
+		case !errors.Is(err, fs.ErrNotExist):
 			return nil, fmt.Errorf("reading known hosts: %w", err)
 		}
 	}
-	if len(present) == 0 {
-		return nil, nil
+	key := strings.Join(files, "\n")
+	if p := h.cache[key]; p != nil && slices.Equal(p.stamps, stamps) && !p.added[knownhosts.Normalize(hostport)] {
+		return p.db, nil
 	}
-	db, err := knownhosts.NewDB(present...)
-	if err != nil {
-		return nil, fmt.Errorf("reading known hosts: %w", err)
+	p := &parsedHosts{stamps: stamps, added: map[string]bool{}}
+	if len(present) > 0 {
+		h.parses++
+		db, err := knownhosts.NewDB(present...)
+		if err != nil {
+			return nil, fmt.Errorf("reading known hosts: %w", err)
+		}
+		p.db = db
 	}
-	return db, nil
+	if h.cache == nil {
+		h.cache = map[string]*parsedHosts{}
+	}
+	h.cache[key] = p
+	return p.db, nil
 }
 
-// add appends a plain "[host]:port key" line. Callers hold h.mu.
-func (h *hostKeys) add(path, hostport string, key ssh.PublicKey) error {
+// add appends a plain "[host]:port key" line to path, the first of files.
+// When path was exactly as the cached parse of files saw it, the parse is
+// kept, with the host marked as appended; otherwise the next load parses
+// again. Callers hold h.mu.
+func (h *hostKeys) add(files []string, path, hostport string, key ssh.PublicKey) error {
+	p := h.cache[strings.Join(files, "\n")]
+	delete(h.cache, strings.Join(files, "\n"))
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
@@ -125,11 +180,29 @@ func (h *hostKeys) add(path, hostport string, key ssh.PublicKey) error {
 			line = "\n" + line
 		}
 	}
+	before, _ := f.Stat()
 	if _, err := f.WriteString(line); err != nil {
 		f.Close()
 		return err
 	}
-	return f.Close()
+	after, _ := f.Stat()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	// Keep the parse only if nobody else wrote in between: the file was
+	// as parsed before this line and grew by exactly the line.
+	if p != nil && before != nil && after != nil && len(p.stamps) > 0 {
+		was := fileStamp{}
+		if before.Size() > 0 || p.stamps[0].exists {
+			was = stampOf(before)
+		}
+		if was == p.stamps[0] && after.Size() == before.Size()+int64(len(line)) {
+			p.stamps[0] = stampOf(after)
+			p.added[knownhosts.Normalize(hostport)] = true
+			h.cache[strings.Join(files, "\n")] = p
+		}
+	}
+	return nil
 }
 
 // algorithms returns the host key algorithms to negotiate with hostport:
@@ -139,7 +212,7 @@ func (h *hostKeys) add(path, hostport string, key ssh.PublicKey) error {
 // package defaults (nothing known).
 func (h *hostKeys) algorithms(t *target) []string {
 	h.mu.Lock()
-	db, err := h.load(t.knownHosts)
+	db, err := h.load(t.knownHosts, t.hostport)
 	h.mu.Unlock()
 	if err != nil || db == nil {
 		return nil
