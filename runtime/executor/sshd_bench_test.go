@@ -72,7 +72,10 @@ func startRealSSHD(tb testing.TB, n int, extra ...string) *realSSHD {
 		}
 		fmt.Fprintf(&cfg, "HostKey %s\nPidFile none\nAuthorizedKeysFile %s\n", hostKeyFile, auth)
 		cfg.WriteString("PermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n" +
-			"UsePAM no\nStrictModes no\nUseDNS no\nPrintMotd no\nPrintLastLog no\nX11Forwarding no\n")
+			"UsePAM no\nStrictModes no\nUseDNS no\nPrintMotd no\nPrintLastLog no\nX11Forwarding no\n" +
+			// bash reads no ~/.bashrc (which may be slow) for ssh commands
+			// when SHLVL shows it nested.
+			"SetEnv SHLVL=1\n")
 		for _, l := range extra {
 			cfg.WriteString(l + "\n")
 		}
@@ -214,3 +217,127 @@ func BenchmarkSSHFanOut(b *testing.B) {
 	b.ReportMetric(mem/float64(b.N*n), "live-B/host")
 	b.ReportMetric(gor/float64(b.N*n), "goroutines/host")
 }
+
+// delayProxy forwards TCP connections to target, delivering every chunk
+// read from either side rtt/2 after it was read, in order: a link with
+// that round trip time.
+func delayProxy(tb testing.TB, target string, rtt time.Duration) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ln.Close() })
+	type chunk struct {
+		b  []byte
+		at time.Time
+	}
+	pump := func(dst, src net.Conn) {
+		q := make(chan chunk, 4096)
+		go func() {
+			defer close(q)
+			for {
+				buf := make([]byte, 32<<10)
+				n, err := src.Read(buf)
+				if n > 0 {
+					q <- chunk{buf[:n], time.Now().Add(rtt / 2)}
+				}
+				if err != nil {
+					return
+				}
+			}
+		}()
+		for c := range q {
+			time.Sleep(time.Until(c.at))
+			if _, err := dst.Write(c.b); err != nil {
+				break
+			}
+		}
+		dst.Close()
+		src.Close()
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			go pump(s, c)
+			go pump(c, s)
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// BenchmarkSSHCommandRoundTrips runs commands one after the other on one
+// warm connection to a real sshd, through a link of 50 ms round trip and
+// through one of none (one operation: one `true` on each), and reports the
+// round trips a command waits for: (time at 50 ms - time at 0) / 50 ms.
+// The issue's target is at most one for every command after the first.
+func BenchmarkSSHCommandRoundTrips(b *testing.B) {
+	const rtt = 50 * time.Millisecond
+	rs := startRealSSHD(b, 1)
+	p := rs.pool(b)
+	per := func(delay time.Duration) time.Duration {
+		host := delayProxy(b, rs.hosts[0], delay)
+		run := func() {
+			st, err := p.Run(benchCtx(b), host, Request{Script: "true"})
+			if err != nil || st != 0 {
+				b.Fatalf("status %d, %v", st, err)
+			}
+		}
+		run() // connects; its spare session is opened
+		t0 := time.Now()
+		for i := 0; i < b.N; i++ {
+			run()
+		}
+		return time.Since(t0) / time.Duration(b.N)
+	}
+	b.ResetTimer()
+	near, far := per(0), per(rtt)
+	b.ReportMetric(float64(far-near)/float64(rtt), "rtt/cmd")
+	b.ReportMetric(float64(near.Microseconds())/1000, "ms/cmd-at-0")
+}
+
+// BenchmarkSSHFanOutRunning measures what one host costs while its
+// command runs (one operation: `sleep 1` on 100 hosts at once, over warm
+// connections, with output writers as the runner gives: one for stdout,
+// another for stderr): live memory per host, taken half-way through.
+func BenchmarkSSHFanOutRunning(b *testing.B) {
+	const n = 100
+	rs := startRealSSHD(b, n, "MaxStartups 200")
+	p := rs.pool(b)
+	fanOut(b, p, rs.hosts, "true")
+	var mem float64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		before := liveBytes()
+		done := make(chan error, n)
+		for _, h := range rs.hosts {
+			go func() {
+				var out, errOut discardWriter
+				_, err := p.Run(benchCtx(b), h, Request{Script: "sleep 1", Stdout: &out, Stderr: &errOut})
+				done <- err
+			}()
+		}
+		time.Sleep(500 * time.Millisecond)
+		mem += float64(liveBytes()) - float64(before)
+		for range rs.hosts {
+			if err := <-done; err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(mem/float64(b.N*n), "live-B/host")
+}
+
+// discardWriter is a writer of its own type (as log.LineWriter), so that
+// stdout and stderr are two streams.
+type discardWriter struct{ n int }
+
+func (d *discardWriter) Write(p []byte) (int, error) { d.n += len(p); return len(p), nil }
