@@ -36,12 +36,14 @@ import (
 // --break given are not hooked at all, so breakpoint() alone costs
 // nothing until it stops.
 //
-// Positions are those the compiler records, at operations that can fail
-// (calls, names, attributes, operators): a line holding only a constant
-// assignment has none of its own, and stepping passes over it. The
-// position seen is that of the instruction just run (the interpreter sets
-// a frame's pc after calling OnMaxSteps), so a stop at a line comes after
-// that line's first lookup and before its call.
+// The compiler records positions only at operations that can fail, so
+// every statement gets a mark (statements.go): an instruction at the
+// statement's first token, run before anything else of it. The position
+// seen is that of the instruction just run (the interpreter sets a
+// frame's pc after calling OnMaxSteps), so a thread stops when it has just
+// run a mark on a new line: before the first thing its statement does,
+// including a line that only assigns a constant. The other lines of a
+// statement spread over several lines are no stops.
 //
 // Stops are serialized: while one thread is at the prompt, others that
 // reach a stop wait for their turn; each prompt names the host of its
@@ -65,11 +67,11 @@ type Debugger struct {
 // breakLine is one --break: the statement starting at or after the line
 // asked for, in the function (or top level) that holds it.
 type breakLine struct {
-	id         int
-	label      string // as threads report it: @kamal//x.star or an absolute path
-	shown      string // as the user gave it
-	start, end int    // the statement's first and last line (a header's, for if/for/while)
-	fnLine     int    // line of the enclosing def or lambda; 0 at top level
+	id     int
+	label  string // as threads report it: @kamal//x.star or an absolute path
+	shown  string // as the user gave it
+	start  int    // the statement's first line
+	fnLine int    // line of the enclosing def or lambda; 0 at top level
 }
 
 // debugKey is the thread-local key of a thread's *threadDebug.
@@ -148,6 +150,7 @@ func findStatement(stmts []syntax.Stmt, line int, fnLine int, b *breakLine) bool
 		if int(end.Line) < line {
 			continue
 		}
+		var inner [][]syntax.Stmt
 		switch s := s.(type) {
 		case *syntax.DefStmt:
 			if findStatement(s.Body, line, int(s.Def.Line), b) {
@@ -155,42 +158,23 @@ func findStatement(stmts []syntax.Stmt, line int, fnLine int, b *breakLine) bool
 			}
 			continue
 		case *syntax.IfStmt:
-			if int(start.Line) >= line {
-				return b.set(start, s.Cond, fnLine)
-			}
-			if findStatement(s.True, line, fnLine, b) || findStatement(s.False, line, fnLine, b) {
-				return true
-			}
-			continue
+			inner = [][]syntax.Stmt{s.True, s.False}
 		case *syntax.ForStmt:
-			if int(start.Line) >= line {
-				return b.set(start, s.X, fnLine)
-			}
-			if findStatement(s.Body, line, fnLine, b) {
-				return true
-			}
-			continue
+			inner = [][]syntax.Stmt{s.Body}
 		case *syntax.WhileStmt:
-			if int(start.Line) >= line {
-				return b.set(start, s.Cond, fnLine)
-			}
-			if findStatement(s.Body, line, fnLine, b) {
-				return true
-			}
-			continue
+			inner = [][]syntax.Stmt{s.Body}
 		}
 		if int(start.Line) >= line {
-			b.start, b.end, b.fnLine = int(start.Line), int(end.Line), fnLine
+			b.start, b.fnLine = int(start.Line), fnLine
 			return true
+		}
+		for _, body := range inner {
+			if findStatement(body, line, fnLine, b) {
+				return true
+			}
 		}
 	}
 	return false
-}
-
-func (b *breakLine) set(start syntax.Position, header syntax.Expr, fnLine int) bool {
-	_, end := header.Span()
-	b.start, b.end, b.fnLine = int(start.Line), int(end.Line), fnLine
-	return true
 }
 
 // loadedFiles lists the loaded scripts as --break takes them.
@@ -294,6 +278,9 @@ func (d *Debugger) onStep(t *starlark.Thread) {
 		return
 	}
 	ts.lines[depth-1] = pos.Line
+	if !d.in.stmts.at(pos) {
+		return // inside a statement that started on another line
+	}
 	reason := ""
 	switch {
 	case ts.mode == modeStep,
@@ -301,7 +288,7 @@ func (d *Debugger) onStep(t *starlark.Thread) {
 		ts.mode == modeFinish && depth < ts.depth:
 		reason = ""
 	default:
-		b := d.breakAt(fn, prev, pos)
+		b := d.breakAt(fn, pos)
 		if b == nil {
 			return
 		}
@@ -310,23 +297,18 @@ func (d *Debugger) onStep(t *starlark.Thread) {
 	d.stop(t, 0, reason)
 }
 
-// breakAt returns the breakpoint that the move from line prev to pos in fn
-// reaches: pos is on its statement, or the move went past its first line
-// (a statement with no position of its own).
-func (d *Debugger) breakAt(fn *starlark.Function, prev int32, pos syntax.Position) *breakLine {
+// breakAt returns the breakpoint on the statement that starts at pos in
+// fn, if any.
+func (d *Debugger) breakAt(fn *starlark.Function, pos syntax.Position) *breakLine {
 	for _, b := range d.breaks {
-		if b.label != pos.Filename() {
+		if b.label != pos.Filename() || int(pos.Line) != b.start {
 			continue
 		}
 		fnLine := int(fn.Position().Line)
 		if fn.Name() == "<toplevel>" {
 			fnLine = 0
 		}
-		if fnLine != b.fnLine {
-			continue
-		}
-		line := int(pos.Line)
-		if line >= b.start && line <= b.end || prev >= 0 && int(prev) < b.start && line > b.start {
+		if fnLine == b.fnLine {
 			return b
 		}
 	}

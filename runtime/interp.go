@@ -49,7 +49,8 @@ type Interp struct {
 	root        string          // the app directory user labels resolve in
 	outsideOK   map[string]bool // files named on the command line
 	sources     map[string][]byte
-	debug       *Debugger // nil: no debugger
+	stmts       statementStarts // every statement's start, per file (statements.go)
+	debug       *Debugger       // nil: no debugger
 }
 
 type loadEntry struct {
@@ -135,7 +136,7 @@ func (in *Interp) load(t *starlark.Thread, label string) (starlark.StringDict, e
 	in.sources[label] = src
 	e := &loadEntry{loading: true}
 	in.cache[label] = e
-	g, err := starlark.ExecFileOptions(fileOptions, t, label, src, in.predeclared)
+	g, err := in.execFile(t, label, src)
 	err = in.hintUndefined(err, in.predeclaredNames())
 	e.globals, e.err, e.loading = g, err, false
 	return g, err

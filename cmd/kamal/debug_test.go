@@ -50,6 +50,14 @@ def _chatter_on(host):
     for i in range(6):
         say("tick %d from %s" % (i, host))
         local.run(cmd("sleep", "0.2"), level = "debug")
+
+def lines():
+    count = 0
+    label = "x"
+    say("%s %d" % (label,
+                   count))
+    count += 1
+    return count
 `
 
 func debugApp(t *testing.T) *replApp {
@@ -188,6 +196,47 @@ func TestDebugStepGoesIntoEachHostOfOn(t *testing.T) {
 	if !inVisit["server1"] || !inVisit["server2"] {
 		t.Errorf("step stopped inside _visit on %v, want both hosts", inVisit)
 	}
+	wantExit(t, s, 0)
+}
+
+// Every statement is a line to stop at, a constant assignment too; the
+// second line of a statement that spans two is not.
+func TestDebugStepStopsAtEveryStatementOnce(t *testing.T) {
+	s := debugApp(t).debug(t, "lines", "--break", "debug.star:36")
+	s.expect("stopped at debug.star:36 in lines (breakpoint 1)\n")
+	s.expect("   36      count = 0\n")
+	s.send("step\r")
+	s.expect("stopped at debug.star:37 in lines\n")
+	s.send("count\r") // the line above ran, this one did not
+	s.expect("0\n")
+	s.send("label\r")
+	s.expect(`undefined: label`)
+	s.send("step\r")
+	s.expect("stopped at debug.star:38 in lines\n")
+	s.send("step\r")
+	s.expect("x 0")
+	s.expect("stopped at debug.star:40 in lines\n")
+	s.send("step\r")
+	s.expect("stopped at debug.star:41 in lines\n")
+	s.send("count\r")
+	s.expect("1\n")
+	s.send("continue\r")
+	wantExit(t, s, 0)
+	if strings.Contains(s.screen(0), "debug.star:39") {
+		t.Error("stepping stopped on the second line of a statement")
+	}
+}
+
+// A --break on a line that only assigns a constant stops there, before it.
+func TestDebugBreakOnAConstantAssignment(t *testing.T) {
+	s := debugApp(t).debug(t, "walk", "--break", "debug.star:7")
+	s.expect("stopped at debug.star:7 in walk (breakpoint 1)\n")
+	s.expect("    7      greet_count = 0\n")
+	s.send("locals\r")
+	s.expect("tag = \"v1\"\ngreeting = \"hello v1\"\n(debug) ")
+	s.send("next\r")
+	s.expect("stopped at debug.star:8 in walk\n")
+	s.send("continue\r")
 	wantExit(t, s, 0)
 }
 
