@@ -352,8 +352,9 @@ const debugHelp = `Commands at a stop:
   quit       end the run as Ctrl-C does: running commands stop, the deploy lock is released
 Anything else is Starlark, run in the frame's scope (!EXPR for a name that
 is also a command). A frame's variables cannot be assigned (go.starlark.net
-has no way to change them); change their contents (x.append(...)) or use a
-new name, which lasts until the run goes on.
+has no way to change them), nor the scripts' globals and the builtins:
+change their contents (x.append(...)) or use a new name, which lasts until
+the run goes on.
 `
 
 // session is the prompt of one stop.
@@ -644,10 +645,8 @@ func (d *Debugger) eval(rd lineReader, t *starlark.Thread, sel int, scope, extra
 		rd.write(err.Error() + "\n")
 		return
 	}
-	vars, _ := d.frameVars(t, sel)
-	if bad := assignedNames(f, vars); len(bad) > 0 {
-		rd.write(fmt.Sprintf("cannot assign %s: a stopped function's variables cannot be changed (go.starlark.net has no way to); nothing ran. Change the contents of a list or dict instead (x.append(v), d[k] = v), or use a new name.\n",
-			strings.Join(bad, ", ")))
+	if msg := d.refuseAssignments(f, t, sel, scope, extra); msg != "" {
+		rd.write(msg + "\n")
 		return
 	}
 
@@ -688,22 +687,59 @@ func (d *Debugger) eval(rd lineReader, t *starlark.Thread, sel int, scope, extra
 	}
 }
 
-// assignedNames are the names among vars that the statements of f bind.
-func assignedNames(f *syntax.File, vars []string) []string {
+// refuseAssignments says why the statements of f may not run when they
+// bind a name the stopped code sees ("" when they bind none): rebinding
+// it at the prompt would change nothing the run uses, so nothing runs.
+// Names the prompt itself defined (extra) may be bound again.
+func (d *Debugger) refuseAssignments(f *syntax.File, t *starlark.Thread, sel int, scope, extra starlark.StringDict) string {
+	vars, _ := d.frameVars(t, sel)
 	isVar := map[string]bool{}
 	for _, v := range vars {
 		isVar[v] = true
 	}
+	var globals starlark.StringDict
+	file := ""
+	if fn, ok := t.DebugFrame(sel).Callable().(*starlark.Function); ok {
+		globals, file = fn.Globals(), d.in.shown(fn.Position().Filename())
+	}
+	bound := assignedNames(f, func(name string) bool {
+		_, prompt := extra[name]
+		_, seen := scope[name]
+		return !prompt && (seen || starlark.Universe.Has(name))
+	})
+	var why []string
+	for _, name := range bound {
+		switch _, global := globals[name]; {
+		case isVar[name]:
+			why = append(why, fmt.Sprintf("cannot assign %s: a stopped function's variables cannot be changed (go.starlark.net has no way to)", name))
+		case global:
+			why = append(why, fmt.Sprintf("cannot assign %s: the globals of %s are frozen once it has loaded", name, file))
+		default:
+			why = append(why, fmt.Sprintf("cannot assign %s: it is a builtin or a function of the scripts, and binding it here would not change what the run calls", name))
+		}
+	}
+	if len(why) == 0 {
+		return ""
+	}
+	return strings.Join(why, "\n") + "\nNothing ran. Change the contents of a list or dict instead (x.append(v), d[k] = v), or use a new name."
+}
+
+// assignedNames are the names the statements of f bind (at the prompt's
+// top level) for which taken holds, in order of appearance.
+func assignedNames(f *syntax.File, taken func(string) bool) []string {
 	seen := map[string]bool{}
 	var out []string
+	add := func(id *syntax.Ident) {
+		if taken(id.Name) && !seen[id.Name] {
+			seen[id.Name] = true
+			out = append(out, id.Name)
+		}
+	}
 	bind := func(e syntax.Expr) {
 		syntax.Walk(e, func(n syntax.Node) bool {
 			switch n := n.(type) {
 			case *syntax.Ident:
-				if isVar[n.Name] && !seen[n.Name] {
-					seen[n.Name] = true
-					out = append(out, n.Name)
-				}
+				add(n)
 			case *syntax.IndexExpr, *syntax.DotExpr, *syntax.SliceExpr:
 				return false // x[i] = v changes x's contents, not x
 			}
@@ -717,8 +753,12 @@ func assignedNames(f *syntax.File, vars []string) []string {
 				bind(n.LHS)
 			case *syntax.ForStmt:
 				bind(n.Vars)
+			case *syntax.LoadStmt:
+				for _, id := range n.To {
+					add(id)
+				}
 			case *syntax.DefStmt:
-				bind(n.Name)
+				add(n.Name)
 				return false
 			case *syntax.LambdaExpr, *syntax.Comprehension:
 				return false // their names are their own

@@ -58,6 +58,8 @@ def lines():
                    count))
     count += 1
     return count
+
+SCRIPT_GLOBAL = 1
 `
 
 func debugApp(t *testing.T) *replApp {
@@ -333,6 +335,18 @@ func TestDebugExpressionsAndAssignments(t *testing.T) {
 	s.expect("cannot assign n: a stopped function's variables cannot be changed")
 	s.send("n\r")
 	s.expect("6\n")
+	// Nor can a global of the script, a builtin, or a name load() binds:
+	// at the prompt they would only hide what the run uses.
+	s.send("SCRIPT_GLOBAL = 2\r")
+	s.expect("cannot assign SCRIPT_GLOBAL: the globals of debug.star are frozen once it has loaded\nNothing ran.")
+	s.send("say = None\r")
+	s.expect("cannot assign say: it is a builtin or a function of the scripts")
+	s.send("for n in [1]: pass\r\r")
+	s.expect("cannot assign n: a stopped function's variables")
+	s.send("load(\"@kamal//build.star\", greeting = \"push\")\r")
+	s.expect("cannot assign greeting: a stopped function's variables")
+	s.send("SCRIPT_GLOBAL + len(greeting)\r")
+	s.expect("9\n")
 	// Its contents can change, and the function sees that.
 	s.send("items.append(\"z\")\r")
 	// A new name lives at this stop.

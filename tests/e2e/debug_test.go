@@ -1,0 +1,281 @@
+package e2e
+
+// The debugger against the rig, driven through a pseudo-terminal as a user
+// would: `quit` at a stop ends the run as an interrupt does (commands cut
+// off, the deploy lock released, exit 130), and stops on the threads of
+// on(hosts, fn) come one at a time, each named after its real host.
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+)
+
+// ttyRun is kamal running on a pseudo-terminal.
+type ttyRun struct {
+	t    *testing.T
+	tty  *os.File
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	seen int // screen offset after the last match
+	done chan struct{}
+	err  error
+}
+
+// startTTY starts the kamal binary in the app dir on a terminal.
+func (a *App) startTTY(args ...string) *ttyRun {
+	a.t.Helper()
+	c := exec.Command(kamalBin, args...)
+	c.Dir, c.Env = a.Dir, a.env([]string{"TERM=xterm"})
+	tty, err := pty.StartWithSize(c, &pty.Winsize{Rows: 50, Cols: 220})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	r := &ttyRun{t: a.t, tty: tty, done: make(chan struct{})}
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		b := make([]byte, 4096)
+		for {
+			n, err := tty.Read(b)
+			r.mu.Lock()
+			r.buf.Write(b[:n])
+			r.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	go func() { r.err = c.Wait(); close(r.done) }()
+	a.t.Cleanup(func() {
+		select {
+		case <-r.done:
+		default:
+			c.Process.Kill()
+			<-r.done
+		}
+		tty.Close()
+		<-read
+		recordOutput(r.screen(), "") // for the suite's secrets check
+		a.t.Logf("$ kamal %s\n--- terminal\n%s", strings.Join(args, " "), r.screen())
+	})
+	return r
+}
+
+// screen is what the terminal showed: escape sequences and CRs removed.
+func (r *ttyRun) screen() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return strings.ReplaceAll(ansiSeqRe.ReplaceAllString(r.buf.String(), ""), "\r", "")
+}
+
+// expectRE waits until the terminal shows a match of re after the last
+// match, and returns the match's groups; a minute without it fails the
+// test (it only guards against a hang).
+func (r *ttyRun) expectRE(re string) []string {
+	r.t.Helper()
+	rx := regexp.MustCompile(re)
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		screen := r.screen()
+		if m := rx.FindStringSubmatchIndex(screen[r.seen:]); m != nil {
+			var groups []string
+			for i := 0; i < len(m); i += 2 {
+				if m[i] >= 0 {
+					groups = append(groups, screen[r.seen+m[i]:r.seen+m[i+1]])
+				} else {
+					groups = append(groups, "")
+				}
+			}
+			r.seen += m[1]
+			return groups
+		}
+		select {
+		case <-r.done:
+			if !rx.MatchString(r.screen()[r.seen:]) {
+				r.t.Fatalf("kamal ended (%v) before the terminal showed %s; after the last match:\n%s", r.err, re, r.screen()[r.seen:])
+			}
+		default:
+		}
+	}
+	r.t.Fatalf("the terminal did not show %s within a minute; after the last match:\n%s", re, r.screen()[r.seen:])
+	return nil
+}
+
+func (r *ttyRun) expect(text string) { r.t.Helper(); r.expectRE(regexp.QuoteMeta(text)) }
+
+func (r *ttyRun) send(keys string) {
+	r.t.Helper()
+	if _, err := r.tty.Write([]byte(keys)); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// exit waits for kamal to end and returns its exit status.
+func (r *ttyRun) exit() int {
+	r.t.Helper()
+	select {
+	case <-r.done:
+	case <-time.After(runTimeout):
+		r.t.Fatalf("kamal did not end; the terminal showed:\n%s", r.screen())
+	}
+	var ee *exec.ExitError
+	if errors.As(r.err, &ee) {
+		return ee.ExitCode()
+	}
+	if r.err != nil {
+		r.t.Fatalf("kamal: %v", r.err)
+	}
+	return 0
+}
+
+// inSessions are the processes matching marker that run in a session of
+// one of the rig's sshds, by pid.
+func inSessions(t *testing.T, marker string) map[int]string {
+	t.Helper()
+	listeners := map[int]string{}
+	for _, h := range rig.Hosts {
+		listeners[sshdListener(t, h)] = h
+	}
+	out := map[int]string{}
+	for pid, cmdline := range processes(t, marker) {
+		for p := parentOf(pid); p > 1; p = parentOf(p) {
+			if h, ok := listeners[p]; ok {
+				out[pid] = cmdline + " in a session of " + h
+			}
+		}
+	}
+	return out
+}
+
+// The stop is on server1 while server2 and server3 run a command that
+// never ends on their own: quit at the prompt cuts those off, releases
+// the deploy lock the pull holds, and the run ends as Ctrl-C ends it.
+func TestDebugQuitEndsTheRunAsAnInterrupt(t *testing.T) {
+	app := newApp(t, "app")
+	marker := unique()
+	t.Cleanup(func() { killProcesses(t, "sleep "+marker) })
+	app.WriteFile(".kamal/scripts/build.star", `def pull_on_host(host):
+    if host == "server1":
+        say("server1 waits at the debugger")
+    else:
+        ssh.run(host, cmd("sleep", "`+marker+`"))
+    say("not reached on " + host)
+`, 0o644)
+	app.Commit("a pull that stops on server1 while the others hang")
+
+	run := app.startTTY("build", "pull", "--break", ".kamal/scripts/build.star:3")
+	run.expect("Acquiring the deploy lock...")
+	run.expect("[server1] stopped at .kamal/scripts/build.star:3 in pull_on_host (breakpoint 1)\n")
+	run.expect("    3          say(\"server1 waits at the debugger\")\n")
+	run.expect("[server1] (debug) ")
+	waitFor(t, "sleep "+marker+" runs in sessions of server2 and server3", func() bool {
+		return len(inSessions(t, "sleep "+marker)) == 2
+	}, run.screen)
+	if !exists(serverFile("server1", lockDir)) {
+		t.Fatalf("the pull holds no deploy lock on server1 at the stop")
+	}
+	run.send("host\r")
+	run.expect("\"server1\"\n")
+
+	run.send("quit\r")
+	run.expect("quitting: stopping the run\n")
+	run.expect("Releasing the deploy lock...")
+	run.expect("  ERROR (Interrupt): Interrupted while running /usr/bin/env sleep " + marker + " on server")
+	if code := run.exit(); code != 130 {
+		t.Errorf("exit status %d, want 130", code)
+	}
+	assertNoLock(t)
+	if strings.Contains(run.screen(), "not reached on") {
+		t.Error("a host went on after quit")
+	}
+	// The sessions are closed; the rig's sshds refuse signals to their
+	// ForceCommand sessions, so the sleeps outlive them (see faults_test.go)
+	// and are killed by the clean-up.
+	deadline := time.Now().Add(30 * time.Second)
+	left := inSessions(t, "sleep "+marker)
+	for len(left) > 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		left = inSessions(t, "sleep "+marker)
+	}
+	if len(left) > 0 {
+		t.Errorf("remote commands still in their sessions after quit: %v", left)
+	}
+}
+
+// Two hosts reach the same --break in on(): one prompt at a time, named
+// after its host, whose expressions run on that host; the other host
+// waits before the line until the first goes on.
+func TestDebugStopsOnTwoHostsOneAtATime(t *testing.T) {
+	app := newApp(t, "app")
+	marker := ".kamal/debug-" + unique()
+	t.Cleanup(func() {
+		for _, h := range rig.Hosts {
+			os.Remove(serverFile(h, marker))
+		}
+	})
+	app.WriteFile(".kamal/scripts/build.star", `def visit():
+    """Touch a marker on two hosts"""
+    on(["server1", "server2"], _touch)
+
+def _touch(host):
+    ssh.run(host, cmd("true"))
+    ssh.run(host, cmd("touch", "`+marker+`"))
+`, 0o644)
+	app.Commit("a subcommand that runs on two hosts")
+	touched := func(h string) bool { return exists(serverFile(h, marker)) }
+
+	run := app.startTTY("build", "visit", "--break", ".kamal/scripts/build.star:7")
+	stop := `\[(server[12])\] stopped at \.kamal/scripts/build\.star:7 in _touch \(breakpoint 1\)\n`
+	first := run.expectRE(stop)[1]
+	other := map[string]string{"server1": "server2", "server2": "server1"}[first]
+	run.expect("[" + first + "] (debug) ")
+	run.send("host\r")
+	run.expect("\"" + first + "\"\n")
+	// An expression at the stop runs on the stopped host: its sshd's
+	// ForceCommand starts in that server's home.
+	run.send("ssh.capture(host, cmd(\"pwd\"))\r")
+	run.expect("\"" + rig.Homes[first] + "\"\n")
+	// The other host has run its first command and waits at the line.
+	waitFor(t, other+" runs its first command", func() bool {
+		return strings.Contains(run.screen(), "Running /usr/bin/env true on "+other)
+	}, run.screen)
+	time.Sleep(time.Second) // time for a wrong second prompt or touch to show
+	if strings.Contains(run.screen(), "["+other+"] stopped") || strings.Contains(run.screen(), "["+other+"] (debug)") {
+		t.Fatalf("%s stopped while %s was at the prompt", other, first)
+	}
+	for _, h := range []string{"server1", "server2"} {
+		if touched(h) {
+			t.Fatalf("%s ran the line of the breakpoint while %s was stopped before it", h, first)
+		}
+	}
+
+	run.send("continue\r")
+	run.expectRE(`\[` + other + `\] stopped at \.kamal/scripts/build\.star:7 in _touch \(breakpoint 1\)\n`)
+	run.expect("[" + other + "] (debug) ")
+	waitFor(t, first+" touches its marker once it goes on", func() bool { return touched(first) }, run.screen)
+	if touched(other) {
+		t.Fatalf("%s ran the line of its breakpoint before its prompt went on", other)
+	}
+	run.send("host\r")
+	run.expect("\"" + other + "\"\n")
+	run.send("continue\r")
+	if code := run.exit(); code != 0 {
+		t.Errorf("exit status %d, want 0", code)
+	}
+	for _, h := range []string{"server1", "server2"} {
+		if !touched(h) {
+			t.Errorf("%s did not run the line after its stop", h)
+		}
+	}
+	if strings.Count(run.screen(), "stopped at") != 2 {
+		t.Errorf("want exactly two stops:\n%s", run.screen())
+	}
+}
