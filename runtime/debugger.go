@@ -391,7 +391,13 @@ func (d *Debugger) session(t *starlark.Thread, top int, reason string) error {
 		d.greeted = true
 		head += "\n" + label + "help lists the commands; continue or Ctrl-D goes on, quit ends the run"
 	}
-	rd.write(head + "\n" + d.sourceLine(t, sel))
+	source := func() string { // the frame's line, labelled too: other hosts' lines come in between
+		if l := d.sourceLine(t, sel); l != "" {
+			return label + l
+		}
+		return ""
+	}
+	rd.write(head + "\n" + source())
 	prompt := label + "(debug) "
 	for {
 		line, err := rd.readLine(prompt)
@@ -436,7 +442,7 @@ func (d *Debugger) session(t *starlark.Thread, top int, reason string) error {
 			}
 			sel = next
 			fill()
-			rd.write(d.where(t, sel) + "\n" + d.sourceLine(t, sel))
+			rd.write(label + d.where(t, sel) + "\n" + source())
 		case "locals":
 			rd.write(d.locals(t, sel))
 		case "help":

@@ -124,6 +124,7 @@ func TestDebugBreakStopsInTheStockScriptOnEachHost(t *testing.T) {
 	s := newReplApp(t).terminal(t, "build", "pull", "--dry-run", "--break", spec)
 	// One stop at a time, each named after its host; the other host waits.
 	first := s.expectRE(`\[(server[12])\] stopped at ` + regexp.QuoteMeta(spec) + ` in pull_on_host \(breakpoint 1\)\n`)
+	s.expectRE(`\n\[` + first + `\] +` + strconv.Itoa(line) + `  +ssh.run\(host, docker.pull\(image\)\)\n`)
 	s.expect("[" + first + "] (debug) ")
 	s.send("host\r")
 	s.expect(`"` + first + `"`)

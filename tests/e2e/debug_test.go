@@ -174,7 +174,7 @@ func TestDebugQuitEndsTheRunAsAnInterrupt(t *testing.T) {
 	run := app.startTTY("build", "pull", "--break", ".kamal/scripts/build.star:3")
 	run.expect("Acquiring the deploy lock...")
 	run.expect("[server1] stopped at .kamal/scripts/build.star:3 in pull_on_host (breakpoint 1)\n")
-	run.expect("    3          say(\"server1 waits at the debugger\")\n")
+	run.expect("[server1]     3          say(\"server1 waits at the debugger\")\n")
 	run.expect("[server1] (debug) ")
 	waitFor(t, "sleep "+marker+" runs in sessions of server2 and server3", func() bool {
 		return len(inSessions(t, "sleep "+marker)) == 2
