@@ -18,6 +18,6 @@ func auditBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 		return nil, err
 	}
 	e := EnvOf(thread)
-	line := commands.AuditLine(e.Config, e.Performer(), timestamp(), message)
+	line := commands.AuditLine(e.Config, e.Performer(), commands.Now(), message)
 	return Cmd{commands.Audit(e.Config, line)}, nil
 }

@@ -16,12 +16,13 @@ package builtins
 import (
 	"context"
 	"sync"
-	"time"
 
 	"go.starlark.net/starlark"
 
 	"github.com/kamal-go/kamal/runtime/commands"
 	"github.com/kamal-go/kamal/runtime/config"
+	"github.com/kamal-go/kamal/runtime/hook"
+	"github.com/kamal-go/kamal/runtime/lock"
 	"github.com/kamal-go/kamal/runtime/log"
 	"github.com/kamal-go/kamal/runtime/shell"
 	"github.com/kamal-go/kamal/runtime/sshkit"
@@ -60,6 +61,9 @@ type Env struct {
 	// NewBuilder renders the builder for a variant of Config (docker.build
 	// with overrides); nil: overrides are refused.
 	NewBuilder func(*config.Config) (commands.Builder, error)
+	// Lock is the deploy lock, Hooks the hooks, of this run.
+	Lock  *lock.Lock
+	Hooks *hook.Hooks
 	// Debugger stops threads at breakpoint() and follows the threads on()
 	// starts; set by the runtime. Nil makes breakpoint() a no-op.
 	Debugger Debugger
@@ -70,10 +74,8 @@ type Env struct {
 	// may touch values at a time, while their commands run in parallel.
 	starlarkMu sync.Mutex
 
-	mu         sync.Mutex
-	lockHeld   bool
-	preConnect bool // the pre-connect hook ran (or was skipped) already
-	gitCache   map[string]string
+	mu       sync.Mutex
+	gitCache map[string]string
 }
 
 // Debugger is what builtins need of the run's debugger.
@@ -112,19 +114,6 @@ func EnvOf(thread *starlark.Thread) *Env {
 
 // Attach makes e the Env of thread.
 func (e *Env) Attach(thread *starlark.Thread) { thread.SetLocal(envKey, e) }
-
-// LockHeld reports whether this run holds the deploy lock.
-func (e *Env) LockHeld() bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.lockHeld
-}
-
-func (e *Env) setLockHeld(v bool) {
-	e.mu.Lock()
-	e.lockHeld = v
-	e.mu.Unlock()
-}
 
 // holdsKey is the thread-local key marking a thread that holds its Env's
 // starlarkMu.
@@ -172,7 +161,3 @@ func (e *Env) run(thread *starlark.Thread, ctx context.Context, host string, c *
 	Blocking(thread, func() { res, err = e.Runner.Run(ctx, host, c, o) })
 	return res, err
 }
-
-// timestamp is how Kamal writes the time in audit lines, lock details and
-// KAMAL_RECORDED_AT: UTC ISO 8601 to the second.
-func timestamp() string { return time.Now().UTC().Format("2006-01-02T15:04:05Z") }

@@ -1,9 +1,6 @@
 package builtins
 
 import (
-	"errors"
-	"sync"
-
 	"go.starlark.net/starlark"
 
 	"github.com/kamal-go/kamal/runtime/sshkit"
@@ -44,7 +41,6 @@ var onGlobal = Builtin{
 	Fn:  onBuiltin,
 }
 
-// onBuiltin: sshkit.max_concurrent_hosts 0 is no bound, as in Kamal.
 func onBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var hostsV starlark.Iterable
 	var fn starlark.Callable
@@ -60,48 +56,26 @@ func onBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 	// running Starlark code instead (Env.starlarkMu); their commands run
 	// in parallel.
 	e := EnvOf(thread)
-	limit := len(hosts)
-	if e != nil && e.Config != nil && e.Config.SSHKit.MaxConcurrentHosts > 0 {
+	limit := 0
+	if e != nil && e.Config != nil {
 		limit = e.Config.SSHKit.MaxConcurrentHosts
 	}
-	sem := make(chan struct{}, max(limit, 1))
 	results := make([]starlark.Value, len(hosts))
-	errs := make([]error, len(hosts))
-	var wg sync.WaitGroup
 	Blocking(thread, func() {
-		for i, h := range hosts {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				t := NewThread(thread, "on "+h)
-				stop := watch(t)
-				defer stop()
-				if e != nil {
-					e.hold(t)
-					defer e.release(t)
-				}
-				results[i], errs[i] = starlark.Call(t, fn, starlark.Tuple{starlark.String(h)}, nil)
-			}()
-		}
-		wg.Wait()
+		err = sshkit.OnHosts(hosts, limit, func(i int, h string) (err error) {
+			t := NewThread(thread, "on "+h)
+			stop := watch(t)
+			defer stop()
+			if e != nil {
+				e.hold(t)
+				defer e.release(t)
+			}
+			results[i], err = starlark.Call(t, fn, starlark.Tuple{starlark.String(h)}, nil)
+			return err
+		})
 	})
-
-	var failed sshkit.HostErrors
-	for i, err := range errs {
-		if err == nil {
-			continue
-		}
-		var he *sshkit.HostError
-		if errors.As(err, &he) && he.Host == hosts[i] {
-			failed = append(failed, he)
-		} else {
-			failed = append(failed, &sshkit.HostError{Host: hosts[i], Err: err})
-		}
-	}
-	if len(failed) > 0 {
-		return nil, failed
+	if err != nil {
+		return nil, err
 	}
 	for i := range results {
 		if results[i] == nil {

@@ -15,7 +15,9 @@ import (
 	"github.com/kamal-go/kamal/runtime/commands"
 	"github.com/kamal-go/kamal/runtime/config"
 	"github.com/kamal-go/kamal/runtime/executor"
+	"github.com/kamal-go/kamal/runtime/hook"
 	"github.com/kamal-go/kamal/runtime/kamalerr"
+	"github.com/kamal-go/kamal/runtime/lock"
 	"github.com/kamal-go/kamal/runtime/log"
 	"github.com/kamal-go/kamal/runtime/sshkit"
 	"golang.org/x/term"
@@ -103,6 +105,19 @@ func NewEnv(o EnvOptions) (*builtins.Env, error) {
 		}
 	}
 	env.Runner = runner
+	env.Lock = &lock.Lock{
+		Config: cfg, Host: sel.Primary, Runner: runner, Log: o.Log, Version: env.Version,
+		LockedBy: func() string { v, _ := env.Git("config", "user.name"); return v },
+		Wait:     lock.Wait{On: f.LockWait, Timeout: f.LockWaitTimeout, Interval: f.LockWaitInterval},
+	}
+	env.Hooks = &hook.Hooks{
+		Config: cfg, Dir: o.Dir, Skip: f.SkipHooks, Runner: runner, Log: o.Log,
+		Version: env.Version, Hosts: sel.Hosts, Command: f.Command, Subcommand: f.Subcommand,
+		Performer: env.Performer, Locked: env.Lock.Held,
+	}
+	if len(f.Roles) > 0 {
+		env.Hooks.Roles = sel.Roles
+	}
 	return env, nil
 }
 

@@ -51,7 +51,7 @@ func runBuild(ctx context.Context, c *cli, o *buildOptions) error {
 		return err
 	}
 	defer kruntime.Close(env)
-	c.sigs.watchLock(env.LockHeld)
+	c.sigs.watchLock(env.Lock.Held)
 
 	in, err := load(ctx, c, env, o.globalOptions)
 	if err != nil {

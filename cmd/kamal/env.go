@@ -45,7 +45,7 @@ func (c *cli) newEnv(g *globalOptions, command, sub string) (*builtins.Env, erro
 	// A hook of a run that holds the deploy lock calls kamal with
 	// KAMAL_LOCK=true: that kamal runs as the lock holder (Kamal 2).
 	if os.Getenv("KAMAL_LOCK") == "true" {
-		env.InheritLock()
+		env.Lock.Inherit()
 	}
 	return env, nil
 }

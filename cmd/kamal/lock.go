@@ -5,14 +5,13 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 
 	"github.com/spf13/pflag"
-	"go.starlark.net/starlark"
 
 	"github.com/kamal-go/kamal/builtins"
 	kruntime "github.com/kamal-go/kamal/runtime"
 	"github.com/kamal-go/kamal/runtime/commands"
+	"github.com/kamal-go/kamal/runtime/lock"
 	"github.com/kamal-go/kamal/runtime/log"
 	"github.com/kamal-go/kamal/runtime/shell"
 	"github.com/kamal-go/kamal/runtime/sshkit"
@@ -114,18 +113,15 @@ func runLock(ctx context.Context, c *cli, o *lockOptions) error {
 		return err
 	}
 	defer kruntime.Close(env)
-	c.sigs.watchLock(env.LockHeld)
+	c.sigs.watchLock(env.Lock.Held)
 
-	thread := &starlark.Thread{Name: "kamal lock " + name}
-	env.Attach(thread)
-	builtins.SetContext(thread, ctx)
-	if _, err := env.RunHook(thread, "pre-connect"); err != nil {
+	if _, err := env.Hooks.Run(ctx, "pre-connect"); err != nil {
 		return err
 	}
 	switch name {
 	case "status":
-		status, err := env.LockStatus(thread)
-		if missingLock(err) {
+		status, err := env.Lock.Status(ctx)
+		if lock.Missing(err) {
 			logger.Say("There is no deploy lock", "")
 			return nil
 		}
@@ -134,8 +130,8 @@ func runLock(ctx context.Context, c *cli, o *lockOptions) error {
 		}
 		fmt.Fprintln(stdout, logger.Scrub(status))
 	case "release":
-		err := env.RemoveLock(thread)
-		if missingLock(err) {
+		err := env.Lock.Remove(ctx)
+		if lock.Missing(err) {
 			logger.Say("There is no deploy lock", "")
 			return nil
 		}
@@ -147,15 +143,7 @@ func runLock(ctx context.Context, c *cli, o *lockOptions) error {
 		if err := ensureRunDirectory(ctx, env); err != nil {
 			return err
 		}
-		busy, err := env.TryLock(thread, o.message)
-		if err == nil && busy {
-			logger.Say("Deploy lock already in place!", "red")
-			if status, serr := env.LockStatus(thread); serr == nil {
-				fmt.Fprintln(stdout, logger.Scrub(status))
-			}
-			err = builtins.NewError("Kamal::Cli::LockError", "Deploy lock found. Run 'kamal lock help' for more information")
-		}
-		if err != nil {
+		if err := env.Lock.Take(ctx, o.message); err != nil {
 			return err
 		}
 		logger.Say("Acquired the deploy lock", "")
@@ -163,37 +151,15 @@ func runLock(ctx context.Context, c *cli, o *lockOptions) error {
 	return nil
 }
 
-func missingLock(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "No such file or directory")
-}
-
 // ensureRunDirectory is Kamal's `mkdir -p .kamal` on every selected host
 // (in parallel), plus Kamal 1's locks directory on the primary host.
 func ensureRunDirectory(ctx context.Context, env *builtins.Env) error {
-	hosts := env.Selection.Hosts
-	errs := make([]error, len(hosts))
-	var wg sync.WaitGroup
-	for i, h := range hosts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[i] = env.Runner.Run(ctx, h, shell.New("mkdir", "-p", env.Config.RunDirectory), sshkit.Options{Level: log.Info})
-		}()
-	}
-	wg.Wait()
-	var failed sshkit.HostErrors
-	for i, err := range errs {
-		if err == nil {
-			continue
-		}
-		he, ok := err.(*sshkit.HostError)
-		if !ok {
-			he = &sshkit.HostError{Host: hosts[i], Err: err}
-		}
-		failed = append(failed, he)
-	}
-	if len(failed) > 0 {
-		return failed
+	err := sshkit.OnHosts(env.Selection.Hosts, env.Config.SSHKit.MaxConcurrentHosts, func(_ int, h string) error {
+		_, err := env.Runner.Run(ctx, h, shell.New("mkdir", "-p", env.Config.RunDirectory), sshkit.Options{Level: log.Info})
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	if mk := commands.MkdirLocks(env.Config); len(mk.Words) > 0 {
 		_, err := env.Runner.Run(ctx, env.Selection.Primary, mk, sshkit.Options{Level: log.Info})

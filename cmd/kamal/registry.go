@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/spf13/pflag"
-	"go.starlark.net/starlark"
 
 	"github.com/kamal-go/kamal/builtins"
 	kruntime "github.com/kamal-go/kamal/runtime"
@@ -165,10 +163,7 @@ func (r *registryRun) everywhere(cmd *shell.Command, skipLocal, skipRemote bool)
 	if skipRemote {
 		return nil
 	}
-	thread := &starlark.Thread{Name: "kamal registry"}
-	r.env.Attach(thread)
-	builtins.SetContext(thread, r.ctx)
-	if _, err := r.env.RunHook(thread, "pre-connect"); err != nil {
+	if _, err := r.env.Hooks.Run(r.ctx, "pre-connect"); err != nil {
 		return err
 	}
 	return onHosts(r.ctx, r.env, r.env.Selection.Hosts, cmd)
@@ -178,36 +173,8 @@ func (r *registryRun) everywhere(cmd *shell.Command, skipLocal, skipRemote bool)
 // sshkit.max_concurrent_hosts at once) and returns the failures in
 // SSHKit's form, in host order.
 func onHosts(ctx context.Context, env *builtins.Env, hosts []string, cmd *shell.Command) error {
-	limit := len(hosts)
-	if n := env.Config.SSHKit.MaxConcurrentHosts; n > 0 {
-		limit = n
-	}
-	sem := make(chan struct{}, max(limit, 1))
-	errs := make([]error, len(hosts))
-	var wg sync.WaitGroup
-	for i, h := range hosts {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			_, errs[i] = env.Runner.Run(ctx, h, cmd, sshkit.Options{Level: log.Info})
-		}()
-	}
-	wg.Wait()
-	var failed sshkit.HostErrors
-	for i, err := range errs {
-		if err == nil {
-			continue
-		}
-		he, ok := err.(*sshkit.HostError)
-		if !ok {
-			he = &sshkit.HostError{Host: hosts[i], Err: err}
-		}
-		failed = append(failed, he)
-	}
-	if len(failed) > 0 {
-		return failed
-	}
-	return nil
+	return sshkit.OnHosts(hosts, env.Config.SSHKit.MaxConcurrentHosts, func(_ int, h string) error {
+		_, err := env.Runner.Run(ctx, h, cmd, sshkit.Options{Level: log.Info})
+		return err
+	})
 }

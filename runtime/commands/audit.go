@@ -2,10 +2,15 @@ package commands
 
 import (
 	"strings"
+	"time"
 
 	"github.com/kamal-go/kamal/runtime/config"
 	"github.com/kamal-go/kamal/runtime/shell"
 )
+
+// Now is the time as Kamal writes it in audit lines, lock details and
+// KAMAL_RECORDED_AT: UTC ISO 8601 to the second.
+func Now() string { return time.Now().UTC().Format("2006-01-02T15:04:05Z") }
 
 // AuditLine is the line Kamal appends to the audit log (§11):
 // "[<timestamp>] [<performer>][ [<dest>]] <message>". timestamp is UTC
