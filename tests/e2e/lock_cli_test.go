@@ -32,6 +32,7 @@ func TestLockCommands(t *testing.T) {
 
 	stdout, stderr, exit = app.Run("lock", "acquire", "-m", "again")
 	assertFailed(t, stdout, stderr, exit, "Kamal::Cli::LockError", "Deploy lock found.")
+	assertContains(t, "lock acquire of a held lock", stdout, "Deploy lock already in place!\n", "Message: Maintenance window\n")
 
 	assertContains(t, "lock release", app.mustRun("lock", "release"), "Released the deploy lock\n")
 	assertNoLock(t)
