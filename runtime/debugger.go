@@ -57,7 +57,13 @@ type Debugger struct {
 	in     *Interp
 	prompt Prompt
 	quit   func()
-	breaks []*breakLine
+
+	breaks      atomic.Pointer[[]*breakLine] // read by running threads; see setBreaks
+	breakMu     sync.Mutex                   // serializes setBreaks
+	lastBreak   int                          // the last breakpoint number given
+	always      bool                         // hook every thread (a DAP client may add breakpoints at any time)
+	dap         *dapServer                   // nil: stops open the prompt
+	hostThreads atomic.Int64                 // on() threads numbered so far
 
 	mu       sync.Mutex // held by the thread at the prompt
 	quitting atomic.Bool
@@ -88,6 +94,7 @@ const (
 
 // threadDebug is a thread's stepping state, touched only by its thread.
 type threadDebug struct {
+	id     int // as a DAP client knows it: 1 the main thread, then on()'s in order
 	mode   stepMode
 	depth  int
 	lines  []int32 // last line seen per call depth (index depth-1); 0 none, -1 a new frame
@@ -117,9 +124,19 @@ func (d *Debugger) Break(spec string) error {
 	if err != nil || line < 1 {
 		return fmt.Errorf("--break %s: %q is not a line number", spec, lineText)
 	}
+	b, err := d.resolveBreak(file, line)
+	if err != nil {
+		return fmt.Errorf("--break %s: %w", spec, err)
+	}
+	d.setBreaks(func(old []*breakLine) []*breakLine { return append(old, b) })
+	return nil
+}
+
+// resolveBreak finds the statement at or after line in the loaded script
+// file (as Break takes it, or an absolute path).
+func (d *Debugger) resolveBreak(file string, line int) (*breakLine, error) {
 	label := file
 	if !strings.HasPrefix(file, "@") {
-		label = file
 		if !filepath.IsAbs(label) {
 			label = filepath.Join(d.in.root, file)
 		}
@@ -127,17 +144,43 @@ func (d *Debugger) Break(spec string) error {
 	}
 	src, ok := d.in.sources[label]
 	if !ok {
-		return fmt.Errorf("--break %s: %s is not a loaded script (loaded: %s)", spec, file, strings.Join(d.in.loadedFiles(), ", "))
+		return nil, fmt.Errorf("%s is not a loaded script (loaded: %s)", file, strings.Join(d.in.loadedFiles(), ", "))
 	}
 	f, err := fileOptions.Parse(label, src, 0)
 	if err != nil {
-		return fmt.Errorf("--break %s: %w", spec, err)
+		return nil, err
 	}
-	b := &breakLine{id: len(d.breaks) + 1, label: label, shown: file}
+	b := &breakLine{label: label, shown: file}
 	if !findStatement(f.Stmts, line, 0, b) {
-		return fmt.Errorf("--break %s: no statement at or after line %d", spec, line)
+		return nil, fmt.Errorf("no statement at or after line %d", line)
 	}
-	d.breaks = append(d.breaks, b)
+	return b, nil
+}
+
+// setBreaks replaces the breakpoints with change(current) (running
+// threads read them meanwhile) and numbers the new ones.
+func (d *Debugger) setBreaks(change func([]*breakLine) []*breakLine) {
+	d.breakMu.Lock()
+	defer d.breakMu.Unlock()
+	var cur []*breakLine
+	if p := d.breaks.Load(); p != nil {
+		cur = *p
+	}
+	next := change(append([]*breakLine(nil), cur...))
+	for _, b := range next {
+		if b.id == 0 {
+			d.lastBreak++
+			b.id = d.lastBreak
+		}
+	}
+	d.breaks.Store(&next)
+}
+
+// breakList is the breakpoints now.
+func (d *Debugger) breakList() []*breakLine {
+	if p := d.breaks.Load(); p != nil {
+		return *p
+	}
 	return nil
 }
 
@@ -145,10 +188,10 @@ func (d *Debugger) Break(spec string) error {
 // them) that starts at line or later, and reports whether there is one.
 // A def is not a place to stop: its body is.
 func findStatement(stmts []syntax.Stmt, line int, fnLine int, b *breakLine) bool {
-	for _, s := range stmts {
+	for i, s := range stmts {
 		start, end := s.Span()
-		if int(end.Line) < line {
-			continue
+		if int(end.Line) < line || i == 0 && isDocstring(s) {
+			continue // a docstring runs nothing and has no mark (statements.go)
 		}
 		var inner [][]syntax.Stmt
 		switch s := s.(type) {
@@ -209,7 +252,7 @@ func (d *Debugger) Attach(parent, child *starlark.Thread) {
 			ts.mode = modeStep
 		}
 	}
-	if len(d.breaks) > 0 || ts.mode != modeRun {
+	if d.always || len(d.breakList()) > 0 || ts.mode != modeRun {
 		d.hook(child, ts)
 	}
 }
@@ -217,7 +260,10 @@ func (d *Debugger) Attach(parent, child *starlark.Thread) {
 func (d *Debugger) state(t *starlark.Thread) *threadDebug {
 	ts, ok := t.Local(debugKey).(*threadDebug)
 	if !ok {
-		ts = &threadDebug{}
+		ts = &threadDebug{id: 1} // the run's main thread
+		if strings.HasPrefix(t.Name, "on ") {
+			ts.id = int(d.hostThreads.Add(1)) + 1
+		}
 		t.SetLocal(debugKey, ts)
 	}
 	return ts
@@ -300,7 +346,7 @@ func (d *Debugger) onStep(t *starlark.Thread) {
 // breakAt returns the breakpoint on the statement that starts at pos in
 // fn, if any.
 func (d *Debugger) breakAt(fn *starlark.Function, pos syntax.Position) *breakLine {
-	for _, b := range d.breaks {
+	for _, b := range d.breakList() {
 		if b.label != pos.Filename() || int(pos.Line) != b.start {
 			continue
 		}
@@ -333,6 +379,10 @@ func (d *Debugger) stop(t *starlark.Thread, top int, reason string) error {
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		if d.quitting.Load() || builtins.Context(t).Err() != nil {
+			return
+		}
+		if d.dap != nil {
+			err = d.dap.stopped(t, top, reason)
 			return
 		}
 		err = d.session(t, top, reason)
@@ -414,20 +464,8 @@ func (d *Debugger) session(t *starlark.Thread, top int, reason string) error {
 		switch word {
 		case "":
 			continue
-		case "step":
-			ts.mode = modeStep
-			d.hook(t, ts)
-			return nil
-		case "next", "finish":
-			ts.mode, ts.depth = modeNext, t.CallStackDepth()-top
-			if word == "finish" {
-				ts.mode = modeFinish
-			}
-			d.hook(t, ts)
-			return nil
-		case "continue", "cont":
-			ts.mode = modeRun
-			d.settle(t, ts)
+		case "step", "next", "finish", "continue", "cont":
+			d.resume(t, top, word)
 			return nil
 		case "where", "bt":
 			rd.write(d.stack(t, sel))
@@ -448,11 +486,8 @@ func (d *Debugger) session(t *starlark.Thread, top int, reason string) error {
 		case "help":
 			rd.write(debugHelp)
 		case "quit":
-			d.quitting.Store(true)
-			t.Cancel("quit at the debugger's prompt")
 			rd.write("quitting: stopping the run\n")
-			d.quit()
-			return errQuit
+			return d.quitRun(t)
 		default:
 			src := strings.TrimPrefix(line, "!")
 			d.eval(rd, t, sel, scope, extra, src)
@@ -460,9 +495,37 @@ func (d *Debugger) session(t *starlark.Thread, top int, reason string) error {
 	}
 }
 
+// resume lets stopped thread t (its frame top the one stopped) go on as
+// command says: step, next, finish or continue.
+func (d *Debugger) resume(t *starlark.Thread, top int, command string) {
+	ts := d.state(t)
+	switch command {
+	case "step":
+		ts.mode = modeStep
+		d.hook(t, ts)
+	case "next", "finish":
+		ts.mode, ts.depth = modeNext, t.CallStackDepth()-top
+		if command == "finish" {
+			ts.mode = modeFinish
+		}
+		d.hook(t, ts)
+	default:
+		ts.mode = modeRun
+		d.settle(t, ts)
+	}
+}
+
+// quitRun ends the run from a stop of t as an interrupt does.
+func (d *Debugger) quitRun(t *starlark.Thread) error {
+	d.quitting.Store(true)
+	t.Cancel("quit at the debugger's prompt")
+	d.quit()
+	return errQuit
+}
+
 // settle unhooks a thread that has nothing left to stop at.
 func (d *Debugger) settle(t *starlark.Thread, ts *threadDebug) {
-	if len(d.breaks) == 0 {
+	if !d.always && len(d.breakList()) == 0 {
 		d.unhook(t, ts)
 	}
 }

@@ -50,11 +50,10 @@ func markStatements(f *syntax.File) map[[2]int32]bool {
 				s.Body = block(s.Body)
 			case *syntax.WhileStmt:
 				s.Body = block(s.Body)
-			case *syntax.ExprStmt:
-				if _, doc := s.X.(*syntax.Literal); doc && i == 0 {
-					out = append(out, s)
-					continue
-				}
+			}
+			if i == 0 && isDocstring(s) {
+				out = append(out, s)
+				continue
 			}
 			start, _ := s.Span()
 			starts[[2]int32{start.Line, start.Col}] = true
@@ -65,6 +64,17 @@ func markStatements(f *syntax.File) map[[2]int32]bool {
 	}
 	f.Stmts = block(f.Stmts)
 	return starts
+}
+
+// isDocstring reports whether s, first in its block, is a string
+// literal: a docstring, which compiles to nothing.
+func isDocstring(s syntax.Stmt) bool {
+	e, ok := s.(*syntax.ExprStmt)
+	if !ok {
+		return false
+	}
+	lit, ok := e.X.(*syntax.Literal)
+	return ok && lit.Token == syntax.STRING
 }
 
 // statementStarts holds, per loaded file label, the start positions

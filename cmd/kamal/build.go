@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 
@@ -68,9 +69,11 @@ func runBuild(ctx context.Context, c *cli, o *buildOptions) error {
 	if err != nil {
 		return usageError(err.Error())
 	}
-	if err := c.debugger(in, o.globalOptions); err != nil {
-		return usageError(err.Error())
+	d, err := c.debugger(ctx, in, o.globalOptions)
+	if err != nil {
+		return err
 	}
+	defer d.End()
 	return in.Call(ctx, name, kwargs)
 }
 
@@ -162,16 +165,48 @@ func eject(c *cli) error {
 }
 
 // debugger makes breakpoint() and --break stop the run at the
-// debugger's prompt on the terminal (or piped input); its quit ends the
+// debugger's prompt on the terminal (or piped input), or, with --dap, at
+// the Debug Adapter Protocol client it waits for first; its quit ends the
 // run as Ctrl-C does.
-func (c *cli) debugger(in *kruntime.Interp, o *globalOptions) error {
+func (c *cli) debugger(ctx context.Context, in *kruntime.Interp, o *globalOptions) (*kruntime.Debugger, error) {
 	d := in.NewDebugger(kruntime.Prompt{In: c.In, Out: c.Out, HistoryFile: historyFile(), Console: c.console}, c.sigs.interrupt)
 	for _, b := range o.breaks {
 		if err := d.Break(b); err != nil {
-			return err
+			return nil, usageError(err.Error())
 		}
 	}
-	return nil
+	if o.dap == "" {
+		return d, nil
+	}
+	ln, err := listenDAP(o.dap)
+	if err != nil {
+		return nil, usageError(err.Error())
+	}
+	fmt.Fprintf(c.Err, "Waiting for a Debug Adapter Protocol client on %s...\n", ln.Addr())
+	if err := d.ServeDAP(ctx, ln); err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, usageError(err.Error())
+	}
+	return d, nil
+}
+
+// listenDAP listens on addr, which must be a loopback address: the
+// client can run any code and command the run can.
+func listenDAP(addr string) (net.Listener, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("--dap %s: want HOST:PORT (e.g. 127.0.0.1:4711)", addr)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("--dap %s: only a loopback address is allowed (127.0.0.1:PORT): a client can run any command the run can", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--dap %s: %v", addr, err)
+	}
+	return ln, nil
 }
 
 func toRuntimeFlags(extra []extraFlag) []kruntime.Flag {

@@ -19,6 +19,7 @@ type globalOptions struct {
 	configFile, destination                          string
 	script                                           string   // --script: the user's build script
 	breaks                                           []string // --break FILE:LINE
+	dap                                              string   // --dap ADDR: serve the Debug Adapter Protocol there
 	trace                                            bool
 	// Kamal 2.12's deploy lock waiting (--lock-wait*).
 	lockWait                          bool
@@ -55,6 +56,7 @@ func classOptions() []classOption {
 		{"", "script", "FILE", "Load this build script on top of the stock one (default .kamal/scripts/build.star)", "", false},
 		{"", "trace", "", "Print every builtin call with its file:line and duration", "", true},
 		{"", "break", "FILE:LINE", "Stop at this line of a script (repeatable; FILE as scripts show it, e.g. @kamal//build.star)", "", false},
+		{"", "dap", "ADDR", "Wait for a Debug Adapter Protocol client (an editor) on this loopback address, e.g. 127.0.0.1:4711, and stop where it says", "", false},
 	}
 }
 
@@ -125,6 +127,7 @@ func (o *globalOptions) flagSet() *pflag.FlagSet {
 	fs.StringVar(&o.script, "script", "", "")
 	fs.BoolVar(&o.trace, "trace", false, "")
 	fs.StringArrayVar(&o.breaks, "break", nil, "")
+	fs.StringVar(&o.dap, "dap", "", "")
 	fs.BoolVar(&o.lockWait, "lock-wait", false, "")
 	fs.Float64Var(&o.lockWaitTimeout, "lock-wait-timeout", 900, "")
 	fs.Float64Var(&o.lockWaitInterval, "lock-wait-interval", 15, "")

@@ -37,9 +37,11 @@ func runREPL(ctx context.Context, c *cli, o *replOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := c.debugger(in, o.globalOptions); err != nil {
-		return usageError(err.Error())
+	d, err := c.debugger(ctx, in, o.globalOptions)
+	if err != nil {
+		return err
 	}
+	defer d.End()
 	mode := "live"
 	if o.dryRun {
 		mode = "dry run"

@@ -6,10 +6,13 @@ package e2e
 // on(hosts, fn) come one at a time, each named after its real host.
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -17,6 +20,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"github.com/google/go-dap"
 )
 
 // ttyRun is kamal running on a pseudo-terminal.
@@ -277,5 +281,107 @@ def _touch(host):
 	}
 	if strings.Count(run.screen(), "stopped at") != 2 {
 		t.Errorf("want exactly two stops:\n%s", run.screen())
+	}
+}
+
+// An editor's session over --dap on the rig: a breakpoint in the user's
+// script stops server1's thread of on() while the deploy lock is held; an
+// expression runs on server1; terminating ends the run as an interrupt:
+// exit 130, the lock released.
+func TestDAPStopsOnAHostAndTerminateReleasesTheLock(t *testing.T) {
+	app := newApp(t, "app")
+	app.WriteFile(".kamal/scripts/build.star", `def pull_on_host(host):
+    if host == "server1":
+        say("server1 waits for the editor")
+    say("went on on " + host)
+`, 0o644)
+	app.Commit("a pull that stops on server1")
+
+	run := app.startTTY("build", "pull", "--dap", "127.0.0.1:0")
+	addr := run.expectRE(`Waiting for a Debug Adapter Protocol client on (127\.0\.0\.1:\d+)\.\.\.\n`)[1]
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	rd := bufio.NewReader(conn)
+	seq := 0
+	request := func(command string, m dap.RequestMessage) {
+		t.Helper()
+		seq++
+		r := m.GetRequest()
+		r.Seq, r.Type, r.Command = seq, "request", command
+		if err := dap.WriteProtocolMessage(conn, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// next reads up to the first message for which keep is true.
+	next := func(keep func(dap.Message) bool) dap.Message {
+		t.Helper()
+		for {
+			conn.SetReadDeadline(time.Now().Add(time.Minute))
+			m, err := dap.ReadProtocolMessage(rd)
+			if err != nil {
+				t.Fatalf("reading from kamal --dap: %v\nthe terminal showed:\n%s", err, run.screen())
+			}
+			if e, ok := m.(*dap.ErrorResponse); ok {
+				t.Fatalf("%s failed: %s", e.Command, e.Message)
+			}
+			if keep(m) {
+				return m
+			}
+		}
+	}
+	is := func(command string) func(dap.Message) bool {
+		return func(m dap.Message) bool {
+			r, ok := m.(dap.ResponseMessage)
+			return ok && r.GetResponse().Command == command
+		}
+	}
+
+	request("initialize", &dap.InitializeRequest{Arguments: dap.InitializeRequestArguments{AdapterID: "kamal", LinesStartAt1: true}})
+	next(is("initialize"))
+	script := filepath.Join(app.Dir, ".kamal/scripts/build.star")
+	request("setBreakpoints", &dap.SetBreakpointsRequest{Arguments: dap.SetBreakpointsArguments{Source: dap.Source{Path: script}, Breakpoints: []dap.SourceBreakpoint{{Line: 3}}}})
+	if bp := next(is("setBreakpoints")).(*dap.SetBreakpointsResponse).Body.Breakpoints; len(bp) != 1 || !bp[0].Verified || bp[0].Line != 3 {
+		t.Fatalf("breakpoints: %+v", bp)
+	}
+	request("configurationDone", &dap.ConfigurationDoneRequest{})
+	next(is("configurationDone"))
+
+	stopped := next(func(m dap.Message) bool { _, ok := m.(*dap.StoppedEvent); return ok }).(*dap.StoppedEvent)
+	request("threads", &dap.ThreadsRequest{})
+	name := ""
+	for _, th := range next(is("threads")).(*dap.ThreadsResponse).Body.Threads {
+		if th.Id == stopped.Body.ThreadId {
+			name = th.Name
+		}
+	}
+	if name != "server1" {
+		t.Errorf("the stopped thread is %q, want server1", name)
+	}
+	request("stackTrace", &dap.StackTraceRequest{Arguments: dap.StackTraceArguments{ThreadId: stopped.Body.ThreadId}})
+	top := next(is("stackTrace")).(*dap.StackTraceResponse).Body.StackFrames[0]
+	if top.Name != "pull_on_host" || top.Line != 3 || top.Source == nil || top.Source.Path != script {
+		t.Errorf("top frame: %+v (source %+v)", top, top.Source)
+	}
+	if !exists(serverFile("server1", lockDir)) {
+		t.Errorf("the pull holds no deploy lock on server1 at the stop")
+	}
+	request("evaluate", &dap.EvaluateRequest{Arguments: dap.EvaluateArguments{Expression: `ssh.capture(host, cmd("pwd"))`, FrameId: top.Id}})
+	if got := next(is("evaluate")).(*dap.EvaluateResponse).Body.Result; got != `"`+rig.Homes["server1"]+`"` {
+		t.Errorf("pwd on the stopped host: %s, want %q", got, rig.Homes["server1"])
+	}
+
+	request("terminate", &dap.TerminateRequest{})
+	next(is("terminate"))
+	run.expect("Releasing the deploy lock...")
+	run.expect("  ERROR (Interrupt): Interrupted")
+	if code := run.exit(); code != 130 {
+		t.Errorf("exit status %d, want 130", code)
+	}
+	assertNoLock(t)
+	if strings.Contains(run.screen(), "went on on server1") {
+		t.Error("server1 went on after terminate")
 	}
 }
