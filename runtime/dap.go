@@ -199,11 +199,10 @@ func (s *dapServer) handle(m dap.Message, r *dap.Request) bool {
 	case *dap.StackTraceRequest:
 		s.stackTrace(r, &m.Arguments)
 	case *dap.ScopesRequest:
-		st, sel, ok := s.frame(r, m.Arguments.FrameId)
+		_, sel, ok := s.frame(r, m.Arguments.FrameId)
 		if !ok {
 			return true
 		}
-		_ = st
 		s.send(&dap.ScopesResponse{Response: response(r), Body: dap.ScopesResponseBody{Scopes: []dap.Scope{
 			{Name: "Locals", PresentationHint: "locals", VariablesReference: sel + 1},
 		}}})
