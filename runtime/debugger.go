@@ -456,6 +456,9 @@ func (d *Debugger) session(t *starlark.Thread, top int, reason string) error {
 			continue
 		}
 		if err != nil { // the end of input: go on, as Ctrl-D
+			if tr, ok := rd.(*termReader); ok {
+				tr.endLine()
+			}
 			ts.mode = modeRun
 			d.settle(t, ts)
 			return nil

@@ -246,6 +246,15 @@ func (r *termReader) readLine(prompt string) (string, error) {
 
 func (r *termReader) write(s string) { r.t.Write([]byte(s)) }
 
+// endLine ends the line of a prompt left with Ctrl-D, so that what the
+// run prints next starts on a line of its own. The editor is replaced:
+// the old one would draw its prompt again after the newline.
+func (r *termReader) endLine() {
+	r.t = r.newTerm()
+	r.console.editing(r.t)
+	r.t.Write([]byte("\n"))
+}
+
 func (r *termReader) running(cancel func()) { r.kb.running(r.level, cancel) }
 
 func (r *termReader) close() {

@@ -274,8 +274,8 @@ func TestDebugContinueRunsToTheNextStop(t *testing.T) {
 	s.send("continue\r")
 	s.expect("n is 6")
 	s.expect("stopped at debug.star:11 in walk (breakpoint 2)")
-	s.send("\x04") // Ctrl-D goes on as continue does
-	s.expect("walked hello v1")
+	s.send("\x04") // Ctrl-D goes on as continue does, on a line of its own
+	s.expect("(debug) \nwalked hello v1")
 	wantExit(t, s, 0)
 }
 
