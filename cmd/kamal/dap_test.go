@@ -326,3 +326,20 @@ func TestDAPShowsTheBuiltInScriptBySourceReference(t *testing.T) {
 		t.Errorf("exit status %d, want 0", code)
 	}
 }
+
+// A plain disconnect lets the run finish: the stop goes on and later
+// breakpoints no longer stop it.
+func TestDAPDisconnectLetsTheRunFinish(t *testing.T) {
+	a := debugApp(t)
+	c := a.startDAP(t, "build", "walk", "--script", "debug.star")
+	c.configure(filepath.Join(a.dir, "debug.star"), 9, 11)
+	c.stopAt("breakpoint", "walk", 9)
+	c.request("disconnect", &dap.DisconnectRequest{Arguments: &dap.DisconnectArguments{}})
+	expectDAP[*dap.DisconnectResponse](c)
+	if code := c.exit(); code != 0 {
+		t.Errorf("exit status %d, want 0", code)
+	}
+	if !strings.Contains(c.out.String(), `walked hello v1 ["a", "b"]`) {
+		t.Errorf("the run did not finish:\n%s", c.out.String())
+	}
+}
