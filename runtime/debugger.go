@@ -449,8 +449,22 @@ func (d *Debugger) session(t *starlark.Thread, top int, reason string) error {
 	}
 	rd.write(head + "\n" + source())
 	prompt := label + "(debug) "
+	// A signal while the prompt waits ends the run as quit does: the
+	// prompt must not hold it up (in raw mode Ctrl-C is a key, not this).
+	ctx := builtins.Context(t)
+	if tr, ok := rd.(*termReader); ok {
+		defer context.AfterFunc(ctx, tr.abort)()
+	}
 	for {
 		line, err := rd.readLine(prompt)
+		if ctx.Err() != nil {
+			if tr, ok := rd.(*termReader); ok {
+				tr.endLine()
+			}
+			rd.write(label + "interrupted: stopping the run\n")
+			t.Cancel(ctx.Err().Error()) // now: the run's own watcher may come later
+			return nil
+		}
 		if errors.Is(err, errInterrupt) {
 			rd.write("KeyboardInterrupt (quit ends the run, continue goes on)\n")
 			continue

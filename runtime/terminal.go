@@ -156,16 +156,20 @@ func (kb *keyboard) running(l *level, cancel func()) {
 // editorInput is what the line editor reads: the keyboard's keys, noting
 // a Ctrl-C among them.
 type editorInput struct {
-	kb    *keyboard
-	ctrlC atomic.Bool
+	kb      *keyboard
+	ctrlC   atomic.Bool
+	aborted bool // under kb.mu: reads end (see termReader.abort)
 }
 
 func (e *editorInput) Read(p []byte) (int, error) {
 	kb := e.kb
 	kb.mu.Lock()
 	defer kb.mu.Unlock()
-	for len(kb.buf) == 0 && kb.err == nil {
+	for len(kb.buf) == 0 && kb.err == nil && !e.aborted {
 		kb.cond.Wait()
+	}
+	if e.aborted {
+		return 0, io.EOF
 	}
 	if len(kb.buf) == 0 {
 		return 0, kb.err
@@ -245,6 +249,15 @@ func (r *termReader) readLine(prompt string) (string, error) {
 }
 
 func (r *termReader) write(s string) { r.t.Write([]byte(s)) }
+
+// abort makes the line being read, and every later one, end as at
+// Ctrl-D: the run was interrupted while the prompt waited.
+func (r *termReader) abort() {
+	r.kb.mu.Lock()
+	r.in.aborted = true
+	r.kb.cond.Broadcast()
+	r.kb.mu.Unlock()
+}
 
 // endLine ends the line of a prompt left with Ctrl-D, so that what the
 // run prints next starts on a line of its own. The editor is replaced:

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -369,6 +370,22 @@ func TestDebugQuitEndsTheRunAsAnInterrupt(t *testing.T) {
 	wantExit(t, s, 130)
 	if strings.Contains(s.screen(0), "n is 6") {
 		t.Error("the flow went on after quit")
+	}
+}
+
+// A signal while the prompt waits (from outside: on the terminal Ctrl-C
+// is a key) ends the run as it would without the prompt.
+func TestDebugSignalAtAStopEndsTheRun(t *testing.T) {
+	s := debugApp(t).debug(t, "walk", "--break", "debug.star:10")
+	s.expect("(debug) ")
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	s.expect("\ninterrupted: stopping the run\n") // on a line of its own, after the prompt
+	s.expect("ERROR (Interrupt): Interrupted in walk")
+	wantExit(t, s, 143)
+	if strings.Contains(s.screen(0), "n is 6") {
+		t.Error("the flow went on after the signal")
 	}
 }
 

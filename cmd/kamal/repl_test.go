@@ -253,6 +253,8 @@ type session struct {
 	seen int          // how much of buf expect has consumed
 	done chan struct{}
 	err  error
+	// drained is closed once the terminal has nothing more to read.
+	drained chan struct{}
 }
 
 func (a *replApp) terminal(t *testing.T, args ...string) *session {
@@ -263,8 +265,9 @@ func (a *replApp) terminal(t *testing.T, args ...string) *session {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &session{t: t, cmd: c, tty: tty, done: make(chan struct{})}
+	s := &session{t: t, cmd: c, tty: tty, done: make(chan struct{}), drained: make(chan struct{})}
 	go func() {
+		defer close(s.drained)
 		b := make([]byte, 4096)
 		for {
 			n, err := tty.Read(b)
@@ -332,7 +335,10 @@ func (s *session) waitFor(match func(clean string) (end int, ok bool), what stri
 		}
 		select {
 		case <-s.done:
-			time.Sleep(50 * time.Millisecond) // let the reader drain, then look once more
+			select { // let the reader drain, then look once more
+			case <-s.drained:
+			case <-time.After(5 * time.Second):
+			}
 			exited = true
 			continue
 		default:
