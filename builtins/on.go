@@ -1,6 +1,8 @@
 package builtins
 
 import (
+	"context"
+
 	"go.starlark.net/starlark"
 
 	"github.com/kamal-go/kamal/runtime/sshkit"
@@ -21,18 +23,12 @@ func NewThread(parent *starlark.Thread, name string) *starlark.Thread {
 }
 
 // watch cancels thread when its context ends; call the returned stop when
-// the thread is done.
+// the thread is done. It holds no goroutine while it waits: a thousand
+// hosts' threads are a thousand watches.
 func watch(thread *starlark.Thread) (stop func()) {
 	ctx := Context(thread)
-	done := make(chan struct{})
-	go func() {
-		select {
-		case <-ctx.Done():
-			thread.Cancel(ctx.Err().Error())
-		case <-done:
-		}
-	}()
-	return func() { close(done) }
+	unregister := context.AfterFunc(ctx, func() { thread.Cancel(ctx.Err().Error()) })
+	return func() { unregister() }
 }
 
 var onGlobal = Builtin{

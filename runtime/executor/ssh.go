@@ -336,23 +336,31 @@ func (s *SSH) establish(c *conn, t *target) {
 	if via != nil {
 		via.carried.Add(1)
 	}
+	// One goroutine per connection waits for its end; keepalives and the
+	// idle check are timers, which hold no goroutine between ticks (a
+	// thousand pooled connections would otherwise be two thousand idle
+	// goroutines).
+	var timers []*time.Timer
+	if t.keepalive > 0 {
+		timers = append(timers, keepalive(client, t.keepalive, t.keepaliveCount, c.dead, func() {
+			s.cfg.Debugf("ssh %s: no answer to %d keepalives %v apart: closing the connection", t.name, t.keepaliveCount, t.keepalive)
+		}))
+	}
+	if s.cfg.PoolIdleTimeout > 0 {
+		timers = append(timers, s.reapIdle(c, t.name))
+	}
 	go func() {
 		_ = client.Wait()
 		close(c.dead)
+		for _, tm := range timers {
+			tm.Stop()
+		}
 		if via != nil {
 			via.carried.Add(-1)
 			via.touch()
 		}
 		s.drop(c)
 	}()
-	if t.keepalive > 0 {
-		go keepalive(client, t.keepalive, t.keepaliveCount, c.dead, func() {
-			s.cfg.Debugf("ssh %s: no answer to %d keepalives %v apart: closing the connection", t.name, t.keepaliveCount, t.keepalive)
-		})
-	}
-	if s.cfg.PoolIdleTimeout > 0 {
-		go s.reapIdle(c, t.name)
-	}
 }
 
 // touch records that c is in use now.
@@ -360,16 +368,19 @@ func (c *conn) touch() { c.lastUsed.Store(time.Now().UnixNano()) }
 
 // reapIdle closes c once no command has run on it for PoolIdleTimeout
 // and it carries no connection to another host (sshkit's
-// pool_idle_timeout); the next command on the host dials again.
-func (s *SSH) reapIdle(c *conn, name string) {
+// pool_idle_timeout); the next command on the host dials again. It checks
+// on a timer that rearms itself until c is closed (the returned timer, for
+// stopping it then).
+func (s *SSH) reapIdle(c *conn, name string) *time.Timer {
 	idle := s.cfg.PoolIdleTimeout
-	tick := time.NewTicker(min(max(idle/10, 10*time.Millisecond), time.Minute))
-	defer tick.Stop()
-	for {
-		select {
-		case <-c.dead:
+	every := min(max(idle/10, 10*time.Millisecond), time.Minute)
+	var mu sync.Mutex // the timer's first tick may come before tm is set
+	var tm *time.Timer
+	mu.Lock()
+	defer mu.Unlock()
+	tm = time.AfterFunc(every, func() {
+		if isClosed(c.dead) {
 			return
-		case <-tick.C:
 		}
 		busy := len(c.sessions) - len(c.spare)
 		since := time.Since(time.Unix(0, c.lastUsed.Load()))
@@ -378,7 +389,11 @@ func (s *SSH) reapIdle(c *conn, name string) {
 			s.drop(c)
 			return
 		}
-	}
+		mu.Lock()
+		tm.Reset(every)
+		mu.Unlock()
+	})
+	return tm
 }
 
 // drop closes c and removes it from the pool if it is still there.
@@ -405,38 +420,44 @@ func isClosed(ch <-chan struct{}) bool {
 // keepalive sends keepalive@openssh.com every interval until stop closes,
 // and closes the client (after calling gone) when a request fails or
 // maxMissed in a row go unanswered (a server that is gone without a TCP
-// reset, or frozen).
-func keepalive(client *ssh.Client, every time.Duration, maxMissed int, stop <-chan struct{}, gone func()) {
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	replies := make(chan error, 1)
+// reset, or frozen). It runs on a timer that rearms itself (the returned
+// timer, for stopping it): no goroutine waits between keepalives; one
+// lives while a request is unanswered.
+func keepalive(client *ssh.Client, every time.Duration, maxMissed int, stop <-chan struct{}, gone func()) *time.Timer {
+	var mu sync.Mutex
 	outstanding, missed := false, 0
-	for {
-		select {
-		case <-stop:
+	var tm *time.Timer
+	mu.Lock()
+	defer mu.Unlock()
+	tm = time.AfterFunc(every, func() {
+		if isClosed(stop) {
 			return
-		case err := <-replies:
-			if err != nil {
+		}
+		mu.Lock()
+		if outstanding {
+			if missed++; missed >= maxMissed {
+				mu.Unlock()
+				gone()
 				client.Close()
 				return
 			}
-			outstanding, missed = false, 0
-		case <-tick.C:
-			if outstanding {
-				if missed++; missed >= maxMissed {
-					gone()
-					client.Close()
-					return
-				}
-				continue
-			}
-			outstanding = true
-			go func() {
-				// OpenSSH answers with a failure reply; any reply proves
-				// the connection alive.
-				_, _, err := client.SendRequest("keepalive@openssh.com", true, nil)
-				replies <- err
-			}()
+			tm.Reset(every)
+			mu.Unlock()
+			return
 		}
-	}
+		outstanding = true
+		tm.Reset(every)
+		mu.Unlock()
+		// OpenSSH answers with a failure reply; any reply proves the
+		// connection alive.
+		_, _, err := client.SendRequest("keepalive@openssh.com", true, nil)
+		if err != nil {
+			client.Close()
+			return
+		}
+		mu.Lock()
+		outstanding, missed = false, 0
+		mu.Unlock()
+	})
+	return tm
 }

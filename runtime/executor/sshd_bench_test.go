@@ -77,7 +77,17 @@ func startRealSSHD(tb testing.TB, n int, extra ...string) *realSSHD {
 			// when SHLVL shows it nested.
 			"SetEnv SHLVL=1\n")
 		for _, l := range extra {
-			cfg.WriteString(l + "\n")
+			if !strings.Contains(l, "%I") && !strings.Contains(l, "%ADDR") {
+				cfg.WriteString(l + "\n")
+			}
+		}
+		for i := d * sshdPerDaemon; i < min(n, (d+1)*sshdPerDaemon); i++ {
+			for _, l := range extra {
+				if strings.Contains(l, "%I") || strings.Contains(l, "%ADDR") {
+					l = strings.ReplaceAll(strings.ReplaceAll(l, "%ADDR", addr(i)), "%I", fmt.Sprint(i))
+					cfg.WriteString(l + "\n")
+				}
+			}
 		}
 		cfgFile := filepath.Join(dir, fmt.Sprintf("sshd_config.%d", d))
 		if err := os.WriteFile(cfgFile, []byte(cfg.String()), 0o600); err != nil {
@@ -85,7 +95,7 @@ func startRealSSHD(tb testing.TB, n int, extra ...string) *realSSHD {
 		}
 		logFile := filepath.Join(dir, fmt.Sprintf("sshd.%d.log", d))
 		cmd := exec.Command(sshd, "-D", "-f", cfgFile, "-E", logFile)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 		if err := cmd.Start(); err != nil {
 			tb.Fatal(err)
 		}
@@ -206,7 +216,8 @@ func BenchmarkSSHFanOut(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		before, g0 := liveBytes(), runtime.NumGoroutine()
 		c0 := cpuTime()
-		p := NewSSH(SSHConfig{User: "root", KeyData: [][]byte{rs.keyPEM}, KeysOnly: true, KnownHostsFile: known})
+		// pool_idle_timeout as kamal-go sets it by default (Kamal's 900 s).
+		p := NewSSH(SSHConfig{User: "root", KeyData: [][]byte{rs.keyPEM}, KeysOnly: true, KnownHostsFile: known, PoolIdleTimeout: 900 * time.Second})
 		fanOut(b, p, rs.hosts, "true")
 		cpu += cpuTime() - c0
 		mem += float64(liveBytes()) - float64(before)
