@@ -56,6 +56,15 @@ type testServer struct {
 	signals     atomic.Int64 // signal requests received
 	abandoned   atomic.Int64 // sessions closed by the client while their command ran
 
+	// handshaking counts connections between accept and their key being
+	// accepted (what sshd's MaxStartups counts; inHandshake holds their
+	// remote addresses), a part of the time the client holds a start
+	// slot; maxHandshaking is its high-water mark. authDelay
+	// (nanoseconds) slows every key check.
+	handshaking, maxHandshaking atomic.Int64
+	inHandshake                 sync.Map
+	authDelay                   atomic.Int64
+
 	started chan string // the command of every exec, once started
 
 	mu       sync.Mutex
@@ -104,8 +113,10 @@ func newTestServerWithKeys(t *testing.T, extraHostKeys []ssh.Signer, authorized 
 	ts := &testServer{t: t, hostKey: hostKey, started: make(chan string, 1000)}
 	ts.config = &ssh.ServerConfig{
 		PublicKeyCallback: func(md ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+			time.Sleep(time.Duration(ts.authDelay.Load()))
 			for _, k := range authorized {
 				if string(k.Marshal()) == string(key.Marshal()) {
+					ts.handshakeDone(md.RemoteAddr())
 					ts.mu.Lock()
 					ts.userList = append(ts.userList, md.User())
 					ts.mu.Unlock()
@@ -162,6 +173,13 @@ func (ts *testServer) serve() {
 	}
 }
 
+// handshakeDone ends the handshake of the connection from remote, once.
+func (ts *testServer) handshakeDone(remote net.Addr) {
+	if _, ok := ts.inHandshake.LoadAndDelete(remote.String()); ok {
+		ts.handshaking.Add(-1)
+	}
+}
+
 // track remembers nc for kill/dropConnections; false once killed.
 func (ts *testServer) track(nc net.Conn) bool {
 	ts.mu.Lock()
@@ -196,7 +214,16 @@ func (ts *testServer) kill() {
 
 func (ts *testServer) handleConn(nc net.Conn) {
 	defer ts.wg.Done()
+	ts.inHandshake.Store(nc.RemoteAddr().String(), true)
+	n := ts.handshaking.Add(1)
+	for {
+		m := ts.maxHandshaking.Load()
+		if n <= m || ts.maxHandshaking.CompareAndSwap(m, n) {
+			break
+		}
+	}
 	sc, chans, reqs, err := ssh.NewServerConn(nc, ts.config)
+	ts.handshakeDone(nc.RemoteAddr())
 	if err != nil {
 		return
 	}

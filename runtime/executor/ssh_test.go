@@ -702,3 +702,47 @@ func TestSSHSpareClosedByServerIsReplaced(t *testing.T) {
 		t.Errorf("server saw %d connections, want 1", got)
 	}
 }
+
+// Connection starts are paced: however many hosts start at once, at most
+// MaxConcurrentStarts handshakes are in flight (sshd drops starts beyond
+// MaxStartups), and with a higher limit more are.
+func TestSSHConnectionStartsArePaced(t *testing.T) {
+	tests := []struct {
+		limit    int
+		wantMore int64 // the server must have seen at least this many at once
+	}{
+		{limit: 3, wantMore: 2},
+		{limit: 8, wantMore: 4},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("limit %d", tt.limit), func(t *testing.T) {
+			f := newSSHFixture(t, func(c *SSHConfig) { c.MaxConcurrentStarts = tt.limit })
+			f.ts.authDelay.Store(int64(50 * time.Millisecond))
+			const hosts = 24
+			errs := make(chan error, hosts)
+			for i := 0; i < hosts; i++ {
+				// A user per host: 24 pooled connections to one server.
+				host := fmt.Sprintf("ssh://user%d@%s", i, f.ts.addr)
+				go func() {
+					_, err := f.pool.Run(testCtx(t), host, Request{Script: "true"})
+					errs <- err
+				}()
+			}
+			for i := 0; i < hosts; i++ {
+				if err := <-errs; err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := f.ts.connections.Load(); got != hosts {
+				t.Fatalf("%d connections, want %d", got, hosts)
+			}
+			got := f.ts.maxHandshaking.Load()
+			if got > int64(tt.limit) {
+				t.Errorf("%d handshakes in flight at once, limit %d", got, tt.limit)
+			}
+			if got < tt.wantMore {
+				t.Errorf("only %d handshakes at once with limit %d: starts are not concurrent", got, tt.limit)
+			}
+		})
+	}
+}

@@ -31,7 +31,9 @@ const sshdPerDaemon = 16
 
 // startRealSSHD starts enough sshds for n hosts on 127.77.0.1.. (skipping
 // the benchmark where there is no sshd or no root). Extra sshd_config
-// lines go into every daemon's configuration.
+// lines go into every daemon's configuration; a line with %ADDR or %I is
+// written once per host, after the others, with the host's address and
+// index (for Match LocalAddress blocks).
 func startRealSSHD(tb testing.TB, n int, extra ...string) *realSSHD {
 	tb.Helper()
 	sshd, err := exec.LookPath("/usr/sbin/sshd")
