@@ -4,83 +4,23 @@ package e2e
 // that hangs and keeps the prompt and the connection.
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/creack/pty"
 )
-
-var ansiSeqRe = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]`)
 
 func TestREPLCtrlCCancelsARemoteCommandAndKeepsThePrompt(t *testing.T) {
 	app := newApp(t, "app")
-	c := exec.Command(kamalBin, "repl")
-	c.Dir, c.Env = app.Dir, append(app.env(nil), "TERM=xterm")
-	tty, err := pty.StartWithSize(c, &pty.Winsize{Rows: 40, Cols: 200})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var buf bytes.Buffer
-	go func() {
-		b := make([]byte, 4096)
-		for {
-			n, err := tty.Read(b)
-			mu.Lock()
-			buf.Write(b[:n])
-			mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
-	done := make(chan error, 1)
-	go func() { done <- c.Wait() }()
 	t.Cleanup(func() {
-		c.Process.Kill()
-		<-done
-		tty.Close()
 		for _, pid := range sleepers("2998") {
 			exec.Command("kill", pid).Run()
 		}
 	})
-	seen := 0
-	// expect waits for want after the previous match; the deadline only
-	// guards against a hang (the sleep below is far longer).
-	expect := func(want string) {
-		t.Helper()
-		deadline := time.Now().Add(time.Minute)
-		for time.Now().Before(deadline) {
-			mu.Lock()
-			screen := strings.ReplaceAll(ansiSeqRe.ReplaceAllString(buf.String(), ""), "\r", "")
-			mu.Unlock()
-			if i := strings.Index(screen[seen:], want); i >= 0 {
-				seen += i + len(want)
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		t.Fatalf("the terminal did not show %q:\n%s", want, ansiSeqRe.ReplaceAllString(buf.String(), ""))
-	}
-	screen := func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		return ansiSeqRe.ReplaceAllString(buf.String(), "")
-	}
-	send := func(s string) {
-		if _, err := tty.Write([]byte(s)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	r := app.startTTY("repl") // its cleanup, which kills kamal, runs first
+	expect, send, screen := r.expect, r.send, r.screen
 
 	expect(">>> ")
 	send(`ssh.run(config.primary_host, cmd("sleep", "2998"))` + "\r")
@@ -100,14 +40,8 @@ func TestREPLCtrlCCancelsARemoteCommandAndKeepsThePrompt(t *testing.T) {
 	send("ssh.capture(config.primary_host, cmd(\"echo\", \"still-connected\"))\r")
 	expect("\"still-connected\"\n>>> ")
 	send("\x04")
-	select {
-	case err := <-done:
-		done <- err
-		if err != nil {
-			t.Errorf("kamal repl after Ctrl-D: %v", err)
-		}
-	case <-time.After(time.Minute):
-		t.Fatal("kamal repl did not leave on Ctrl-D")
+	if code := r.exit(); code != 0 {
+		t.Errorf("kamal repl after Ctrl-D: exit status %d", code)
 	}
 	// Ctrl-C sends the remote command SIGINT and closes its session, but the
 	// rig's sshds run a ForceCommand, and OpenSSH refuses signals to forced
