@@ -19,12 +19,12 @@ import (
 // host if one is configured, retrying throttled starts (refused or reset
 // connections, DNS failures) with backoff. It is bounded by the pool's
 // life (Close aborts it) and, per attempt, by ConnectTimeout.
-func (s *SSH) connect(t *target) (*ssh.Client, *conn, error) {
+func (s *SSH) connect(t *target) (*ssh.Client, *endWatch, *conn, error) {
 	if err := s.auth.prepare(t); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if t.forwardAgent && t.agentSock == "" {
-		return nil, nil, errors.New("forward_agent: there is no ssh-agent to forward (SSH_AUTH_SOCK is not set)")
+		return nil, nil, nil, errors.New("forward_agent: there is no ssh-agent to forward (SSH_AUTH_SOCK is not set)")
 	}
 	for attempt := 0; ; attempt++ {
 		var via *conn
@@ -33,30 +33,30 @@ func (s *SSH) connect(t *target) (*ssh.Client, *conn, error) {
 			// is replaced.
 			pc, err := s.get(s.ctx, t.via)
 			if err != nil {
-				return nil, nil, fmt.Errorf("%s: %w", t.via.name, err)
+				return nil, nil, nil, fmt.Errorf("%s: %w", t.via.name, err)
 			}
 			via = pc
 		}
-		client, err := s.connectOnce(t, via)
+		client, watch, err := s.connectOnce(t, via)
 		if err == nil {
 			if t.forwardAgent {
 				if err := agent.ForwardToRemote(client, t.agentSock); err != nil {
 					client.Close()
-					return nil, nil, fmt.Errorf("forward_agent: %w", err)
+					return nil, nil, nil, fmt.Errorf("forward_agent: %w", err)
 				}
 			}
-			return client, via, nil
+			return client, watch, via, nil
 		}
 		kind := retryKind(err)
 		if kind == "" || attempt >= s.cfg.Retries || s.ctx.Err() != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		delay := backoff(attempt)
 		s.cfg.Debugf("Retrying %s for %s (attempt %d/%d) in %.2fs: %v", kind, t.name, attempt+1, s.cfg.Retries, delay.Seconds(), err)
 		select {
 		case <-time.After(delay):
 		case <-s.ctx.Done():
-			return nil, nil, ErrClosed
+			return nil, nil, nil, ErrClosed
 		}
 	}
 }
@@ -90,12 +90,13 @@ func retryKind(err error) string {
 }
 
 // connectOnce makes one attempt: TCP connect (directly or through via),
-// SSH handshake and authentication, holding a start slot throughout.
-func (s *SSH) connectOnce(t *target, via *conn) (*ssh.Client, error) {
+// SSH handshake and authentication, holding a start slot throughout. The
+// endWatch is the client's socket, reporting the connection's end.
+func (s *SSH) connectOnce(t *target, via *conn) (*ssh.Client, *endWatch, error) {
 	select {
 	case s.starts <- struct{}{}:
 	case <-s.ctx.Done():
-		return nil, ErrClosed
+		return nil, nil, ErrClosed
 	}
 	defer func() { <-s.starts }()
 
@@ -119,9 +120,9 @@ func (s *SSH) connectOnce(t *target, via *conn) (*ssh.Client, error) {
 	}
 	if err != nil {
 		if s.ctx.Err() != nil {
-			return nil, ErrClosed
+			return nil, nil, ErrClosed
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	// The handshake has no context: closing the socket aborts it.
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
@@ -134,26 +135,27 @@ func (s *SSH) connectOnce(t *target, via *conn) (*ssh.Client, error) {
 		HostKeyCallback:   s.hostKeys.callback(t),
 		HostKeyAlgorithms: s.hostKeys.algorithms(t),
 	}
-	sc, chans, reqs, err := ssh.NewClientConn(nc, t.hostport, cfg)
+	watch := &endWatch{Conn: nc}
+	sc, chans, reqs, err := ssh.NewClientConn(watch, t.hostport, cfg)
 	if err != nil {
 		switch {
 		case s.ctx.Err() != nil:
-			return nil, ErrClosed
+			return nil, nil, ErrClosed
 		case ctx.Err() != nil:
-			return nil, fmt.Errorf("ssh handshake with %s: timed out after %v", nc.RemoteAddr(), t.connectTimeout)
+			return nil, nil, fmt.Errorf("ssh handshake with %s: timed out after %v", nc.RemoteAddr(), t.connectTimeout)
 		}
 		if cc, ok := nc.(*cmdConn); ok {
 			if f := cc.failure(); f != "" {
-				return nil, fmt.Errorf("ssh handshake with %s: %s", t.hostport, f)
+				return nil, nil, fmt.Errorf("ssh handshake with %s: %s", t.hostport, f)
 			}
 		}
-		return nil, handshakeError(err, nc.RemoteAddr(), t.user, tried)
+		return nil, nil, handshakeError(err, nc.RemoteAddr(), t.user, tried)
 	}
 	if !stop() {
 		sc.Close()
-		return nil, ErrClosed
+		return nil, nil, ErrClosed
 	}
-	return ssh.NewClient(sc, chans, reqs), nil
+	return ssh.NewClient(sc, chans, reqs), watch, nil
 }
 
 // handshakeError gives x/crypto's handshake errors context: host key

@@ -141,9 +141,9 @@ type SSH struct {
 	ctx    context.Context // cancelled by Close; aborts dials in flight
 	cancel context.CancelFunc
 
-	mu     sync.Mutex
-	conns  map[string]*conn
-	closed bool
+	mu      sync.Mutex
+	conns   map[string]*conn
+	closed  bool
 
 	dials, connections atomic.Int64
 }
@@ -313,7 +313,7 @@ func (s *SSH) get(ctx context.Context, t *target) (*conn, error) {
 // establish dials c and publishes the outcome. A failed dial is removed
 // from the pool so that a later get dials again.
 func (s *SSH) establish(c *conn, t *target) {
-	client, via, err := s.connect(t)
+	client, watch, via, err := s.connect(t)
 	s.mu.Lock()
 	if err == nil && s.closed {
 		client.Close()
@@ -336,10 +336,9 @@ func (s *SSH) establish(c *conn, t *target) {
 	if via != nil {
 		via.carried.Add(1)
 	}
-	// One goroutine per connection waits for its end; keepalives and the
-	// idle check are timers, which hold no goroutine between ticks (a
-	// thousand pooled connections would otherwise be two thousand idle
-	// goroutines).
+	// Keepalives and the idle check are timers and the end is noticed by
+	// the socket (endWatch): an idle pooled connection holds no goroutine
+	// of ours.
 	var timers []*time.Timer
 	if t.keepalive > 0 {
 		timers = append(timers, keepalive(client, t.keepalive, t.keepaliveCount, c.dead, func() {
@@ -349,8 +348,7 @@ func (s *SSH) establish(c *conn, t *target) {
 	if s.cfg.PoolIdleTimeout > 0 {
 		timers = append(timers, s.reapIdle(c, t.name))
 	}
-	go func() {
-		_ = client.Wait()
+	watch.onEnd(func() {
 		close(c.dead)
 		for _, tm := range timers {
 			tm.Stop()
@@ -359,8 +357,8 @@ func (s *SSH) establish(c *conn, t *target) {
 			via.carried.Add(-1)
 			via.touch()
 		}
-		s.drop(c)
-	}()
+		go s.drop(c) // Close waits for the goroutine this may run on
+	})
 }
 
 // touch records that c is in use now.
