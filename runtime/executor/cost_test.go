@@ -85,3 +85,26 @@ func (f *firstWrite) Write(p []byte) (int, error) {
 	f.once.Do(f.seen)
 	return len(p), nil
 }
+
+// A host's ssh_config resolution is made once per pool, not once per
+// command: resolving walks every Host block and expands tokens, which on
+// a thousand hosts was CPU per command and a deep stack on the caller's
+// goroutine (a Starlark host thread's, which then stayed twice as large).
+func TestSSHResolvesEachHostOnce(t *testing.T) {
+	p := NewSSH(SSHConfig{User: "root"})
+	defer p.Close()
+	a, err := p.parseHost("app1.example:2222")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := p.parseHost("app1.example:2222")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != b {
+		t.Errorf("second command on the host resolved it again")
+	}
+	if c, err := p.parseHost("app2.example"); err != nil || c == a || c.hostport != "app2.example:22" {
+		t.Errorf("another host: %+v, %v", c, err)
+	}
+}

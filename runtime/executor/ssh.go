@@ -141,6 +141,7 @@ type SSH struct {
 	ctx    context.Context // cancelled by Close; aborts dials in flight
 	cancel context.CancelFunc
 
+	targets sync.Map // host string -> *target, resolved (see parseHost)
 	mu      sync.Mutex
 	conns   map[string]*conn
 	closed  bool

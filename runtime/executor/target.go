@@ -41,8 +41,22 @@ const maxJumpDepth = 8
 
 // parseHost resolves a host of the configuration: "name", "name:port",
 // "[v6]:port" or an SSH URL "ssh://[user@]name[:port]" (Kamal's remote
-// builder), whose user and port win where it has them.
+// builder), whose user and port win where it has them. A host is resolved
+// once per pool (the pool's configuration and ssh_config do not change
+// during its life); failures are not kept.
 func (s *SSH) parseHost(host string) (*target, error) {
+	if t, ok := s.targets.Load(host); ok {
+		return t.(*target), nil
+	}
+	t, err := s.parseHostUncached(host)
+	if err == nil {
+		s.targets.Store(host, t)
+	}
+	return t, err
+}
+
+// parseHostUncached is parseHost without the pool's cache.
+func (s *SSH) parseHostUncached(host string) (*target, error) {
 	var user, name string
 	var port int
 	if strings.HasPrefix(host, "ssh://") {
