@@ -6,6 +6,7 @@ import (
 )
 
 func TestDryRunDeliverPrintsTheRealRunsLinesAndLeavesNoTrace(t *testing.T) {
+	needRig(t)
 	app := newApp(t, "app")
 	version := app.Version()
 

@@ -48,6 +48,7 @@ func (l *listener) received() []string {
 }
 
 func TestExampleNotify(t *testing.T) {
+	needRig(t)
 	app := newApp(t, "notify")
 	version := app.Version()
 	l := newListener(t)
@@ -154,6 +155,7 @@ func TestExampleRoles(t *testing.T) {
 }
 
 func TestExampleNoRegistry(t *testing.T) {
+	needRig(t)
 	app := newApp(t, "no-registry")
 	version := app.Version()
 	ref := imageRef(version)
@@ -202,6 +204,7 @@ func smokeApp(t *testing.T, failOn string) *App {
 }
 
 func TestExampleSmoke(t *testing.T) {
+	needRig(t)
 	app := smokeApp(t, "")
 	version := app.Version()
 
@@ -219,6 +222,7 @@ func TestExampleSmoke(t *testing.T) {
 }
 
 func TestExampleSmokeNamesTheHostsWhereTheImageDidNotRun(t *testing.T) {
+	needRig(t)
 	app := smokeApp(t, "server2")
 	version := app.Version()
 
