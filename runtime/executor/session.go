@@ -74,11 +74,12 @@ func (s *SSH) runOn(ctx context.Context, c *conn, req Request) (int, error) {
 // start on started; once started it reads the command's stdout, waits
 // for the session's end, releases the slot and reports the end on done.
 // runOn waits on those two channels, which lets it give up on a
-// cancelled command that the server keeps running. Doing the opening and
-// the start here also keeps x/crypto's packet writing (encryption
-// included, a deep stack) off the caller's goroutine: for on() that is a
-// host's Starlark goroutine, whose stack would otherwise double (8 to
-// 16 KiB) and stay so while it waits, 8 MB more on 1000 hosts.
+// cancelled command that the server keeps running. Opening and starting
+// here leaves the caller's goroutine (for on(), one Starlark host thread
+// of up to thousands) only waiting: x/crypto's packet writing, encryption
+// included, runs on this short-lived stack instead. A goroutine's stack
+// only shrinks to what it still uses, so one deep call on the long-lived
+// caller would keep it doubled for the rest of its wait.
 func (s *SSH) runSession(ctx context.Context, c *conn, sess *ssh.Session, req Request, out outputs, started, done chan<- error) {
 	release := func() { <-c.sessions }
 	spare := sess != nil
