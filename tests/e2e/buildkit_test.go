@@ -240,7 +240,6 @@ echo 'root:x:0:0:root:/root:/bin/sh' >"$ROOT/etc/passwd"
 const localBuilder = "kamal-local-docker-container"
 
 func TestKamal2DefaultBuilderCreatePushPullRecreateDevRemove(t *testing.T) {
-	needRig(t)
 	needBuildkitImage(t)
 	app := newApp(t, "app-kamal2")
 	trackBuilders(t, app, localBuilder)
@@ -434,7 +433,6 @@ func TestKamal2TargetDockerfileAndContext(t *testing.T) {
 // --- registry cache -------------------------------------------------------------
 
 func TestKamal2RegistryCacheServesASecondBuildFromANewBuilder(t *testing.T) {
-	needRig(t)
 	needBuildkitImage(t)
 	base := shellImage(t)
 	app := newApp(t, "app-kamal2")
@@ -559,7 +557,6 @@ func TestKamal2RemoteBuilderOnANetnsHostPushesThroughTheLocalRegistryForward(t *
 // Hybrid: amd64 (this machine's arch) on a local docker-container node,
 // arm64 on the remote server1 node; one manifest list of both.
 func TestKamal2HybridBuilderSplitsArchesAndRemoveLeavesNothing(t *testing.T) {
-	needRig(t)
 	needBuildkitImage(t)
 	app := newApp(t, "app-kamal2")
 	const name = "kamal-hybrid-docker-container-ssh---root-server1"
@@ -596,7 +593,6 @@ func TestKamal2HybridBuilderSplitsArchesAndRemoveLeavesNothing(t *testing.T) {
 // --- Kamal 1's buildx builders ----------------------------------------------------
 
 func TestKamal1BuildxBuilders(t *testing.T) {
-	needRig(t)
 	needBuildkitImage(t)
 	for _, tc := range []struct {
 		name, builder, builderName string

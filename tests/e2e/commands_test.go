@@ -41,7 +41,6 @@ func assertNoPasswordInArgs(t *testing.T, seen []string) {
 }
 
 func TestKamal2SecretsFromOnePasswordDeliver(t *testing.T) {
-	needRig(t)
 	app := newApp(t, "app-kamal2")
 	app.WriteFile(".kamal/secrets", `SECRETS=$(kamal secrets fetch --adapter 1password --account rig-account --from Rig/Registry password)
 KAMAL_REGISTRY_PASSWORD=$(kamal secrets extract Registry $SECRETS)
@@ -77,7 +76,6 @@ KAMAL_REGISTRY_PASSWORD=$(kamal secrets extract Registry $SECRETS)
 }
 
 func TestKamal1RegistryLoginPushPullLogout(t *testing.T) {
-	needRig(t)
 	app := newApp(t, "app")
 	version := app.Version()
 	// A fresh machine: no docker credentials here nor on any server.
@@ -123,7 +121,6 @@ func TestKamal1RegistryLoginPushPullLogout(t *testing.T) {
 }
 
 func TestRegistryLoginSkipsEachSide(t *testing.T) {
-	needRig(t)
 	app := newApp(t, "app")
 	app.writeHomeFile(".docker/config.json", "{}")
 	for _, h := range rig.Hosts {

@@ -95,7 +95,6 @@ func TestDebugQuitEndsTheRunAsAnInterrupt(t *testing.T) {
 // after its host, whose expressions run on that host; the other host
 // waits before the line until the first goes on.
 func TestDebugStopsOnTwoHostsOneAtATime(t *testing.T) {
-	needRig(t)
 	app := newApp(t, "app")
 	marker := ".kamal/debug-" + unique()
 	t.Cleanup(func() {
@@ -167,7 +166,6 @@ def _touch(host):
 // expression runs on server1; terminating ends the run as an interrupt:
 // exit 130, the lock released.
 func TestDAPStopsOnAHostAndTerminateReleasesTheLock(t *testing.T) {
-	needRig(t)
 	app := newApp(t, "app")
 	app.WriteFile(".kamal/scripts/build.star", `def pull_on_host(host):
     if host == "server1":

@@ -3,7 +3,6 @@ package e2e
 import "testing"
 
 func TestDeliverPushesBothTagsAndPullsOnEveryServer(t *testing.T) {
-	needRig(t)
 	app := newApp(t, "app")
 	version := app.Version()
 
@@ -20,7 +19,6 @@ func TestDeliverPushesBothTagsAndPullsOnEveryServer(t *testing.T) {
 }
 
 func TestKamal2DeliverLogsInToTheRegistryItselfAndPullsOnEveryServer(t *testing.T) {
-	needRig(t)
 	app := newApp(t, "app-kamal2")
 	version := app.Version()
 	// Log every server out: the pull can only work if kamal logs them in.

@@ -6,7 +6,6 @@ import (
 )
 
 func TestDryRunDeliverPrintsTheRealRunsLinesAndLeavesNoTrace(t *testing.T) {
-	needRig(t)
 	app := newApp(t, "app")
 	version := app.Version()
 

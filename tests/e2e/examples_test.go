@@ -48,7 +48,6 @@ func (l *listener) received() []string {
 }
 
 func TestExampleNotify(t *testing.T) {
-	needRig(t)
 	app := newApp(t, "notify")
 	version := app.Version()
 	l := newListener(t)
@@ -155,7 +154,6 @@ func TestExampleRoles(t *testing.T) {
 }
 
 func TestExampleNoRegistry(t *testing.T) {
-	needRig(t)
 	app := newApp(t, "no-registry")
 	version := app.Version()
 	ref := imageRef(version)
@@ -204,7 +202,6 @@ func smokeApp(t *testing.T, failOn string) *App {
 }
 
 func TestExampleSmoke(t *testing.T) {
-	needRig(t)
 	app := smokeApp(t, "")
 	version := app.Version()
 
@@ -222,7 +219,6 @@ func TestExampleSmoke(t *testing.T) {
 }
 
 func TestExampleSmokeNamesTheHostsWhereTheImageDidNotRun(t *testing.T) {
-	needRig(t)
 	app := smokeApp(t, "server2")
 	version := app.Version()
 

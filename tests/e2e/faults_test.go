@@ -149,7 +149,6 @@ func pullScript(app *App, slowHosts, marker string) string {
 // the remote commands outlive their closed sessions (documented in the
 // README) and are cleaned up here.
 func TestTerminateDuringRemoteCommands(t *testing.T) {
-	needRig(t)
 	app := newApp(t, "app")
 	marker := unique()
 	t.Cleanup(func() { killProcesses(t, "sleep "+marker) })

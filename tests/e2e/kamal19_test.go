@@ -20,7 +20,6 @@ func pinKamal(app *App, version string) string {
 }
 
 func TestKamal19PinnedAppPushesFromACloneAndPullsOnEveryServer(t *testing.T) {
-	needRig(t)
 	app := newApp(t, "app")
 	version := pinKamal(app, "1.9.2")
 	committed := readFile(t, filepath.Join(app.Dir, "index.html"))

@@ -113,7 +113,6 @@ func netnsAuditLog(t *testing.T, host string) string {
 }
 
 func TestKamal2LocalRegistryPullThroughTheForwardedPort(t *testing.T) {
-	needRig(t)
 	needNetnsRig(t)
 	port := freePort(t)
 	app := netnsApp(t, port)

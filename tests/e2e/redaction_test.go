@@ -10,7 +10,6 @@ import (
 // token is scrubbed, and the host, the build's --secret option and the
 // hook's other words print as they are.
 func TestHookEchoScrubsOnlyUnmistakableSecrets(t *testing.T) {
-	needRig(t)
 	app := newApp(t, "app-kamal2")
 	addr := rig.Env["RIG_SERVER_ADDR_server1"]
 	if addr == "" {

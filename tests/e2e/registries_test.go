@@ -78,7 +78,6 @@ func (w *argsWatcher) Stop() []string {
 }
 
 func TestKamal2LoginKeepsThePasswordOutOfEveryProcesssArguments(t *testing.T) {
-	needRig(t)
 	app := newApp(t, "app-kamal2")
 	version := app.Version()
 	for _, h := range rig.Hosts {
@@ -139,7 +138,6 @@ func TestKamal2CloneBuildLeavesUncommittedChangesOutOfTheImage(t *testing.T) {
 }
 
 func TestKamal2ContextBuildTagsUncommittedChanges(t *testing.T) {
-	needRig(t)
 	app := newApp(t, "app-kamal2")
 	cfg := readFile(t, filepath.Join(app.Dir, "config/deploy.yml"))
 	app.WriteFile("config/deploy.yml", strings.Replace(cfg, "  driver: docker\n", "  driver: docker\n  context: .\n", 1), 0o644)

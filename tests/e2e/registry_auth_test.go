@@ -3,7 +3,6 @@ package e2e
 import "testing"
 
 func TestKamal2PushWithAWrongRegistryPasswordFailsAtLoginAndPushesNothing(t *testing.T) {
-	needRig(t)
 	app := newApp(t, "app-kamal2")
 	version := app.Version()
 	const wrong = "wrong-Password-7"

@@ -14,7 +14,6 @@ import (
 // ssh:// docker context (OpenSSH, with the user's ~/.ssh/config), and
 // buildx runs BuildKit there in a docker-container builder.
 func TestKamal2RemoteBuilderOnServer1(t *testing.T) {
-	needRig(t)
 	app := newApp(t, "app-kamal2")
 	cfg := readFile(t, filepath.Join(app.Dir, "config/deploy.yml"))
 	// local: false sends every arch to the remote builder.

@@ -23,7 +23,6 @@ func randomSecret(prefix string) string {
 // wrapper first on the PATH records the arguments of every docker process.
 // TestMain then checks every byte the suite printed for them.
 func TestSecretsAreNeverPrinted(t *testing.T) {
-	needRig(t)
 	app := newApp(t, "app-kamal2")
 	token, unused := randomSecret("tok-"), randomSecret("unused-")
 	key := readFile(t, rig.SSHKey)

@@ -72,7 +72,6 @@ func bastionLog(t *testing.T) string {
 // bastion's connection, as ~/.ssh/config's ProxyJump and as ssh.proxy say.
 // The bastion's sshd logs each forwarded connection.
 func TestSSHJumpHostInFrontOfAPrivateServer(t *testing.T) {
-	needRig(t)
 	needBastionRig(t)
 	// This machine has no route to the private server through the
 	// bastion's link (nor any other of its own): only an SSH forward on the
@@ -117,7 +116,6 @@ func TestSSHJumpHostInFrontOfAPrivateServer(t *testing.T) {
 // (ClientAliveInterval 1, ClientAliveCountMax 2 on tests/rig/bastion): both
 // commands run on one connection.
 func TestSSHPooledConnectionSurvivesClientAliveProbes(t *testing.T) {
-	needRig(t)
 	needBastionRig(t)
 	app := sshApp(t, []string{"jump"}, "")
 	app.WriteFile(".kamal/scripts/build.star", addrsScript, 0o644)
@@ -281,7 +279,6 @@ func containsInt(list []int, x int) bool {
 // answers) mid-command is named within the keepalive bound while the
 // others finish.
 func TestSSHFrozenServerIsNamedWhileTheOthersFinish(t *testing.T) {
-	needRig(t)
 	app := sshApp(t, []string{"server1", "server2", "dead"}, "")
 	app.WriteFile(".kamal/scripts/build.star", addrsScript, 0o644)
 	app.writeHomeFile(".ssh/config", deadPeerConfig(rig.Env["RIG_SERVER_ADDR_server3"], rig.SSHPort))

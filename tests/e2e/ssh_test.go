@@ -65,7 +65,6 @@ func assertHomes(t *testing.T, stdout string, hostToServer map[string]string) {
 // Aliases of ~/.ssh/config in servers: HostName, Port, User and
 // IdentityFile come from it; deploy.yml has no ssh section at all.
 func TestSSHConfigAliasesGiveHostPortUserAndKey(t *testing.T) {
-	needRig(t)
 	app := sshApp(t, []string{"web1", "web2"}, "")
 	app.writeHomeFile(".ssh/config", fmt.Sprintf(`Host web*
   User root
@@ -91,7 +90,6 @@ Host web2
 // ssh.proxy_command runs a command that carries the connection: here
 // OpenSSH's `ssh -W` through server1 to server2 and server3.
 func TestSSHProxyCommandThroughSSHW(t *testing.T) {
-	needRig(t)
 	mark := filepath.Join(t.TempDir(), "proxied")
 	proxy := fmt.Sprintf("sh -c 'echo %%h:%%p >> %s; exec ssh -q -i %s -p %s -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -W %%h:%%p root@server1'", mark, rig.SSHKey, rig.SSHPort)
 	app := sshApp(t, []string{"server2", "server3"}, fmt.Sprintf("ssh:\n  port: %s\n  keys:\n    - %s\n  proxy_command: %q\n", rig.SSHPort, rig.SSHKey, proxy))
@@ -132,7 +130,7 @@ func startAgent(t *testing.T, key string) string {
 
 // The key only in an ssh-agent: no ssh.keys, no key file in ~/.ssh.
 func TestSSHKeysOnlyInTheAgent(t *testing.T) {
-	needRig(t)
+	needRig(t) // it uses the rig's key before its first helper
 	sock := startAgent(t, rig.SSHKey)
 	app := sshApp(t, []string{"server1", "server2", "server3"}, fmt.Sprintf("ssh:\n  port: %s\n", rig.SSHPort))
 	stdout, _, exit := app.RunEnv([]string{"SSH_AUTH_SOCK=" + sock}, "build", "homes")
@@ -219,7 +217,7 @@ func runAtTerminal(t *testing.T, app *App, answer string, args ...string) (strin
 // A passphrase-protected key in ssh.keys: asked once at the terminal for
 // three hosts; a wrong passphrase is one line and exit 1.
 func TestSSHEncryptedKeyTypedAtATerminal(t *testing.T) {
-	needRig(t)
+	needRig(t) // it uses the rig's key before its first helper
 	key := encryptedCopy(t, "correct horse")
 	app := sshApp(t, []string{"server1", "server2", "server3"}, fmt.Sprintf("ssh:\n  port: %s\n  keys_only: true\n  keys:\n    - %s\n", rig.SSHPort, key))
 	out, exit := runAtTerminal(t, app, "correct horse", "build", "homes")
@@ -246,7 +244,6 @@ func TestSSHEncryptedKeyTypedAtATerminal(t *testing.T) {
 // Bad ssh_config input stops the run before anything connects, with one
 // line naming the file and exit status 1.
 func TestSSHConfigBadInput(t *testing.T) {
-	needRig(t)
 	for _, tc := range []struct {
 		name  string
 		setup func(a *App)
@@ -275,7 +272,6 @@ func TestSSHConfigBadInput(t *testing.T) {
 // connect through OpenSSH and fail, so create stops after its checks with
 // one line and exit 1, and leaves no docker context or builder.
 func TestRemoteBuilderCreateStopsWhenOpenSSHCannotConnect(t *testing.T) {
-	needRig(t)
 	app := newApp(t, "app-kamal2")
 	cfg := readFile(t, filepath.Join(app.Dir, "config/deploy.yml"))
 	cfg = strings.Replace(cfg, "  arch: amd64\n  driver: docker\n", "  arch: amd64\n  local: false\n  remote: ssh://root@server1\n", 1)
@@ -323,7 +319,7 @@ func assertFailedWith(t *testing.T, stdout, stderr string, exit int, parts ...st
 
 // ssh.forward_agent: commands on the server see this machine's agent.
 func TestSSHForwardAgent(t *testing.T) {
-	needRig(t)
+	needRig(t) // it uses the rig's key before its first helper
 	sock := startAgent(t, rig.SSHKey)
 	out, err := exec.Command("ssh-keygen", "-lf", rig.SSHKey).Output()
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 // pulls; a server that refuses connections fails that step, so nothing is
 // pulled anywhere and the error names the server.
 func TestPullStopsBeforePullingWhenAServerIsDown(t *testing.T) {
-	needRig(t)
 	app := newApp(t, "app")
 	version := app.Version()
 	app.mustRun("build", "push")
@@ -32,7 +31,6 @@ func TestPullStopsBeforePullingWhenAServerIsDown(t *testing.T) {
 // server2, whose docker client holds a wrong registry password) does not stop
 // the others, and the run still fails naming it.
 func TestPullCompletesOnHealthyServersWhenOneServerFailsToPull(t *testing.T) {
-	needRig(t)
 	app := newApp(t, "app")
 	version := app.Version()
 	app.mustRun("build", "push")
