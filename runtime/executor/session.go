@@ -78,8 +78,8 @@ func (s *SSH) runOn(ctx context.Context, c *conn, req Request) (int, error) {
 // here leaves the caller's goroutine (for on(), one Starlark host thread
 // of up to thousands) only waiting: x/crypto's packet writing, encryption
 // included, runs on this short-lived stack instead. A goroutine's stack
-// only shrinks to what it still uses, so one deep call on the long-lived
-// caller would keep it doubled for the rest of its wait.
+// only shrinks while it uses under a quarter of it, so one deep call on
+// the long-lived caller can keep it doubled for the rest of its wait.
 func (s *SSH) runSession(ctx context.Context, c *conn, sess *ssh.Session, req Request, out outputs, started, done chan<- error) {
 	release := func() { <-c.sessions }
 	spare := sess != nil
