@@ -11,7 +11,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"os"
+	"errors"
 	"path"
 	"path/filepath"
 	"slices"
@@ -22,6 +22,7 @@ import (
 	"go.starlark.net/syntax"
 
 	"github.com/kamal-go/kamal/builtins"
+	"github.com/kamal-go/kamal/runtime/inputfile"
 	"github.com/kamal-go/kamal/scripts"
 )
 
@@ -181,9 +182,12 @@ func (in *Interp) read(label string) ([]byte, error) {
 		}
 		return b, nil
 	}
-	b, err := os.ReadFile(label)
-	if err != nil {
+	b, err := inputfile.ReadFile(label, label)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("cannot load %s: %w", label, err)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return b, nil
 }

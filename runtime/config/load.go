@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/kamal-go/kamal/runtime/inputfile"
 )
 
 // DefaultPath is the configuration file used when Options.Path is empty.
@@ -206,12 +208,12 @@ func (l *loader) read(dot map[string]string, lenient bool) (*mapping, readResult
 	loaded := map[string]string{} // what Dotenv.load in the ERB set
 	merged := newMapping()
 	for _, file := range l.files {
-		data, err := os.ReadFile(file.abs)
+		data, err := inputfile.ReadFile(file.abs, file.abs)
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) {
 				return nil, res, newError(ClassRuntime, "Configuration file not found in %s", file.abs)
 			}
-			return nil, res, newError(ClassRuntime, "%v", err)
+			return nil, res, err
 		}
 		cx := &erbContext{
 			name:    file.name,

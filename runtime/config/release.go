@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/kamal-go/kamal/runtime/inputfile"
 )
 
 // Release is the Kamal release whose behaviour a run follows: one of the
@@ -177,12 +179,12 @@ var specLine = regexp.MustCompile(`^    ([^ (]+) \(([^)]*)\)$`)
 // markers, or kamal locked at two versions, are errors: no release can be
 // told from such a file.
 func lockedKamal(path, name string) (version string, line int, found bool, err error) {
-	data, err := os.ReadFile(path)
+	data, err := inputfile.ReadFile(path, name)
 	if errors.Is(err, os.ErrNotExist) {
 		return "", 0, false, nil
 	}
 	if err != nil {
-		return "", 0, false, newError(ClassRuntime, "%s: %v", name, err)
+		return "", 0, false, err
 	}
 	var section string
 	inSpecs := false

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/kamal-go/kamal/runtime/inputfile"
 )
 
 // Secrets resolves secret names to values.
@@ -69,12 +71,12 @@ func (s *Secrets) load() error {
 	s.loaded = true
 	s.values = map[string]string{}
 	for _, name := range s.Filenames() {
-		data, err := os.ReadFile(s.abs(name))
+		data, err := inputfile.ReadFile(s.abs(name), name)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			s.err = newError(ClassRuntime, "reading %s: %v", name, err)
+			s.err = err
 			return s.err
 		}
 		s.existing = append(s.existing, name)
@@ -317,12 +319,12 @@ func loadDotenvFiles(dir, dest string, getenv func(string) (string, bool), sh *s
 		return v, ok
 	}
 	for _, name := range names {
-		data, err := os.ReadFile(filepath.Join(dir, name))
+		data, err := inputfile.ReadFile(filepath.Join(dir, name), name)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			return nil, newError(ClassRuntime, "reading %s: %v", name, err)
+			return nil, err
 		}
 		entries, err := parseDotenv(string(data), dotenvOptions{name: name, getenv: lookup, run: sh.output, keepEnv: true})
 		if err != nil {

@@ -57,8 +57,10 @@ func (m *mapping) len() int {
 	return len(m.keys)
 }
 
-// maxYAMLNodes bounds alias expansion ("billion laughs"); real deploy
-// files have a few hundred nodes.
+// maxYAMLNodes bounds the nodes reached through aliases ("billion
+// laughs"): Psych shares an aliased object, this decoder copies it. The
+// document's own nodes are not counted (its size is bounded by
+// inputfile.MaxSize), so a large config without aliases always loads.
 var maxYAMLNodes = 100_000
 
 // maxYAMLDepth bounds nesting, including through aliases.
@@ -92,11 +94,16 @@ func parseYAML(name string, src []byte) (*mapping, error) {
 	}
 }
 
-type yamlDecoder struct{ nodes int }
+// yamlDecoder turns a node tree into values. expanded counts the nodes
+// copied for aliases, aliasDepth how many aliases the current node is
+// under.
+type yamlDecoder struct{ expanded, aliasDepth int }
 
 func (d *yamlDecoder) value(n *yaml.Node, depth int) (any, error) {
-	d.nodes++
-	if d.nodes > maxYAMLNodes || depth > maxYAMLDepth {
+	if d.aliasDepth > 0 {
+		d.expanded++
+	}
+	if d.expanded > maxYAMLNodes || depth > maxYAMLDepth {
 		return nil, errYAMLTooLarge
 	}
 	switch n.Kind {
@@ -109,6 +116,8 @@ func (d *yamlDecoder) value(n *yaml.Node, depth int) (any, error) {
 		if n.Alias == nil {
 			return nil, fmt.Errorf("unknown alias")
 		}
+		d.aliasDepth++
+		defer func() { d.aliasDepth-- }()
 		return d.value(n.Alias, depth+1)
 	case yaml.SequenceNode:
 		out := make([]any, 0, len(n.Content))

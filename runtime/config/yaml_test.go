@@ -1,7 +1,9 @@
 package config
 
 import (
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -59,4 +61,20 @@ func TestAliasBomb(t *testing.T) {
 	}
 	_, err := parseYAML("bomb.yml", []byte(doc))
 	wantError(t, err, ClassYAMLSyntax, "(bomb.yml): document too large after alias expansion")
+}
+
+// Kamal 2 loads a 60,000-variable env.clear (about 700 KB): only nodes
+// copied for aliases count against maxYAMLNodes.
+func TestLargeConfigWithoutAliasesLoads(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(v2Base + "env:\n  clear:\n")
+	for i := 0; i < 60_000; i++ {
+		fmt.Fprintf(&b, "    VARIABLE_NUMBER_%05d: value\n", i)
+	}
+	c := mustLoad(t, deploy(b.String()))
+	env, _ := c.Raw["env"].(map[string]any)
+	clear, _ := env["clear"].(map[string]any)
+	if n := len(clear); n != 60_000 {
+		t.Fatalf("env.clear has %d variables, want 60000", n)
+	}
 }
