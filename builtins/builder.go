@@ -40,10 +40,22 @@ func builderResolveSecrets(thread *starlark.Thread, b *starlark.Builtin, args st
 }
 
 // builderSecretEnv resolves every builder secret (registering each value
-// with the logger) as NAME=VALUE; a missing one is Kamal's secrets error.
+// with the logger) as NAME=VALUE; with Kamal 2 a missing one is Kamal's
+// secrets error. Kamal 1 never reads the values (its `--secret id=NAME`
+// leaves docker to read $NAME at build time, commands/builder/base.rb),
+// so a variable set neither here nor in .env is left for docker to
+// report; one set in .env is passed on, as Kamal 1's dotenv put it in
+// the environment docker inherits.
 func builderSecretEnv(e *Env) ([]string, error) {
 	var env []string
 	for _, s := range e.Config.Builder.Secrets {
+		if e.Config.Generation == config.Kamal1 {
+			if v, ok := e.Config.Getenv(s); ok {
+				e.Log.AddSecret(v)
+				env = append(env, s+"="+v)
+			}
+			continue
+		}
 		v, err := e.Config.Resolve(config.Value{Secret: s})
 		if err != nil {
 			return nil, err
