@@ -243,3 +243,73 @@ func TestKamal1RefusesKamal2OnlyOptions(t *testing.T) {
 		})
 	}
 }
+
+// Kamal 1.9.2 renders the build command, whose Dockerfile check raises
+// "Missing Dockerfile", before it probes the builder's context hosts
+// (cli/build.rb: `push = KAMAL.builder.push` before run_locally).
+func TestKamal19MissingDockerfileIsReportedBeforeTheContextHostsProbe(t *testing.T) {
+	dir := app(t, "kamal1")
+	pin(t, dir, "1.9.2")
+	gitIn(t, dir, "rm", "-q", "Dockerfile")
+	gitIn(t, dir, "commit", "-qm", "no Dockerfile")
+	f := newFake(cloneRules(t, dir)...)
+	got, err := runFlow(t, dir, "push", false, f)
+	if err == nil || err.Error() != "Missing Dockerfile" {
+		t.Fatalf("push: err = %v, want Missing Dockerfile\n%s", err, got)
+	}
+	for _, s := range f.ranOn("") {
+		if s == "true" || strings.HasSuffix(s, " true") {
+			t.Errorf("the context-hosts probe %q ran before the missing Dockerfile was reported:\n%s", s, got)
+		}
+	}
+}
+
+// Kamal 1 passes `--secret id="NAME"` and never reads the value: docker
+// reads $NAME from the environment it inherits at build time
+// (commands/builder/base.rb build_secrets; test/commands/builder_test.rb
+// "build secrets", "native push with build secrets"). A variable set
+// nowhere is docker's to report, not a KeyError; one from .env reaches
+// docker's environment, as Kamal 1's dotenv put it in ENV.
+func TestKamal1BuilderSecretsAreLeftForDockerToRead(t *testing.T) {
+	dir := appConfig(t, "kamal1", `service: app
+image: app
+servers:
+  - server1
+registry:
+  server: registry:4443
+  username: kamal
+  password:
+    - KAMAL_REGISTRY_PASSWORD
+builder:
+  multiarch: false
+  secrets:
+    - GITHUB_TOKEN
+    - NPM_TOKEN
+`)
+	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte("NPM_TOKEN=npm-from-dotenv\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GITHUB_TOKEN", "")
+	os.Unsetenv("GITHUB_TOKEN")
+	for _, release := range []string{"1.9.2", "1.5.2"} {
+		t.Run(release, func(t *testing.T) {
+			pin(t, dir, release)
+			f := newFake(cloneRules(t, dir)...)
+			got, err := runFlow(t, dir, "push", false, f)
+			if err != nil {
+				t.Fatalf("push: %v\n%s", err, got)
+			}
+			if !strings.Contains(got, ` --secret id="GITHUB_TOKEN" --secret id="NPM_TOKEN" `) {
+				t.Errorf("the build does not pass both secrets by id:\n%s", got)
+			}
+			// The build is the only local command given an environment.
+			buildEnv := strings.Join(f.envs, "\n")
+			if !strings.Contains(buildEnv, "NPM_TOKEN=npm-from-dotenv") || strings.Contains(buildEnv, "GITHUB_TOKEN") {
+				t.Errorf("the build's environment is %q, want NPM_TOKEN from .env and no GITHUB_TOKEN", buildEnv)
+			}
+			if strings.Contains(got, "npm-from-dotenv") {
+				t.Errorf("the .env value is in the log:\n%s", got)
+			}
+		})
+	}
+}
