@@ -128,8 +128,9 @@ servers:
   - server3
 ssh:
   user: deploy
-sshkit:
-  max_concurrent_hosts: 1
+x-kamal-go:
+  sshkit:
+    max_concurrent_hosts: 1
 `
 
 const v2Registry = `registry:

@@ -103,7 +103,7 @@ func faultApp(t *testing.T, connectTimeout int, hosts ...string) {
 	}
 	files := map[string]string{
 		key: string(pem.EncodeToMemory(block)),
-		filepath.Join(app, "config/deploy.yml"): fmt.Sprintf("service: app\nimage: app\nservers:\n%sregistry:\n  server: 127.0.0.1:1\n  username: u\n  password:\n    - KAMAL_REGISTRY_PASSWORD\nbuilder:\n  arch: amd64\n  driver: docker\nssh:\n  keys_only: true\n  keys: [%q]\n  connect_timeout: %d\n",
+		filepath.Join(app, "config/deploy.yml"): fmt.Sprintf("service: app\nimage: app\nservers:\n%sregistry:\n  server: 127.0.0.1:1\n  username: u\n  password:\n    - KAMAL_REGISTRY_PASSWORD\nbuilder:\n  arch: amd64\n  driver: docker\nssh:\n  keys_only: true\n  keys: [%q]\nx-kamal-go:\n  ssh:\n    connect_timeout: %d\n",
 			servers.String(), key, connectTimeout),
 		filepath.Join(app, ".kamal/secrets"): "KAMAL_REGISTRY_PASSWORD=in-process-secret\n",
 		filepath.Join(app, "Dockerfile"):     "FROM scratch\n",

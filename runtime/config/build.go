@@ -12,7 +12,13 @@ func (l *loader) build(raw *mapping, gen Generation, dot map[string]string) (*Co
 	if err := validateRoot(raw, gen); err != nil {
 		return nil, err
 	}
-	if err := validateSections(raw, gen); err != nil {
+	// Kamal's own validators see the document without kamal-go's old
+	// spellings, which are checked and merged with x-kamal-go next.
+	if err := validateSections(withoutLegacy(raw), gen); err != nil {
+		return nil, err
+	}
+	ext, err := decodeExtensions(raw)
+	if err != nil {
 		return nil, err
 	}
 	servers, _ := raw.get("servers")
@@ -50,11 +56,14 @@ func (l *loader) build(raw *mapping, gen Generation, dot map[string]string) (*Co
 		c.Image = c.Service
 	}
 	c.Builder = decodeBuilder(builder, gen)
-	var err error
-	if c.SSH, err = decodeSSH(ssh, gen, &c.Warnings); err != nil {
+	for _, old := range ext.legacy {
+		c.Warnings = append(c.Warnings, legacyWarning(old))
+	}
+	c.LegacyKeys = ext.legacy
+	if c.SSH, err = decodeSSH(ssh, ext, gen, &c.Warnings); err != nil {
 		return nil, err
 	}
-	c.SSHKit = decodeSSHKit(sshkit)
+	c.SSHKit = decodeSSHKit(sshkit, ext)
 	c.HooksOutput, c.HookOutputs = decodeHooksOutput(get(raw, "hooks_output"))
 
 	getenv := l.getenv
@@ -311,7 +320,7 @@ func decodeBuilder(x any, gen Generation) Builder {
 // that cannot be a key are inline keys.
 var secretName = regexp.MustCompile(`^[A-Za-z0-9_.]+$`)
 
-func decodeSSH(x any, gen Generation, warnings *[]string) (SSH, error) {
+func decodeSSH(x any, ext *extensions, gen Generation, warnings *[]string) (SSH, error) {
 	m, _ := x.(*mapping)
 	if m == nil {
 		m = newMapping()
@@ -335,9 +344,9 @@ func decodeSSH(x any, gen Generation, warnings *[]string) (SSH, error) {
 	if s.Proxy != "" && !strings.Contains(s.Proxy, "@") {
 		s.Proxy = "root@" + s.Proxy
 	}
-	if v, ok := get(m, "connect_timeout").(int); ok {
+	if v, ok := ext.get("ssh", "connect_timeout").(int); ok {
 		if v <= 0 {
-			return s, configErrorf("ssh/connect_timeout: should be a positive number of seconds")
+			return s, configErrorf("%s: should be a positive number of seconds", ext.path("ssh", "connect_timeout"))
 		}
 		s.ConnectTimeout = v
 	}
@@ -364,7 +373,7 @@ func decodeSSH(x any, gen Generation, warnings *[]string) (SSH, error) {
 	return s, nil
 }
 
-func decodeSSHKit(x any) SSHKit {
+func decodeSSHKit(x any, ext *extensions) SSHKit {
 	m, _ := x.(*mapping)
 	k := SSHKit{MaxConcurrentStarts: 30, PoolIdleTimeout: 900, DNSRetries: 3}
 	if v, ok := get(m, "max_concurrent_starts").(int); ok {
@@ -376,10 +385,10 @@ func decodeSSHKit(x any) SSHKit {
 	if v, ok := get(m, "dns_retries").(int); ok {
 		k.DNSRetries = v
 	}
-	if v, ok := get(m, "max_concurrent_hosts").(int); ok {
+	if v, ok := ext.get("sshkit", "max_concurrent_hosts").(int); ok {
 		k.MaxConcurrentHosts = v
 	}
-	if v, ok := get(m, "command_timeout").(int); ok && v > 0 {
+	if v, ok := ext.get("sshkit", "command_timeout").(int); ok && v > 0 {
 		k.CommandTimeout = v
 	}
 	return k

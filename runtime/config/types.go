@@ -92,6 +92,12 @@ type Config struct {
 	// on standard error as Ruby's warn does.
 	Warnings []string
 
+	// LegacyKeys are kamal-go settings written where older kamal-go read
+	// them ("ssh/connect_timeout") instead of under x-kamal-go: they work
+	// here, with a warning each, and the app's Kamal refuses them
+	// (HandOffError).
+	LegacyKeys []string
+
 	// Raw is the merged YAML document (after ERB), for keys build does not model.
 	Raw map[string]any
 

@@ -94,8 +94,6 @@ func sshSchema(gen Generation) []field {
 	s := []field{
 		f("user", kString), f("port", kString), f("proxy", kString), f("proxy_command", kString),
 		f("log_level", kString), f("keys_only", kBoolean), f("keys", kStrings), f("key_data", kStrings),
-		// kamal-go extension: seconds to wait for a host to answer.
-		f("connect_timeout", kInteger),
 	}
 	if gen == Kamal2 {
 		s = append(s, f("config", kSSHConfig), f("forward_agent", kBoolean))
@@ -104,9 +102,7 @@ func sshSchema(gen Generation) []field {
 }
 
 func sshkitSchema(gen Generation) []field {
-	s := []field{f("max_concurrent_starts", kInteger), f("pool_idle_timeout", kInteger), f("max_concurrent_hosts", kInteger),
-		// kamal-go extension: seconds a command on a host may run.
-		f("command_timeout", kInteger)}
+	s := []field{f("max_concurrent_starts", kInteger), f("pool_idle_timeout", kInteger)}
 	if gen == Kamal2 {
 		s = append(s, f("dns_retries", kInteger))
 	}

@@ -273,7 +273,7 @@ func editConfig(app *App, pairs ...string) {
 func TestUnreachableHostTimesOut(t *testing.T) {
 	app := newApp(t, "app")
 	silent := silentHost(t)
-	editConfig(app, "  - server3\n", "  - "+silent+"\n", "ssh:\n", "ssh:\n  connect_timeout: 2\n")
+	editConfig(app, "  - server3\n", "  - "+silent+"\n", "ssh:\n", "x-kamal-go:\n  ssh:\n    connect_timeout: 2\nssh:\n")
 
 	stdout, stderr, exit := app.Run("build", "pull")
 
@@ -353,7 +353,7 @@ func TestAuthenticationFailure(t *testing.T) {
 func TestHangingCommandTimesOut(t *testing.T) {
 	app := newApp(t, "app")
 	version := app.Version()
-	editConfig(app, "ssh:\n", "sshkit:\n  command_timeout: 3\n\nssh:\n")
+	editConfig(app, "ssh:\n", "x-kamal-go:\n  sshkit:\n    command_timeout: 3\n\nssh:\n")
 	app.mustRun("build", "push")
 	marker := unique()
 	t.Cleanup(func() { killProcesses(t, "sleep "+marker) })
