@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/kamal-go/kamal/runtime/ruby"
 )
 
 var serviceName = regexp.MustCompile(`(?im)^[a-z0-9_-]+$`)
@@ -104,7 +106,7 @@ func (c *Config) checkSSLRoles(raw *mapping) error {
 				own, _ = rm.get("proxy")
 			}
 		}
-		running := truthy(own)
+		running := ruby.Truthy(own)
 		if r.Name == c.PrimaryRole {
 			running = own != false
 		}
@@ -115,7 +117,7 @@ func (c *Config) checkSSLRoles(raw *mapping) error {
 		if om, ok := own.(*mapping); ok {
 			proxy = deepMerge(root, om)
 		}
-		if !truthy(get(proxy, "ssl")) {
+		if !ruby.Truthy(get(proxy, "ssl")) {
 			continue
 		}
 		custom := false
@@ -184,7 +186,7 @@ func (c *Config) checkProxyRuns(raw *mapping) error {
 				own, _ = rm.get("proxy")
 			}
 		}
-		running := truthy(own)
+		running := ruby.Truthy(own)
 		if r.Name == c.PrimaryRole {
 			running = own != false
 		}

@@ -2,7 +2,10 @@ package config
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
+
+	"github.com/kamal-go/kamal/runtime/ruby"
 )
 
 // This file parses dotenv files with the rules of the dotenv gem (v3), as
@@ -24,6 +27,10 @@ import (
 // Unlike the gem, which silently skips text it cannot match, a line that
 // is not an assignment, a comment or blank is an error naming the line;
 // the message never quotes the line, which may hold a secret.
+
+// inlineSecretsCommand is what Kamal runs in-process rather than through
+// the shell: a $(...) starting with "kamal secrets ".
+var inlineSecretsCommand = regexp.MustCompile(`\A\s*kamal\s*secrets\s+`)
 
 // dotenvOptions say how to parse one file.
 type dotenvOptions struct {
@@ -349,7 +356,7 @@ func (p *dotenvParser) command(text string, line int) (string, error) {
 	if p.o.inline != nil && inlineSecretsCommand.MatchString(text) {
 		// Kamal runs these in-process (Kamal::Cli::Main.start with
 		// --inline): their errors are the load's.
-		words, err := shellSplit(text)
+		words, err := ruby.Shellsplit(text)
 		if err != nil {
 			return "", newError("ArgumentError", "%s", err.Error())
 		}
@@ -357,7 +364,7 @@ func (p *dotenvParser) command(text string, line int) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		return rubyChomp(out), nil
+		return ruby.Chomp(out), nil
 	}
 	out, status, err := p.o.run(text)
 	if err != nil {
@@ -366,7 +373,7 @@ func (p *dotenvParser) command(text string, line int) (string, error) {
 	if status != 0 {
 		return "", newError(ClassRuntime, "%s:%d: command $(%s) failed with exit status %d", p.o.name, line, text, status)
 	}
-	return rubyChomp(out), nil
+	return ruby.Chomp(out), nil
 }
 
 func isVarByte(c byte) bool {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"io"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -108,5 +109,23 @@ func TestDotenvKeepEnv(t *testing.T) {
 	eq(t, entries, []dotenvEntry{{key: "A", value: "env", line: 1}, {key: "B", value: "env", line: 2}})
 	if ran {
 		t.Error("command of a key already in the environment was run")
+	}
+}
+
+func TestInlineSecretsCommandsRunInProcess(t *testing.T) {
+	var got [][]string
+	p := &dotenvParser{o: dotenvOptions{name: ".kamal/secrets",
+		run: func(string) (string, int, error) { t.Fatal("kamal secrets ran through the shell"); return "", 0, nil },
+		inline: func(args []string) (string, error) {
+			got = append(got, args)
+			return "value\n", nil
+		}}, hash: map[string]string{"SECRETS": `\{\"a\":\"b\"\}`}}
+	out, err := p.command("kamal secrets extract A $SECRETS", 1)
+	if err != nil || out != "value" {
+		t.Fatalf("command = %q, %v", out, err)
+	}
+	want := [][]string{{"secrets", "extract", "A", `{"a":"b"}`, "--inline"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("inline got %q, want %q", got, want)
 	}
 }

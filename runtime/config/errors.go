@@ -2,16 +2,15 @@ package config
 
 import "github.com/kamal-go/kamal/runtime/kamalerr"
 
-// Ruby class names Kamal prints in its top-level error line
-// ("  ERROR (<Class>): <Message>").
+// The classes of the errors config returns (kamalerr owns them).
 const (
-	ClassConfiguration = "Kamal::ConfigurationError"
-	ClassArgument      = "ArgumentError"
-	ClassRuntime       = "RuntimeError"
-	ClassKey           = "KeyError"
-	ClassYAMLSyntax    = "Psych::SyntaxError"
-	ClassDotenvFormat  = "Dotenv::FormatError"
-	ClassNoMethod      = "NoMethodError"
+	ClassConfiguration = kamalerr.ClassConfiguration
+	ClassArgument      = kamalerr.ClassArgument
+	ClassRuntime       = kamalerr.ClassRuntime
+	ClassKey           = kamalerr.ClassKey
+	ClassYAMLSyntax    = kamalerr.ClassYAMLSyntax
+	ClassDotenvFormat  = kamalerr.ClassDotenvFormat
+	ClassNoMethod      = kamalerr.ClassNoMethod
 )
 
 // Error is a configuration failure as Kamal would report it (see

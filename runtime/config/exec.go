@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+
+	"github.com/kamal-go/kamal/runtime/ruby"
 )
 
 // shell runs the commands that ERB backticks and dotenv $(...) name, as
@@ -77,4 +79,41 @@ func cutEnv(kv string) (string, string, bool) {
 		}
 	}
 	return kv, "", false
+}
+
+// erbHost is what a configuration's ERB consults (ruby.Host): the
+// loader's environment and shell, the file system, and the dotenv parser
+// for Dotenv.load.
+type erbHost struct {
+	getenv func(string) (string, bool)
+	run    func(command string, extra map[string]string) (string, int, error)
+	// readFile reads a file for File.read and Dotenv.load (nil:
+	// os.ReadFile); the fuzz targets stub it.
+	readFile func(string) ([]byte, error)
+}
+
+func (h erbHost) Getenv(key string) (string, bool) { return h.getenv(key) }
+
+func (h erbHost) Run(command string, extra map[string]string) (string, int, error) {
+	return h.run(command, extra)
+}
+
+func (h erbHost) ReadFile(path string) ([]byte, error) {
+	if h.readFile != nil {
+		return h.readFile(path)
+	}
+	return os.ReadFile(path)
+}
+
+// Dotenv parses with dotenv 3's rules in Dotenv.load's non-overwrite mode.
+func (h erbHost) Dotenv(name, src string, getenv func(string) (string, bool), run func(string) (string, int, error)) ([]ruby.KV, error) {
+	entries, err := parseDotenv(src, dotenvOptions{name: name, getenv: getenv, run: run, keepEnv: true})
+	if err != nil {
+		return nil, err
+	}
+	kvs := make([]ruby.KV, len(entries))
+	for i, e := range entries {
+		kvs[i] = ruby.KV{Key: e.key, Value: e.value}
+	}
+	return kvs, nil
 }

@@ -4,6 +4,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"os"
+
+	"github.com/kamal-go/kamal/runtime/ruby"
 )
 
 // FuzzLoadYAMLERB runs a whole config file through the loader's steps:
@@ -32,15 +36,17 @@ func FuzzLoadYAMLERB(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cx := &erbContext{
-			name:     "config/deploy.yml",
-			getenv:   l.env(nil),
-			run:      func(string, map[string]string) (string, int, error) { return "out\n", 0, nil },
-			readFile: fuzzReadFile,
+		cx := &ruby.Context{
+			Name: "config/deploy.yml",
+			Host: erbHost{
+				getenv:   l.env(nil),
+				run:      func(string, map[string]string) (string, int, error) { return "out\n", 0, nil },
+				readFile: fuzzReadFile,
+			},
 		}
-		text, err := renderERB(src, cx)
+		text, err := ruby.Render(src, cx)
 		if err == nil {
-			err = cx.fetchErr
+			err = cx.FetchErr
 		}
 		var raw *mapping
 		if err == nil {
@@ -129,4 +135,13 @@ func FuzzHostPatterns(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fuzzReadFile stands in for the file system: a fuzzer's File.read
+// ("/dev/zero", "/dev/stdin") must not block or fill memory.
+func fuzzReadFile(path string) ([]byte, error) {
+	if strings.HasSuffix(path, "missing") {
+		return nil, &os.PathError{Op: "open", Path: path, Err: os.ErrNotExist}
+	}
+	return []byte("A=1\nB=\"two\"\n"), nil
 }

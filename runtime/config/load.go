@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/kamal-go/kamal/runtime/inputfile"
+	"github.com/kamal-go/kamal/runtime/ruby"
 )
 
 // DefaultPath is the configuration file used when Options.Path is empty.
@@ -20,7 +21,7 @@ const DefaultPath = "config/deploy.yml"
 // Options.Dir; with a Destination, the overlay is the same path with its
 // last extension replaced by ".<dest>.yml". A missing file is a
 // RuntimeError "Configuration file not found in <absolute path>". Each file
-// is rendered with the ERB subset (see erb.go), parsed as YAML (anchors,
+// is rendered with the ERB subset (package ruby), parsed as YAML (anchors,
 // aliases and merge keys allowed), and the overlay is deep-merged over the
 // base. The Kamal release to follow is then chosen (see chooseRelease:
 // Gemfile.lock, minimum_version, builder keys) and the result validated
@@ -182,8 +183,8 @@ func (l *loader) erbRun(sh *shell, dot map[string]string) func(string, map[strin
 }
 
 // rubyERB renders with Ruby in the environment ERB commands get.
-func (l *loader) rubyERB(dot map[string]string) *rubyERB {
-	return &rubyERB{dir: l.dir, stderr: l.stderr, env: func(extra map[string]string) []string {
+func (l *loader) rubyERB(dot map[string]string) *ruby.External {
+	return &ruby.External{Dir: l.dir, Stderr: l.stderr, Env: func(extra map[string]string) []string {
 		return environ(l.dest, mergeEnv(dot, extra))
 	}}
 }
@@ -215,19 +216,18 @@ func (l *loader) read(dot map[string]string, lenient bool) (*mapping, readResult
 			}
 			return nil, res, err
 		}
-		cx := &erbContext{
-			name:    file.name,
-			dir:     l.dir,
-			getenv:  l.env(dot),
-			lenient: lenient,
-			loaded:  loaded,
-			run:     l.erbRun(sh, dot),
-			ruby:    l.rubyERB(dot).render,
+		cx := &ruby.Context{
+			Name:    file.name,
+			Dir:     l.dir,
+			Host:    erbHost{getenv: l.env(dot), run: l.erbRun(sh, dot)},
+			Lenient: lenient,
+			Loaded:  loaded,
+			Ruby:    l.rubyERB(dot).Render,
 		}
-		text, err := renderERB(string(data), cx)
-		res.misses = append(res.misses, cx.misses...)
+		text, err := ruby.Render(string(data), cx)
+		res.misses = append(res.misses, cx.Misses...)
 		if res.fetchErr == nil {
-			res.fetchErr = cx.fetchErr
+			res.fetchErr = cx.FetchErr
 		}
 		if err != nil {
 			return nil, res, err

@@ -3,6 +3,8 @@ package config
 import (
 	"regexp"
 	"strings"
+
+	"github.com/kamal-go/kamal/runtime/ruby"
 )
 
 // This file holds the validators of the sections build itself does not
@@ -344,7 +346,7 @@ func validateProxy(x any, ctx string) error {
 		return err
 	}
 	m := x.(*mapping)
-	if !present(get(m, "host")) && !present(get(m, "hosts")) && truthy(get(m, "ssl")) {
+	if !present(get(m, "host")) && !present(get(m, "hosts")) && ruby.Truthy(get(m, "ssl")) {
 		return v.errorf("Must set a host to enable automatic SSL")
 	}
 	_, hasHost := m.get("host")
@@ -368,9 +370,6 @@ func validateProxy(x any, ctx string) error {
 	}
 	return nil
 }
-
-// truthy is Ruby's truthiness: everything but nil and false.
-func truthy(x any) bool { return x != nil && x != false }
 
 var aliasName = regexp.MustCompile(`\A[a-z0-9_-]+\z`)
 

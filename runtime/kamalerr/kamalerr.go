@@ -13,6 +13,18 @@ import (
 	"fmt"
 )
 
+// Ruby class names Kamal prints in its top-level error line
+// ("  ERROR (<Class>): <Message>").
+const (
+	ClassConfiguration = "Kamal::ConfigurationError"
+	ClassArgument      = "ArgumentError"
+	ClassRuntime       = "RuntimeError"
+	ClassKey           = "KeyError"
+	ClassYAMLSyntax    = "Psych::SyntaxError"
+	ClassDotenvFormat  = "Dotenv::FormatError"
+	ClassNoMethod      = "NoMethodError"
+)
+
 // Error is a failure as Kamal would report it: Class is the Ruby exception
 // class, Message the exception message. Error() returns Message alone.
 type Error struct {

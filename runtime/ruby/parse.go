@@ -1,4 +1,4 @@
-package config
+package ruby
 
 import (
 	"regexp"
@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// This file parses the token stream of rb_lex.go into the tree rb_eval.go
+// This file parses the token stream of lex.go into the tree eval.go
 // runs. Whatever the parser does not know (a method, a constant, a
 // keyword, a syntax) makes it stop with *rbUnsupported before anything
 // has run, so the whole file can be handed to Ruby instead.
@@ -432,7 +432,7 @@ func (p *rubyParser) intLit(t token, sign string) node {
 	return nLit{i}
 }
 
-// rbMethods are the methods the evaluator implements (rb_eval.go), on
+// rbMethods are the methods the evaluator implements (eval.go), on
 // whichever receivers have them.
 var rbMethods = map[string]bool{
 	"strip": true, "lstrip": true, "rstrip": true, "chomp": true, "chop": true, "to_s": true, "to_i": true,

@@ -1,4 +1,4 @@
-package config
+package ruby
 
 import (
 	"encoding/json"
@@ -12,9 +12,11 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 )
 
-// This file evaluates the tree of rb_parse.go with Ruby's semantics for
+// This file evaluates the tree of parse.go with Ruby's semantics for
 // the values and methods real deploy.yml files use:
 //
 //	values     nil true false, strings, integers, arrays, regexps, the
@@ -113,7 +115,7 @@ func (e *rbError) isA(class string) bool {
 
 // rubyEval runs one parsed template; out is what it rendered.
 type rubyEval struct {
-	cx     *erbContext
+	cx     *Context
 	out    strings.Builder
 	scopes []map[string]rv
 	line   int
@@ -268,7 +270,7 @@ func (ev *rubyEval) eval1(n node) (rv, error) {
 		return v, nil
 	case nAssign:
 		if n.or {
-			if cur, _ := ev.lookupLocal(n.name); truthy(cur) {
+			if cur, _ := ev.lookupLocal(n.name); Truthy(cur) {
 				return cur, nil
 			}
 		}
@@ -283,25 +285,25 @@ func (ev *rubyEval) eval1(n node) (rv, error) {
 		if err != nil {
 			return nil, err
 		}
-		if truthy(c) {
+		if Truthy(c) {
 			return ev.run(n.then)
 		}
 		return ev.run(n.els)
 	case nAnd:
 		l, err := ev.eval(n.l)
-		if err != nil || !truthy(l) {
+		if err != nil || !Truthy(l) {
 			return l, err
 		}
 		return ev.eval(n.r)
 	case nOr:
 		l, err := ev.eval(n.l)
-		if err != nil || truthy(l) {
+		if err != nil || Truthy(l) {
 			return l, err
 		}
 		return ev.eval(n.r)
 	case nNot:
 		v, err := ev.eval(n.x)
-		return !truthy(v), err
+		return !Truthy(v), err
 	case nBin:
 		ev.line = n.line
 		return ev.binary(n)
@@ -843,9 +845,9 @@ func (ev *rubyEval) moduleCall(mod string, n nCall, args []rv) (rv, error) {
 			return args[1], nil
 		}
 		kerr := &rbError{"KeyError", fmt.Sprintf("key not found: %s", rubyQuote(k))}
-		if cx.lenient {
-			if cx.fetchErr == nil {
-				cx.fetchErr = newError(ClassKey, "%s", kerr.msg)
+		if cx.Lenient {
+			if cx.FetchErr == nil {
+				cx.FetchErr = newError(kamalerr.ClassKey, "%s", kerr.msg)
 			}
 			return "", nil
 		}
@@ -891,13 +893,13 @@ func (ev *rubyEval) moduleCall(mod string, n nCall, args []rv) (rv, error) {
 		if !ok || len(args) > 2 || len(args) == 0 {
 			return nil, ev.unsupported(n.line, "File.expand_path with these arguments")
 		}
-		base := cx.dir
+		base := cx.Dir
 		if len(args) == 2 && args[1] != nil {
 			b, ok := args[1].(string)
 			if !ok {
 				return nil, typeErr(args[1], "String")
 			}
-			base = expandPath(b, cx.dir, cx)
+			base = expandPath(b, cx.Dir, cx)
 		}
 		return expandPath(p, base, cx), nil
 	case "File.join":
@@ -927,7 +929,7 @@ func (ev *rubyEval) moduleCall(mod string, n nCall, args []rv) (rv, error) {
 		}
 		return ext, nil
 	case "Dir.pwd", "Dir.getwd":
-		return cx.dir, nil
+		return cx.Dir, nil
 	case "Dir.home":
 		h, _ := cx.lookup("HOME")
 		return h, nil
@@ -992,7 +994,7 @@ func rubyFileJoin(parts []string) string {
 
 // expandPath is File.expand_path: ~ is HOME, relative paths are made
 // absolute against base, "." and ".." are resolved.
-func expandPath(p, base string, cx *erbContext) string {
+func expandPath(p, base string, cx *Context) string {
 	if p == "~" || strings.HasPrefix(p, "~/") {
 		home, _ := cx.lookup("HOME")
 		p = home + p[1:]
@@ -1099,7 +1101,7 @@ func (ev *rubyEval) stringCall(s string, n nCall, args []rv) (rv, error) {
 		return strings.TrimRight(s, " \t\n\v\f\r\x00"), nil
 	case "chomp":
 		if len(args) == 0 {
-			return rubyChomp(s), nil
+			return Chomp(s), nil
 		}
 		suf, ok := argString(args, 0)
 		if !ok {
@@ -1674,7 +1676,7 @@ func (ev *rubyEval) arrayCall(a []rv, n nCall, args []rv) (rv, error) {
 		if n.block == nil {
 			if n.name == "any?" {
 				for _, e := range a {
-					if truthy(e) {
+					if Truthy(e) {
 						return true, nil
 					}
 				}
@@ -1700,23 +1702,23 @@ func (ev *rubyEval) arrayCall(a []rv, n nCall, args []rv) (rv, error) {
 			case "map", "collect":
 				out = append(out, v)
 			case "select", "filter":
-				if truthy(v) {
+				if Truthy(v) {
 					out = append(out, e)
 				}
 			case "reject":
-				if !truthy(v) {
+				if !Truthy(v) {
 					out = append(out, e)
 				}
 			case "any?":
-				if truthy(v) {
+				if Truthy(v) {
 					return true, nil
 				}
 			case "none?":
-				if truthy(v) {
+				if Truthy(v) {
 					return false, nil
 				}
 			case "count":
-				if truthy(v) {
+				if Truthy(v) {
 					count++
 				}
 			}

@@ -1,14 +1,15 @@
-package config
+package ruby
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 )
 
 // erbEnv and erbFiles are what every template of erbCases sees (Go and
@@ -163,15 +164,17 @@ func erbDir(t *testing.T) string {
 	return dir
 }
 
-func testContext(dir string, env map[string]string) *erbContext {
-	sh := &shell{dir: dir, env: envList(env), stderr: io.Discard}
-	return &erbContext{name: "config/deploy.yml", dir: dir, getenv: mapEnv(env), run: func(c string, extra map[string]string) (string, int, error) {
-		sh := sh
-		if len(extra) > 0 {
-			sh = &shell{dir: dir, env: envList(mergeEnv(env, extra)), stderr: io.Discard}
+func testContext(dir string, env map[string]string) *Context {
+	return &Context{Name: "config/deploy.yml", Dir: dir, Host: &testHost{getenv: mapEnv(env), run: func(c string, extra map[string]string) (string, int, error) {
+		all := map[string]string{}
+		for k, v := range extra {
+			all[k] = v
 		}
-		return sh.output(c)
-	}}
+		for k, v := range env {
+			all[k] = v
+		}
+		return shellOutput(dir, envList(all), c)
+	}}}
 }
 
 // envList is env as a process environment, with PATH.
@@ -188,9 +191,9 @@ func TestERB(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := erbDir(t)
 			cx := testContext(dir, erbEnv)
-			got, err := renderERB(tt.in, cx)
+			got, err := Render(tt.in, cx)
 			if err != nil {
-				t.Fatalf("renderERB: %v", err)
+				t.Fatalf("Render: %v", err)
 			}
 			eq(t, got, tt.want)
 		})
@@ -263,32 +266,32 @@ func TestERBErrors(t *testing.T) {
 	tests := []struct {
 		name, in, class, msg string
 	}{
-		{"fetch_missing_is_key_error", `<%= ENV.fetch("NOPE") %>`, ClassKey, `key not found: "NOPE"`},
-		{"ruby_method_call", "a: 1\nb: <%= Kamal::Utils.docker_arch %>", ClassConfiguration,
+		{"fetch_missing_is_key_error", `<%= ENV.fetch("NOPE") %>`, kamalerr.ClassKey, `key not found: "NOPE"`},
+		{"ruby_method_call", "a: 1\nb: <%= Kamal::Utils.docker_arch %>", kamalerr.ClassConfiguration,
 			"config/deploy.yml:2: unsupported ERB: Kamal::Utils in <%= Kamal::Utils.docker_arch %>" + sup},
-		{"unknown_method", `<%= ENV["A"].frobnicate %>`, ClassConfiguration, `config/deploy.yml:1: unsupported ERB: the method frobnicate in <%= ENV["A"].frobnicate %>` + sup},
-		{"unknown_function", "\n\n<% if foo(1) %><% end %>", ClassConfiguration, "config/deploy.yml:3: unsupported ERB: foo in <% if foo(1) %>" + sup},
-		{"method_of_another_class_at_run_time", `<%= "x".port %>`, ClassConfiguration, `config/deploy.yml:1: unsupported ERB: String#port in <%= "x".port %>` + sup},
-		{"unknown_library", `<% require "aws-sdk-ssm" %>`, ClassConfiguration, `config/deploy.yml:1: unsupported ERB: require of a library other than Ruby's standard library in <% require "aws-sdk-ssm" %>` + sup},
-		{"keyword_arguments", `<%= Dotenv.load(".env", overwrite: true) %>`, ClassConfiguration, `config/deploy.yml:1: unsupported ERB: keyword argument overwrite: in <%= Dotenv.load(".env", overwrite: true) %>` + sup},
-		{"adjacent_literals", `<%= "a" "b" %>`, ClassConfiguration, `config/deploy.yml:1: unsupported ERB: "b" in <%= "a" "b" %>` + sup},
-		{"unterminated_string", `<%= "abc %>`, ClassConfiguration, `config/deploy.yml:1: unsupported ERB: unterminated string in <%= "abc %>` + sup},
-		{"unterminated_tag", "a: 1\n<%= ENV['X']", ClassConfiguration, "config/deploy.yml:2: unterminated ERB tag"},
-		{"unsupported_line_of_a_multiline_tag", "a: 1\n<%\n x = 1\n y = $stdin\n%>", ClassConfiguration, "config/deploy.yml:4: unsupported ERB: the variable $stdin in <% x = 1 y = $stdin %>" + sup},
-		{"method_on_nil", `<%= ENV["NOPE"].strip %>`, ClassNoMethod, "undefined method 'strip' for nil"},
+		{"unknown_method", `<%= ENV["A"].frobnicate %>`, kamalerr.ClassConfiguration, `config/deploy.yml:1: unsupported ERB: the method frobnicate in <%= ENV["A"].frobnicate %>` + sup},
+		{"unknown_function", "\n\n<% if foo(1) %><% end %>", kamalerr.ClassConfiguration, "config/deploy.yml:3: unsupported ERB: foo in <% if foo(1) %>" + sup},
+		{"method_of_another_class_at_run_time", `<%= "x".port %>`, kamalerr.ClassConfiguration, `config/deploy.yml:1: unsupported ERB: String#port in <%= "x".port %>` + sup},
+		{"unknown_library", `<% require "aws-sdk-ssm" %>`, kamalerr.ClassConfiguration, `config/deploy.yml:1: unsupported ERB: require of a library other than Ruby's standard library in <% require "aws-sdk-ssm" %>` + sup},
+		{"keyword_arguments", `<%= Dotenv.load(".env", overwrite: true) %>`, kamalerr.ClassConfiguration, `config/deploy.yml:1: unsupported ERB: keyword argument overwrite: in <%= Dotenv.load(".env", overwrite: true) %>` + sup},
+		{"adjacent_literals", `<%= "a" "b" %>`, kamalerr.ClassConfiguration, `config/deploy.yml:1: unsupported ERB: "b" in <%= "a" "b" %>` + sup},
+		{"unterminated_string", `<%= "abc %>`, kamalerr.ClassConfiguration, `config/deploy.yml:1: unsupported ERB: unterminated string in <%= "abc %>` + sup},
+		{"unterminated_tag", "a: 1\n<%= ENV['X']", kamalerr.ClassConfiguration, "config/deploy.yml:2: unterminated ERB tag"},
+		{"unsupported_line_of_a_multiline_tag", "a: 1\n<%\n x = 1\n y = $stdin\n%>", kamalerr.ClassConfiguration, "config/deploy.yml:4: unsupported ERB: the variable $stdin in <% x = 1 y = $stdin %>" + sup},
+		{"method_on_nil", `<%= ENV["NOPE"].strip %>`, kamalerr.ClassNoMethod, "undefined method 'strip' for nil"},
 		{"file_read_missing", `<%= File.read(".ruby-version") %>`, "Errno::ENOENT", "No such file or directory @ rb_sysopen - .ruby-version"},
 		{"file_read_missing_inside_a_comment", `# <%= File.read(".ruby-version") %>`, "Errno::ENOENT", "No such file or directory @ rb_sysopen - .ruby-version"},
 		{"string_plus_nil", `<%= "a" + ENV["NOPE"] %>`, "TypeError", "no implicit conversion of nil into String"},
 		{"missing_program_without_a_shell", "<%= `nosuchprogram-kgo --flag` %>", "Errno::ENOENT", "No such file or directory - nosuchprogram-kgo"},
 		{"missing_script", "<%= %x(./registry_password.sh) %>", "Errno::ENOENT", "No such file or directory - ./registry_password.sh"},
 		{"integer_of_garbage", `<%= Integer("12abc") %>`, "ArgumentError", `invalid value for Integer(): "12abc"`},
-		{"raise", `<% raise "no destination" unless ENV["NOPE"] %>`, ClassRuntime, "no destination"},
-		{"uncaught_by_rescue_of_another_class", `<% begin; ENV.fetch("NOPE"); rescue Errno::ENOENT; end %>`, ClassKey, `key not found: "NOPE"`},
+		{"raise", `<% raise "no destination" unless ENV["NOPE"] %>`, kamalerr.ClassRuntime, "no destination"},
+		{"uncaught_by_rescue_of_another_class", `<% begin; ENV.fetch("NOPE"); rescue Errno::ENOENT; end %>`, kamalerr.ClassKey, `key not found: "NOPE"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cx := testContext(t.TempDir(), nil)
-			_, err := renderERB(tt.in, cx)
+			_, err := Render(tt.in, cx)
 			wantError(t, err, tt.class, tt.msg)
 		})
 	}
@@ -313,8 +316,8 @@ func TestERBRubyVersionInComment(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cx := testContext(t.TempDir(), nil)
 			asked := false
-			cx.ruby = func(string, map[string]string) (string, error) { asked = true; return "from ruby", nil }
-			got, err := renderERB(tt.in, cx)
+			cx.Ruby = func(string, map[string]string) (string, error) { asked = true; return "from ruby", nil }
+			got, err := Render(tt.in, cx)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -329,145 +332,13 @@ func TestERBRubyVersionInComment(t *testing.T) {
 // only change the comment); anywhere else it is the error.
 func TestERBCommentLineWithoutRuby(t *testing.T) {
 	cx := testContext(t.TempDir(), nil)
-	got, err := renderERB("a: 1\n  # v: <%= RUBY_ENGINE_VERSION %>\nb: 2\n", cx)
+	got, err := Render("a: 1\n  # v: <%= RUBY_ENGINE_VERSION %>\nb: 2\n", cx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	eq(t, got, "a: 1\n  # v: \nb: 2\n")
-	_, err = renderERB("a: 1\nv: <%= RUBY_ENGINE_VERSION %> # not a comment line\n", cx)
-	wantError(t, err, ClassConfiguration, "config/deploy.yml:2: unsupported ERB: RUBY_ENGINE_VERSION in <%= RUBY_ENGINE_VERSION %> (install Ruby, a ruby on PATH, and the file is rendered by Ruby's ERB)")
-}
-
-func TestERBInLoad(t *testing.T) {
-	tests := []struct {
-		name  string
-		fx    fixture
-		check func(t *testing.T, c *Config)
-	}{
-		{
-			name: "env_values_fill_config",
-			fx:   deploy("service: <%= ENV['SVC'] %>\nimage: dhh/app\nservers: [<%= ENV.fetch('HOST') %>]\nregistry: {username: u, password: p}\n").withEnv("SVC", "web-app", "HOST", "9.9.9.9"),
-			check: func(t *testing.T, c *Config) {
-				eq(t, c.Service, "web-app")
-				eq(t, c.Roles[0].Hosts, []string{"9.9.9.9"})
-			},
-		},
-		{
-			name: "kamal_destination_visible_with_destination",
-			fx: deploy(v1Base+"image: <%= ENV['KAMAL_DESTINATION'] %>/app\n").withDest("qa").
-				with("config/deploy.qa.yml", "service: <%= ENV.fetch('KAMAL_DESTINATION') %>-app\n").withEnv("KAMAL_DESTINATION", "ignored"),
-			check: func(t *testing.T, c *Config) {
-				eq(t, c.Image, "qa/app")
-				eq(t, c.Service, "qa-app")
-			},
-		},
-		{
-			name:  "kamal_destination_unset_without_destination",
-			fx:    deploy(v1Base+"image: <%= ENV.fetch('KAMAL_DESTINATION', 'none') %>/app\n").withEnv("KAMAL_DESTINATION", "stale"),
-			check: func(t *testing.T, c *Config) { eq(t, c.Image, "none/app") },
-		},
-		{
-			name:  "kamal_destination_visible_to_commands",
-			fx:    deploy(v1Base+"image: <%= `printf \"$KAMAL_DESTINATION\"` %>/app\n").withDest("qa").with("config/deploy.qa.yml", ""),
-			check: func(t *testing.T, c *Config) { eq(t, c.Image, "qa/app") },
-		},
-		{
-			name: "command_output_is_parsed_as_yaml",
-			fx:   deploy(v1Base + "builder:\n  args:\n<%= `printf '    A: 1\\n    B: two\\n'` %>"),
-			check: func(t *testing.T, c *Config) {
-				eq(t, c.Builder.Args, []KV{{Key: "A", Value: "1"}, {Key: "B", Value: "two"}})
-			},
-		},
-		{
-			name:  "trim_mode_builds_lists",
-			fx:    deploy("service: app\nimage: dhh/app\nregistry: {username: u, password: p}\nservers:\n<%# hosts -%>\n  - 1.1.1.1\n  - <%= \"1.1.1.2\" -%>\n\n"),
-			check: func(t *testing.T, c *Config) { eq(t, c.Roles[0].Hosts, []string{"1.1.1.1", "1.1.1.2"}) },
-		},
-		{
-			name: "kamal1_erb_sees_dotenv",
-			fx: deploy(strings.Replace(v1Base, "image: dhh/app", "image: <%= ENV.fetch('IMAGE') %>", 1)+"service: <%= ENV['SVC'] || 'x' %>\n").
-				with(".env", "IMAGE=dotenv/app\nSVC=from-dotenv\n"),
-			check: func(t *testing.T, c *Config) {
-				eq(t, c.Image, "dotenv/app")
-				eq(t, c.Service, "from-dotenv")
-			},
-		},
-		{
-			name:  "kamal1_erb_real_env_beats_dotenv",
-			fx:    deploy(strings.Replace(v1Base, "image: dhh/app", "image: <%= ENV['IMAGE'] %>", 1)).with(".env", "IMAGE=dotenv/app\n").withEnv("IMAGE", "env/app"),
-			check: func(t *testing.T, c *Config) { eq(t, c.Image, "env/app") },
-		},
-		{
-			name:  "kamal2_erb_ignores_dotenv",
-			fx:    deploy(v2Base+"image: <%= ENV['IMAGE'] || 'default/app' %>\n").with(".env", "IMAGE=dotenv/app\n"),
-			check: func(t *testing.T, c *Config) { eq(t, c.Image, "default/app") },
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { tt.check(t, mustLoad(t, tt.fx)) })
-	}
-}
-
-// TestERBRubyFallback: code outside the Go subset is rendered by Ruby's
-// own ERB (whole file, app directory, the environment commands get,
-// trim mode "-"); without a ruby on PATH it is one error line naming
-// the file, the line and the construct.
-func TestERBRubyFallback(t *testing.T) {
-	const outside = "# <%= RUBY_ENGINE %>\nservice: <%= {app: ENV['SVC']}.fetch(:app).tr('_', '-') %>\n" +
-		"image: <%= File.read('img.txt').strip %>/<%= ENV['KAMAL_DESTINATION'] -%>\n\n" +
-		"servers: [<%= ENV.fetch('HOST') %>]\nregistry: {username: u, password: p}\n" +
-		"<% puts 'a puts in the ERB goes to stdout, as in Kamal' %>"
-	fx := deploy(v1Base).withDest("qa").with("config/deploy.qa.yml", outside).with("img.txt", "reg/app\n")
-	t.Run("with_ruby", func(t *testing.T) {
-		needRuby(t)
-		t.Setenv("SVC", "web_app")
-		t.Setenv("HOST", "9.9.9.9")
-		c := mustLoad(t, fx)
-		eq(t, c.Service, "web-app")
-		eq(t, c.Image, "reg/app/qa")
-		eq(t, c.Roles[0].Hosts, []string{"9.9.9.9"})
-	})
-	t.Run("with_ruby_ruby_errors_keep_their_class", func(t *testing.T) {
-		needRuby(t)
-		t.Setenv("SVC", "web_app")
-		_, err := Load(fx.options(fx.dir(t)))
-		wantError(t, err, ClassKey, `key not found: "HOST"`)
-	})
-	t.Run("with_ruby_commands_run_once", func(t *testing.T) {
-		needRuby(t)
-		fx := deploy(v1Base+"builder:\n  args:\n    A: <%= `echo run >> count; printf x` %>\n    B: <%= {b: 'y'}[:b] %>\n").with("count", "")
-		dir := fx.dir(t)
-		c, err := Load(fx.options(dir))
-		if err != nil {
-			t.Fatal(err)
-		}
-		eq(t, c.Builder.Args, []KV{{Key: "A", Value: "x"}, {Key: "B", Value: "y"}})
-		data, err := os.ReadFile(dir + "/count")
-		if err != nil {
-			t.Fatal(err)
-		}
-		eq(t, string(data), "run\n")
-	})
-	t.Run("with_ruby_kamal1_sees_dotenv", func(t *testing.T) {
-		needRuby(t)
-		fx := deploy(strings.Replace(v1Base, "image: dhh/app", "image: <%= ENV.fetch('IMAGE') %>", 1)+"builder:\n  args:\n    B: <%= {b: ENV['B']}[:b] %>\n").
-			with(".env", "IMAGE=dotenv/app\nB=from-dotenv\n")
-		c := mustLoad(t, fx)
-		eq(t, c.Image, "dotenv/app")
-		eq(t, c.Builder.Args, []KV{{Key: "B", Value: "from-dotenv"}})
-	})
-	t.Run("without_ruby", func(t *testing.T) {
-		t.Setenv("PATH", t.TempDir())
-		t.Setenv("SVC", "web_app")
-		_, err := Load(fx.options(fx.dir(t)))
-		wantError(t, err, ClassConfiguration, "config/deploy.qa.yml:2: unsupported ERB: a hash literal in <%= {app: ENV['SVC']}.fetch(:app).tr('_', '-') %> (install Ruby, a ruby on PATH, and the file is rendered by Ruby's ERB)")
-	})
-	t.Run("without_ruby_control_flow_across_tags", func(t *testing.T) {
-		t.Setenv("PATH", t.TempDir())
-		fx := deploy(v1Base).withDest("s").with("config/deploy.s.yml", "\n<% while false %>\nx: 1\n<% end %>\n")
-		_, err := Load(fx.options(fx.dir(t)))
-		wantError(t, err, ClassConfiguration, "config/deploy.s.yml:2: unsupported ERB: while in <% while false %> (install Ruby, a ruby on PATH, and the file is rendered by Ruby's ERB)")
-	})
+	_, err = Render("a: 1\nv: <%= RUBY_ENGINE_VERSION %> # not a comment line\n", cx)
+	wantError(t, err, kamalerr.ClassConfiguration, "config/deploy.yml:2: unsupported ERB: RUBY_ENGINE_VERSION in <%= RUBY_ENGINE_VERSION %> (install Ruby, a ruby on PATH, and the file is rendered by Ruby's ERB)")
 }
 
 // TestERBBounds: code that would make the evaluator slow or hungry is
@@ -482,7 +353,7 @@ func TestERBBounds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cx := testContext(t.TempDir(), nil)
-			_, err := renderERB(tt.in, cx)
+			_, err := Render(tt.in, cx)
 			var e *Error
 			if !errors.As(err, &e) || !strings.Contains(e.Message, "unsupported ERB: "+tt.want) {
 				t.Fatalf("got %v, want unsupported ERB: %s", err, tt.want)

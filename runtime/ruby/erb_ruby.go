@@ -1,4 +1,4 @@
-package config
+package ruby
 
 import (
 	"errors"
@@ -6,19 +6,23 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 )
 
-// rubyERB renders a whole file with Ruby's own ERB, for the code the Go
+// External renders a whole file with Ruby's own ERB, for the code the Go
 // evaluator does not cover. It runs `ruby` from PATH in the app directory
 // with the environment commands get, with Kamal 2.12's trim mode "-";
 // ERB's binding is the top level, as in Kamal. Kamal has uri, time, json,
 // dotenv and ActiveSupport loaded when it renders, so they are required
 // (the gems when installed). Ruby's stderr (and that of the commands the ERB runs) goes to
 // stderr; a Ruby exception becomes the Kamal error line of its class.
-type rubyERB struct {
-	dir    string
-	env    func(extra map[string]string) []string
-	stderr io.Writer
+type External struct {
+	Dir string
+	// Env is the process environment for ruby, with extra (what
+	// Dotenv.load set) added.
+	Env    func(extra map[string]string) []string
+	Stderr io.Writer // nil: os.Stderr
 }
 
 // rubyRenderScript reads the template from file descriptor 3 and writes
@@ -43,13 +47,14 @@ rescue Exception => e
 end
 `
 
-func (r *rubyERB) render(src string, extra map[string]string) (string, error) {
+// Render renders src; it returns ErrNoRuby when there is no ruby on PATH.
+func (r *External) Render(src string, extra map[string]string) (string, error) {
 	bin, err := exec.LookPath("ruby")
 	if err != nil {
-		return "", errNoRuby
+		return "", ErrNoRuby
 	}
 	fail := func(err error) (string, error) {
-		return "", newError(ClassRuntime, "running ruby to render the ERB: %v", err)
+		return "", newError(kamalerr.ClassRuntime, "running ruby to render the ERB: %v", err)
 	}
 	tmplR, tmplW, err := os.Pipe()
 	if err != nil {
@@ -63,9 +68,9 @@ func (r *rubyERB) render(src string, extra map[string]string) (string, error) {
 	}
 	defer resR.Close()
 	cmd := exec.Command(bin, "-e", rubyRenderScript)
-	cmd.Dir = r.dir
-	cmd.Env = r.env(extra)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, r.stderr
+	cmd.Dir = r.Dir
+	cmd.Env = r.Env(extra)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, r.Stderr
 	if cmd.Stderr == nil {
 		cmd.Stderr = os.Stderr
 	}
@@ -95,7 +100,7 @@ func (r *rubyERB) render(src string, extra map[string]string) (string, error) {
 	}
 	var exit *exec.ExitError
 	if errors.As(runErr, &exit) {
-		return "", newError(ClassRuntime, "ruby rendering the ERB exited with status %d", exit.ExitCode())
+		return "", newError(kamalerr.ClassRuntime, "ruby rendering the ERB exited with status %d", exit.ExitCode())
 	}
 	return fail(runErr)
 }

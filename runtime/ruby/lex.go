@@ -1,11 +1,11 @@
-package config
+package ruby
 
 import (
 	"strings"
 )
 
 // This file is the lexer of the Ruby subset that erb.go evaluates (see
-// rb_eval.go for what the subset is). The ERB template is turned into one
+// eval.go for what the subset is). The ERB template is turned into one
 // token stream, as Ruby's ERB turns it into one Ruby program: text between
 // tags becomes a tkText token, "<%= code %>" becomes tkOutBegin, the code's
 // tokens and tkOutEnd, and "<% code %>" the code's tokens and a separator.

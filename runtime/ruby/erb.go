@@ -1,4 +1,4 @@
-package config
+package ruby
 
 import (
 	"errors"
@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 )
 
 // This file renders a configuration file's ERB as Kamal does: every tag of
@@ -22,55 +24,72 @@ import (
 //	-%>           drops the newline after the tag
 //	<%-           at the start of a line, drops the indentation before it
 //
-// The template is turned into one program (rb_lex.go) and parsed as a
-// whole (rb_parse.go) before anything runs; the Go evaluator (rb_eval.go)
+// The template is turned into one program (lex.go) and parsed as a
+// whole (parse.go) before anything runs; the Go evaluator (eval.go)
 // covers the Ruby real deploy.yml files use. For anything else the whole
 // file is rendered by Ruby's own ERB when a ruby is on PATH (erb_ruby.go),
 // in the same environment and directory; without Ruby it is an error
 // naming the file, the line and the construct.
 
-// erbContext is what an ERB rendering may consult.
-type erbContext struct {
-	name   string                      // file name for messages
-	dir    string                      // the app directory (Ruby's working directory)
-	getenv func(string) (string, bool) // the ENV Ruby would see
-	// run returns a command's stdout and exit status, with extra set in
+// Host is what a rendering may consult outside the evaluator: the
+// environment, commands, files and the dotenv parser. The config loader
+// implements it; tests and fuzz targets stub it. Render calls it from the
+// calling goroutine only.
+type Host interface {
+	// Getenv is the ENV Ruby would see.
+	Getenv(key string) (string, bool)
+	// Run returns a command's stdout and exit status, with extra set in
 	// its environment; err only when it cannot start (a failing command is
 	// not an error in Ruby: its output is used).
-	run func(command string, extra map[string]string) (string, int, error)
-	// ruby renders the whole file with Ruby's ERB; nil, or errNoRuby from
-	// it, when there is no Ruby.
-	ruby func(src string, extra map[string]string) (string, error)
-	// lenient turns a failed ENV.fetch into "" and records the KeyError in
-	// fetchErr instead of stopping (used to find the generation first).
-	lenient  bool
-	fetchErr error
-	// misses are the variables looked up but not set, in lookup order.
-	misses []string
-	// readFile reads a file for File.read and Dotenv.load (nil:
-	// os.ReadFile); the fuzz targets stub it.
-	readFile func(string) ([]byte, error)
-	// loaded are the variables Dotenv.load set (shared by the files of one
-	// configuration, as Ruby's ENV is).
-	loaded map[string]string
+	Run(command string, extra map[string]string) (stdout string, status int, err error)
+	// ReadFile reads a file for File.read and Dotenv.load; path is already
+	// resolved against the app directory.
+	ReadFile(path string) ([]byte, error)
+	// Dotenv parses a dotenv file's text with the gem's rules in its
+	// non-overwrite mode: a key getenv has keeps that value; $(...) runs
+	// through run. It returns the assignments in file order.
+	Dotenv(name, src string, getenv func(string) (string, bool), run func(string) (string, int, error)) ([]KV, error)
 }
 
-func (cx *erbContext) lookup(key string) (string, bool) {
-	if v, ok := cx.getenv(key); ok {
+// KV is one assignment of a dotenv file.
+type KV struct{ Key, Value string }
+
+// Context is one file's rendering: what it may consult and what it
+// leaves behind for the caller. A Context is used by one goroutine.
+type Context struct {
+	Name string // file name for messages
+	Dir  string // the app directory (Ruby's working directory)
+	Host Host
+	// Ruby renders the whole file with Ruby's ERB; nil, or ErrNoRuby from
+	// it, when there is no Ruby.
+	Ruby func(src string, extra map[string]string) (string, error)
+	// Lenient turns a failed ENV.fetch into "" and records the KeyError in
+	// FetchErr instead of stopping (used to find the generation first).
+	Lenient  bool
+	FetchErr error
+	// Misses are the variables looked up but not set, in lookup order.
+	Misses []string
+	// Loaded are the variables Dotenv.load set (shared by the files of one
+	// configuration, as Ruby's ENV is).
+	Loaded map[string]string
+}
+
+func (cx *Context) lookup(key string) (string, bool) {
+	if v, ok := cx.Host.Getenv(key); ok {
 		return v, true
 	}
-	if v, ok := cx.loaded[key]; ok {
+	if v, ok := cx.Loaded[key]; ok {
 		return v, true
 	}
-	cx.misses = append(cx.misses, key)
+	cx.Misses = append(cx.Misses, key)
 	return "", false
 }
 
-func (cx *erbContext) command(cmd string) (string, error) {
+func (cx *Context) command(cmd string) (string, error) {
 	if err := cx.checkProgram(cmd); err != nil {
 		return "", err
 	}
-	out, _, err := cx.run(cmd, cx.loaded)
+	out, _, err := cx.Host.Run(cmd, cx.Loaded)
 	if err != nil {
 		return "", &rbError{"Errno::ENOENT", err.Error()}
 	}
@@ -82,7 +101,7 @@ func (cx *erbContext) command(cmd string) (string, error) {
 // metacharacters and does not start with a shell keyword, builtin or
 // assignment, and then a missing program is Errno::ENOENT (a shell would
 // just print "not found" and the output would be empty).
-func (cx *erbContext) checkProgram(cmd string) error {
+func (cx *Context) checkProgram(cmd string) error {
 	if strings.ContainsAny(cmd, "*?{}[]<>()~&|\\$;'`\"\n#") {
 		return nil
 	}
@@ -117,28 +136,25 @@ var shellWords = map[string]bool{
 	"trap": true, "unset": true,
 }
 
-func (cx *erbContext) read(p string) ([]byte, error) {
-	if cx.readFile != nil {
-		return cx.readFile(cx.path(p))
-	}
-	return os.ReadFile(cx.path(p))
+func (cx *Context) read(p string) ([]byte, error) {
+	return cx.Host.ReadFile(cx.path(p))
 }
 
 // path resolves p against the app directory, as Ruby's relative paths
 // resolve against its working directory.
-func (cx *erbContext) path(p string) string {
-	if filepath.IsAbs(p) || cx.dir == "" {
+func (cx *Context) path(p string) string {
+	if filepath.IsAbs(p) || cx.Dir == "" {
 		return p
 	}
-	return filepath.Join(cx.dir, p)
+	return filepath.Join(cx.Dir, p)
 }
 
 // dotenvLoad is dotenv 3's Dotenv.load: each existing file is parsed and
 // its variables set where ENV has none; missing files are skipped. It
 // returns the parsed variables.
-func (cx *erbContext) dotenvLoad(files []string) (*rbHash, error) {
-	if cx.loaded == nil {
-		cx.loaded = map[string]string{}
+func (cx *Context) dotenvLoad(files []string) (*rbHash, error) {
+	if cx.Loaded == nil {
+		cx.Loaded = map[string]string{}
 	}
 	parsed := newHash()
 	for _, f := range files {
@@ -150,30 +166,31 @@ func (cx *erbContext) dotenvLoad(files []string) (*rbHash, error) {
 			return nil, fileError(err, "rb_sysopen", f)
 		}
 		lookup := func(k string) (string, bool) {
-			if v, ok := cx.getenv(k); ok {
+			if v, ok := cx.Host.Getenv(k); ok {
 				return v, true
 			}
-			v, ok := cx.loaded[k]
+			v, ok := cx.Loaded[k]
 			return v, ok
 		}
-		run := func(c string) (string, int, error) { return cx.run(c, cx.loaded) }
-		entries, err := parseDotenv(string(data), dotenvOptions{name: f, getenv: lookup, run: run, keepEnv: true})
+		run := func(c string) (string, int, error) { return cx.Host.Run(c, cx.Loaded) }
+		entries, err := cx.Host.Dotenv(f, string(data), lookup, run)
 		if err != nil {
 			return nil, err
 		}
 		for _, e := range entries {
-			parsed.set(e.key, e.value)
-			if _, ok := lookup(e.key); !ok {
-				cx.loaded[e.key] = e.value
+			parsed.set(e.Key, e.Value)
+			if _, ok := lookup(e.Key); !ok {
+				cx.Loaded[e.Key] = e.Value
 			}
 		}
 	}
 	return parsed, nil
 }
 
-// renderERB renders src. Errors name cx.name and the line of the tag.
-func renderERB(src string, cx *erbContext) (string, error) {
-	toks, err := erbTokens(src, cx.name, false)
+// Render renders src. Errors are *kamalerr.Error naming cx.Name and the
+// line of the tag.
+func Render(src string, cx *Context) (string, error) {
+	toks, err := erbTokens(src, cx.Name, false)
 	if err != nil {
 		return "", err
 	}
@@ -184,7 +201,7 @@ func renderERB(src string, cx *erbContext) (string, error) {
 		}
 		// Without Ruby, a tag on a YAML comment line the evaluator cannot
 		// run only changes the comment: it renders as nothing.
-		if toks, err = erbTokens(src, cx.name, true); err != nil {
+		if toks, err = erbTokens(src, cx.Name, true); err != nil {
 			return "", err
 		}
 		if prog, unsup = parseRuby(toks); unsup != nil {
@@ -215,23 +232,23 @@ func renderERB(src string, cx *erbContext) (string, error) {
 	return ev.out.String(), nil
 }
 
-// errNoRuby says no ruby is on PATH.
-var errNoRuby = errors.New("no ruby on PATH")
+// ErrNoRuby says no ruby is on PATH.
+var ErrNoRuby = errors.New("no ruby on PATH")
 
 // fallback renders src with Ruby when there is one; ok is false when not.
-func (cx *erbContext) fallback(src string, u *rbUnsupported) (out string, ok bool, err error) {
-	if cx.ruby == nil {
+func (cx *Context) fallback(src string, u *rbUnsupported) (out string, ok bool, err error) {
+	if cx.Ruby == nil {
 		return "", false, nil
 	}
-	out, err = cx.ruby(src, cx.loaded)
-	if errors.Is(err, errNoRuby) {
+	out, err = cx.Ruby(src, cx.Loaded)
+	if errors.Is(err, ErrNoRuby) {
 		return "", false, nil
 	}
-	cx.misses = append(cx.misses, envNamesIn(src, cx)...)
+	cx.Misses = append(cx.Misses, envNamesIn(src, cx)...)
 	var e *Error
-	if err != nil && cx.lenient && errors.As(err, &e) && e.Class == ClassKey {
-		if cx.fetchErr == nil {
-			cx.fetchErr = err
+	if err != nil && cx.Lenient && errors.As(err, &e) && e.Class == kamalerr.ClassKey {
+		if cx.FetchErr == nil {
+			cx.FetchErr = err
 		}
 		return "", true, nil
 	}
@@ -242,23 +259,23 @@ var envNameRe = regexp.MustCompile(`ENV(?:\[|\.fetch\(\s*)\s*["']([A-Za-z_][A-Za
 
 // envNamesIn lists the unset variables src names literally: what Ruby
 // looked up, as far as can be told from outside.
-func envNamesIn(src string, cx *erbContext) []string {
+func envNamesIn(src string, cx *Context) []string {
 	var out []string
 	for _, m := range envNameRe.FindAllStringSubmatch(src, -1) {
-		if _, ok := cx.getenv(m[1]); !ok {
+		if _, ok := cx.Host.Getenv(m[1]); !ok {
 			out = append(out, m[1])
 		}
 	}
 	return out
 }
 
-func (cx *erbContext) unsupportedError(u *rbUnsupported) *Error {
+func (cx *Context) unsupportedError(u *rbUnsupported) *Error {
 	what := oneLine(u.what)
 	tag := oneLine(u.tag)
 	if tag != "" && tag != what && tag != "<% %>" && tag != "<%= %>" {
 		what += " in " + tag
 	}
-	return newError(ClassConfiguration, "%s:%d: unsupported ERB: %s (install Ruby, a ruby on PATH, and the file is rendered by Ruby's ERB)", cx.name, u.line, what)
+	return newError(kamalerr.ClassConfiguration, "%s:%d: unsupported ERB: %s (install Ruby, a ruby on PATH, and the file is rendered by Ruby's ERB)", cx.Name, u.line, what)
 }
 
 // oneLine collapses whitespace; control characters (a NUL, an escape)
@@ -328,7 +345,7 @@ func erbTokens(src, name string, skipComments bool) ([]token, error) {
 		}
 		body, end, trim, ok := scanTagBody(src, bodyStart)
 		if !ok {
-			return nil, newError(ClassConfiguration, "%s:%d: unterminated ERB tag", name, line)
+			return nil, newError(kamalerr.ClassConfiguration, "%s:%d: unterminated ERB tag", name, line)
 		}
 		tagLine := line
 		inComment := strings.HasPrefix(strings.TrimLeft(src[lineStart:start], " \t"), "#")
@@ -436,8 +453,11 @@ func scanTagBody(src string, from int) (body string, end int, trim, ok bool) {
 	return "", 0, false, false
 }
 
-// rubyChomp removes one trailing "\r\n", "\n" or "\r".
-func rubyChomp(s string) string {
+// Truthy is Ruby's truthiness: everything but nil and false.
+func Truthy(x any) bool { return x != nil && x != false }
+
+// Chomp is String#chomp: it removes one trailing "\r\n", "\n" or "\r".
+func Chomp(s string) string {
 	switch {
 	case strings.HasSuffix(s, "\r\n"):
 		return s[:len(s)-2]

@@ -1,20 +1,15 @@
-package config
+package ruby
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 )
 
-// inlineSecretsCommand is what Kamal runs in-process rather than through
-// the shell: a $(...) starting with "kamal secrets ".
-var inlineSecretsCommand = regexp.MustCompile(`\A\s*kamal\s*secrets\s+`)
-
-// shellSplit splits s into words as Ruby's Shellwords.shellsplit does:
+// Shellsplit splits s into words as Ruby's Shellwords.shellsplit does:
 // blanks separate words; 'single quotes' are literal; in "double quotes"
 // a backslash escapes only $ ` " \ and newline; elsewhere a backslash
 // escapes any character (and a backslash-newline vanishes).
-func shellSplit(s string) ([]string, error) {
+func Shellsplit(s string) ([]string, error) {
 	var words []string
 	var w strings.Builder
 	inWord := false

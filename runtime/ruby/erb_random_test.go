@@ -1,4 +1,4 @@
-package config
+package ruby
 
 import (
 	"bytes"
@@ -188,7 +188,7 @@ puts JSON.generate(JSON.parse($stdin.read).map { |src| begin; ERB.new(src, trim_
 	}
 	bad := 0
 	for i, src := range srcs {
-		got, err := renderERB(src, testContext(t.TempDir(), erbEnv))
+		got, err := Render(src, testContext(t.TempDir(), erbEnv))
 		if err != nil {
 			var e *Error
 			if asError(err, &e) {
