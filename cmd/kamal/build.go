@@ -41,8 +41,11 @@ func runBuild(ctx context.Context, c *cli, o *buildOptions) error {
 		o.sub = []string{"help", sub[0]}
 		return buildHelp(ctx, c, o)
 	case sub[0] == "api":
-		fmt.Fprint(c.Out, builtins.Reference())
-		return nil
+		ao, err := parseAPIOptions(o.extra)
+		if err != nil {
+			return err
+		}
+		return runAPI(c.Out, ao)
 	case sub[0] == "eject":
 		return eject(c)
 	}
