@@ -33,6 +33,15 @@ type Builtin struct {
 	Value func(*Env) starlark.Value
 	// Members make it a module (named Sig); Doc is the module's.
 	Members []Builtin
+	// Waits marks a function that waits: it runs a process (a command, a
+	// hook, a git query), a port forward or a prompt, or waits for other
+	// threads. Its Fn is called with the calling thread's hold on the
+	// run's Starlark lock given up (see waiting), so that the threads of
+	// on() run in parallel meanwhile; it must call back into Starlark
+	// through CallBack. The transports refuse to start anything for a
+	// thread that holds the lock, so a waiting builtin registered without
+	// Waits fails instead of running one host at a time.
+	Waits bool
 }
 
 // Name is the part of Sig before its parameters.
@@ -74,18 +83,26 @@ func Predeclared(e *Env) starlark.StringDict {
 		name := g.Name()
 		switch {
 		case g.Fn != nil:
-			d[name] = starlark.NewBuiltin(name, g.Fn)
+			d[name] = starlark.NewBuiltin(name, g.fn())
 		case g.Value != nil:
 			d[name] = g.Value(e)
 		case g.Members != nil:
 			members := starlark.StringDict{}
 			for _, m := range g.Members {
-				members[m.Name()] = starlark.NewBuiltin(name+"."+m.Name(), m.Fn)
+				members[m.Name()] = starlark.NewBuiltin(name+"."+m.Name(), m.fn())
 			}
 			d[name] = &starlarkstruct.Module{Name: name, Members: members}
 		}
 	}
 	return d
+}
+
+// fn is b's Fn as scripts call it: wrapped by waiting when b waits.
+func (b Builtin) fn() Func {
+	if b.Waits {
+		return waiting(b.Fn)
+	}
+	return b.Fn
 }
 
 // Reference is the text of `kamal build api` and docs/builtins.md.

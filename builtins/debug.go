@@ -5,9 +5,10 @@ import (
 )
 
 var breakpointGlobal = Builtin{
-	Sig: "breakpoint()",
-	Doc: "Stops the flow and opens the prompt with the caller's local variables in scope; leaving the prompt (Ctrl-D, or the end of piped input) resumes the flow.",
-	Fn:  breakpointBuiltin,
+	Sig:   "breakpoint()",
+	Doc:   "Stops the flow and opens the prompt with the caller's local variables in scope; leaving the prompt (Ctrl-D, or the end of piped input) resumes the flow.",
+	Fn:    breakpointBuiltin,
+	Waits: true,
 }
 
 // breakpointBuiltin hands the stop to the run's debugger (see

@@ -21,10 +21,10 @@ import (
 
 	"github.com/kamal-go/kamal/runtime/commands"
 	"github.com/kamal-go/kamal/runtime/config"
+	"github.com/kamal-go/kamal/runtime/executor"
 	"github.com/kamal-go/kamal/runtime/hook"
 	"github.com/kamal-go/kamal/runtime/lock"
 	"github.com/kamal-go/kamal/runtime/log"
-	"github.com/kamal-go/kamal/runtime/shell"
 	"github.com/kamal-go/kamal/runtime/sshkit"
 )
 
@@ -69,9 +69,11 @@ type Env struct {
 	Debugger Debugger
 
 	// starlarkMu is held by each thread on() made while it runs Starlark
-	// code, and released while it waits (a command, a prompt): the hosts'
-	// threads share the caller's unfrozen values, so at most one of them
-	// may touch values at a time, while their commands run in parallel.
+	// code, and released while it waits (in a builtin registered with
+	// Waits, or the debugger's prompt): the hosts' threads share the
+	// caller's unfrozen values, so at most one of them may touch values at
+	// a time, while their commands run in parallel. The transports refuse
+	// to start anything for a thread holding it (executor.Refuse).
 	starlarkMu sync.Mutex
 
 	mu       sync.Mutex
@@ -115,49 +117,135 @@ func EnvOf(thread *starlark.Thread) *Env {
 // Attach makes e the Env of thread.
 func (e *Env) Attach(thread *starlark.Thread) { thread.SetLocal(envKey, e) }
 
-// holdsKey is the thread-local key marking a thread that holds its Env's
-// starlarkMu.
+// holdsKey is the thread-local key of a thread that takes turns at the
+// run's Starlark lock (one of on()'s hosts, or code evaluated for one):
+// its *executor.Guard, which says whether it holds the lock right now and
+// which the thread's context carries to the transports.
 const holdsKey = "kamal.holds"
 
+// guardOf returns thread's guard, or nil for a thread that never holds
+// the Starlark lock (the main thread).
+func guardOf(thread *starlark.Thread) *executor.Guard {
+	g, _ := thread.Local(holdsKey).(*executor.Guard)
+	return g
+}
+
 // hold makes thread wait for and hold e's Starlark lock; release ends it.
+// The first hold gives thread its guard, carried by its context from then
+// on.
 func (e *Env) hold(thread *starlark.Thread) {
 	e.starlarkMu.Lock()
-	thread.SetLocal(holdsKey, true)
+	g := guardOf(thread)
+	if g == nil {
+		g = &executor.Guard{}
+		thread.SetLocal(holdsKey, g)
+		SetContext(thread, executor.WithGuard(Context(thread), g))
+	}
+	g.Set(true)
 }
 
 func (e *Env) release(thread *starlark.Thread) {
-	thread.SetLocal(holdsKey, false)
+	guardOf(thread).Set(false)
 	e.starlarkMu.Unlock()
 }
 
 // Blocking calls f, a wait that touches no Starlark value (a command, a
 // prompt's input, other threads), with thread's hold on the run's
-// Starlark lock given up meanwhile, so that other hosts' threads run.
+// Starlark lock given up meanwhile, so that other hosts' threads run. A
+// builtin does not call it: its registration says it waits (Builtin.Waits);
+// Blocking is for the runtime's own waits (the debugger's stops).
 func Blocking(thread *starlark.Thread, f func()) {
-	e := EnvOf(thread)
-	if e == nil || thread.Local(holdsKey) != true {
+	e, g := EnvOf(thread), guardOf(thread)
+	if e == nil || g == nil || !g.Held() {
 		f()
 		return
 	}
-	e.starlarkMu.Unlock()
-	defer e.starlarkMu.Lock()
+	e.release(thread)
+	defer e.hold(thread)
 	f()
 }
 
-// HoldLike makes t hold the run's Starlark lock when like does (like
-// being in Blocking), for code that evaluates on t while like waits (a
-// prompt at a stop inside on()); call the returned func when done.
+// CallBack calls fn from a builtin that waits (Builtin.Waits): with the
+// run's Starlark lock taken back for the call when thread takes turns at
+// it, since fn runs Starlark code.
+func CallBack(thread *starlark.Thread, fn starlark.Value, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	e, g := EnvOf(thread), guardOf(thread)
+	if e == nil || g == nil || g.Held() {
+		return starlark.Call(thread, fn, args, kwargs)
+	}
+	e.hold(thread)
+	defer e.release(thread)
+	return starlark.Call(thread, fn, args, kwargs)
+}
+
+// HoldLike makes t hold the run's Starlark lock when like takes turns at
+// it (like being in a wait), for code that evaluates on t while like
+// waits (a prompt at a stop inside on()); call the returned func when
+// done.
 func HoldLike(like, t *starlark.Thread) (done func()) {
 	e := EnvOf(like)
-	if e == nil || like.Local(holdsKey) != true {
+	if e == nil || guardOf(like) == nil {
 		return func() {}
 	}
 	e.hold(t)
 	return func() { e.release(t) }
 }
 
-// run runs c through the runner, as a wait (see Blocking).
-func (e *Env) run(thread *starlark.Thread, ctx context.Context, host string, c *shell.Command, o sshkit.Options) (res sshkit.Result, err error) {
-	Blocking(thread, func() { res, err = e.Runner.Run(ctx, host, c, o) })
-	return res, err
+// waiting wraps the Fn of a builtin registered with Waits: fn runs with
+// thread's hold on the run's Starlark lock given up, so that the other
+// hosts' threads of on() run while it waits. The list, dict and set
+// arguments are copied first, while the lock is still held, so that fn
+// reads values no other thread changes meanwhile.
+func waiting(fn Func) Func {
+	return func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		e, g := EnvOf(thread), guardOf(thread)
+		if e == nil || g == nil || !g.Held() {
+			return fn(thread, b, args, kwargs)
+		}
+		args, kwargs = privateArgs(args, kwargs)
+		e.release(thread)
+		defer e.hold(thread)
+		return fn(thread, b, args, kwargs)
+	}
+}
+
+// privateArgs returns args and kwargs with every list, dict and set (at
+// the top level) replaced by a copy.
+func privateArgs(args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Tuple, []starlark.Tuple) {
+	out := make(starlark.Tuple, len(args))
+	for i, a := range args {
+		out[i] = private(a)
+	}
+	kw := make([]starlark.Tuple, len(kwargs))
+	for i, p := range kwargs {
+		kw[i] = starlark.Tuple{p[0], private(p[1])}
+	}
+	return out, kw
+}
+
+func private(v starlark.Value) starlark.Value {
+	switch v := v.(type) {
+	case *starlark.List:
+		elems := make([]starlark.Value, v.Len())
+		for i := range elems {
+			elems[i] = v.Index(i)
+		}
+		return starlark.NewList(elems)
+	case *starlark.Dict:
+		d := starlark.NewDict(v.Len())
+		for _, kv := range v.Items() {
+			d.SetKey(kv[0], kv[1])
+		}
+		return d
+	case *starlark.Set:
+		s := starlark.NewSet(v.Len())
+		it := v.Iterate()
+		defer it.Done()
+		var x starlark.Value
+		for it.Next(&x) {
+			s.Insert(x)
+		}
+		return s
+	}
+	return v
 }

@@ -118,7 +118,7 @@ func run(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwar
 	if hasStdin {
 		o.Stdin = strings.NewReader(stdin)
 	}
-	res, err := e.run(thread, Context(thread), host, c.c, o)
+	res, err := e.Runner.Run(Context(thread), host, c.c, o)
 	if err != nil {
 		return nil, err
 	}

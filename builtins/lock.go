@@ -11,45 +11,38 @@ var lockModule = Builtin{
 	Sig: "lock",
 	Doc: "The deploy lock: a directory on the primary host, which mkdir creates atomically, so whoever creates it holds the lock.",
 	Members: []Builtin{
-		{Sig: "acquire(message=\"Automatic deploy lock\")", Fn: lockAcquire,
+		{Sig: "acquire(message=\"Automatic deploy lock\")", Fn: lockAcquire, Waits: true,
 			Doc: "Takes the deploy lock on the primary host. When someone holds it, prints who and raises Kamal::Cli::LockError."},
-		{Sig: "release()", Fn: lockRelease, Doc: "Gives the deploy lock back."},
-		{Sig: "status()", Fn: lockStatus, Doc: "The lock's details as text, or None when nobody holds it."},
+		{Sig: "release()", Fn: lockRelease, Waits: true, Doc: "Gives the deploy lock back."},
+		{Sig: "status()", Fn: lockStatus, Waits: true, Doc: "The lock's details as text, or None when nobody holds it."},
 		{Sig: "held()", Fn: lockHeld, Doc: "Whether this run holds the deploy lock."},
-		{Sig: "around(fn, message=\"Automatic deploy lock\")", Fn: lockAround,
+		{Sig: "around(fn, message=\"Automatic deploy lock\")", Fn: lockAround, Waits: true,
 			Doc: "Holds the deploy lock while fn() runs and releases it afterwards, also when fn fails (the failure is raised again). When the lock is already held, just calls fn."},
 	},
 }
 
-// The lock module binds runtime/lock, the run's Env.Lock. Lock commands
-// touch no Starlark value, so they run as waits (Blocking).
+// The lock module binds runtime/lock, the run's Env.Lock.
 
 func lockAcquire(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	message := commands.AutomaticLockMessage
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "message?", &message); err != nil {
 		return nil, err
 	}
-	var err error
-	Blocking(thread, func() { err = EnvOf(thread).Lock.Acquire(Context(thread), message) })
-	return starlark.None, err
+	return starlark.None, EnvOf(thread).Lock.Acquire(Context(thread), message)
 }
 
 func lockRelease(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 0); err != nil {
 		return nil, err
 	}
-	var err error
-	Blocking(thread, func() { err = EnvOf(thread).Lock.Release(Context(thread)) })
-	return starlark.None, err
+	return starlark.None, EnvOf(thread).Lock.Release(Context(thread))
 }
 
 func lockStatus(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 0); err != nil {
 		return nil, err
 	}
-	var s string
-	var err error
-	Blocking(thread, func() { s, err = EnvOf(thread).Lock.Status(Context(thread)) })
+	s, err := EnvOf(thread).Lock.Status(Context(thread))
 	switch {
 	case lock.Missing(err):
 		return starlark.None, nil
@@ -74,15 +67,13 @@ func lockAround(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	}
 	l, ctx := EnvOf(thread).Lock, Context(thread)
 	if l.Held() {
-		return starlark.Call(thread, fn, nil, nil)
+		return CallBack(thread, fn, nil, nil)
 	}
-	var err error
-	if Blocking(thread, func() { err = l.Acquire(ctx, message) }); err != nil {
+	if err := l.Acquire(ctx, message); err != nil {
 		return nil, err
 	}
-	v, err := starlark.Call(thread, fn, nil, nil)
-	Blocking(thread, func() { err = l.ReleaseAfter(ctx, err) })
-	if err != nil {
+	v, err := CallBack(thread, fn, nil, nil)
+	if err = l.ReleaseAfter(ctx, err); err != nil {
 		return nil, err
 	}
 	return v, nil

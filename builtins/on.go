@@ -32,9 +32,10 @@ func watch(thread *starlark.Thread) (stop func()) {
 }
 
 var onGlobal = Builtin{
-	Sig: "on(hosts, fn)",
-	Doc: "Calls fn(host) for every host in parallel, each on its own thread, and returns the results in the order of hosts. Every host runs to its end; failures are then raised together (\"Exceptions on 2 hosts: ...\"). sshkit.max_concurrent_hosts bounds the hosts in flight. Nothing is frozen: the threads take turns at running Starlark code (one at a time) while their commands run in parallel, so fn may append to the caller's lists.",
-	Fn:  onBuiltin,
+	Sig:   "on(hosts, fn)",
+	Doc:   "Calls fn(host) for every host in parallel, each on its own thread, and returns the results in the order of hosts. Every host runs to its end; failures are then raised together (\"Exceptions on 2 hosts: ...\"). sshkit.max_concurrent_hosts bounds the hosts in flight. Nothing is frozen: the threads take turns at running Starlark code (one at a time) while their commands run in parallel, so fn may append to the caller's lists.",
+	Fn:    onBuiltin,
+	Waits: true,
 }
 
 func onBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -57,18 +58,16 @@ func onBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 		limit = e.Config.SSHKit.MaxConcurrentHosts
 	}
 	results := make([]starlark.Value, len(hosts))
-	Blocking(thread, func() {
-		err = sshkit.OnHosts(hosts, limit, func(i int, h string) (err error) {
-			t := NewThread(thread, "on "+h)
-			stop := watch(t)
-			defer stop()
-			if e != nil {
-				e.hold(t)
-				defer e.release(t)
-			}
-			results[i], err = starlark.Call(t, fn, starlark.Tuple{starlark.String(h)}, nil)
-			return err
-		})
+	err = sshkit.OnHosts(hosts, limit, func(i int, h string) (err error) {
+		t := NewThread(thread, "on "+h)
+		stop := watch(t)
+		defer stop()
+		if e != nil {
+			e.hold(t)
+			defer e.release(t)
+		}
+		results[i], err = starlark.Call(t, fn, starlark.Tuple{starlark.String(h)}, nil)
+		return err
 	})
 	if err != nil {
 		return nil, err

@@ -27,15 +27,15 @@ var sshModule = Builtin{
 	Sig: "ssh",
 	Doc: "Commands on a server over its one SSH connection, and what else rides on that connection: port forwards and serving an image.",
 	Members: []Builtin{
-		{Sig: "run(host, cmd, level=\"info\", raise_on_error=True, rescue=False, stdin=None, capture=False)", Fn: sshRun,
+		{Sig: "run(host, cmd, level=\"info\", raise_on_error=True, rescue=False, stdin=None, capture=False)", Fn: sshRun, Waits: true,
 			Doc: "Runs cmd on host over the host's one SSH connection, logged with \"on HOST\", returning the result struct of local.run. Failures are raised as \"Exception while executing on host HOST: ...\"."},
-		{Sig: "capture(host, cmd, level=\"debug\", raise_on_error=True, rescue=False, stdin=None)", Fn: sshCapture,
+		{Sig: "capture(host, cmd, level=\"debug\", raise_on_error=True, rescue=False, stdin=None)", Fn: sshCapture, Waits: true,
 			Doc: "Runs cmd on host and returns its stripped standard output, always a string."},
-		{Sig: "forward(hosts, port, fn)", Fn: sshForward,
+		{Sig: "forward(hosts, port, fn)", Fn: sshForward, Waits: true,
 			Doc: "Calls fn() while every host forwards its 127.0.0.1:PORT back to localhost:PORT here over its SSH connection (Kamal 2's local registry; as ssh -R). A host may be an ssh://user@host:port URL. Waits at most 30 s for the forwards; errors read as Kamal's (\"Error setting up port forwarding to HOST: ...\", \"Failed to establish port forward on HOST\", \"Timed out waiting for port forwarding to be established\"). The forwards end when fn returns."},
-		{Sig: "serve(hosts, image, port, fn)", Fn: sshServe,
+		{Sig: "serve(hosts, image, port, fn)", Fn: sshServe, Waits: true,
 			Doc: "Calls fn(served) while this program serves IMAGE from the local Docker image store, read-only (manifest and blobs, layers streamed from docker image save), to every host at localhost:PORT through a forward of its 127.0.0.1:PORT over its SSH connection; each host's dockerd pulls served.ref (localhost:PORT/REPO:TAG) and fetches only the layers it lacks, all hosts at once. served.stats(host) is struct(requests, blobs, bytes), what that host's dockerd asked for (requests 0: it never reached the forward). Forward errors read as ssh.forward's; forwards and listeners end when fn returns, fails or is interrupted. A dry run serves nothing."},
-		{Sig: "check_openssh(url)", Fn: sshCheckOpenSSH,
+		{Sig: "check_openssh(url)", Fn: sshCheckOpenSSH, Waits: true,
 			Doc: "Connects to an ssh:// URL the way docker will for an ssh:// docker context (OpenSSH, the URL's user, host and port, batch mode) and runs `true`, logging nothing; raises Kamal::Cli::Build::BuildError with one line naming what to give OpenSSH when it cannot connect. A dry run checks nothing."},
 	},
 }
@@ -71,7 +71,7 @@ func sshForward(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 		return nil, err
 	}
 	e := EnvOf(thread)
-	call := func() (starlark.Value, error) { return starlark.Call(thread, fn, nil, nil) }
+	call := func() (starlark.Value, error) { return CallBack(thread, fn, nil, nil) }
 	if e.Runner.DryRun || len(hosts) == 0 {
 		return call()
 	}
@@ -210,7 +210,7 @@ func sshServe(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	repo, tag := servedName(image)
 	served := &servedValue{ref: fmt.Sprintf("localhost:%d/%s:%s", port, repo, tag)}
 	e := EnvOf(thread)
-	call := func() (starlark.Value, error) { return starlark.Call(thread, fn, starlark.Tuple{served.value()}, nil) }
+	call := func() (starlark.Value, error) { return CallBack(thread, fn, starlark.Tuple{served.value()}, nil) }
 	if e.Runner.DryRun || len(hosts) == 0 {
 		return call()
 	}

@@ -33,6 +33,9 @@ const localDialTimeout = 10 * time.Second
 // needed): a tcpip-forward request, then one forwarded-tcpip channel per
 // connection the server accepts, each piped to a new local connection.
 func (s *SSH) Forward(ctx context.Context, host, remoteAddr, localAddr string) (io.Closer, error) {
+	if err := Refuse(ctx, "a port forward on "+host); err != nil {
+		return nil, err
+	}
 	t, err := s.parseHost(host)
 	if err != nil {
 		return nil, fmt.Errorf("ssh %s: %w", host, err)

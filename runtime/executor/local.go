@@ -51,6 +51,9 @@ func (l *Local) Run(ctx context.Context, host string, req Request) (int, error) 
 	if err := ctx.Err(); err != nil {
 		return -1, fmt.Errorf("local command not started: %w", err)
 	}
+	if err := Refuse(ctx, "a local command"); err != nil {
+		return -1, err
+	}
 	shell, grace := l.Shell, l.Grace
 	if shell == "" {
 		shell = "/bin/sh"

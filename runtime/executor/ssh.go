@@ -249,6 +249,9 @@ func (s *SSH) Close() error {
 // session is sent SIGINT and closed, and the error wraps ctx.Err(). A
 // command killed by a signal reports 128+signal.
 func (s *SSH) Run(ctx context.Context, host string, req Request) (int, error) {
+	if err := Refuse(ctx, "a command on "+host); err != nil {
+		return -1, err
+	}
 	t, err := s.parseHost(host)
 	if err != nil {
 		return -1, fmt.Errorf("ssh %s: %w", host, err)
