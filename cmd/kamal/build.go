@@ -8,7 +8,10 @@ import (
 	"path/filepath"
 
 	"github.com/kamal-go/kamal/builtins"
-	kruntime "github.com/kamal-go/kamal/runtime"
+	"github.com/kamal-go/kamal/runtime/debugger"
+	"github.com/kamal-go/kamal/runtime/interp"
+	"github.com/kamal-go/kamal/runtime/repl"
+	"github.com/kamal-go/kamal/runtime/runstate"
 )
 
 // buildOptions are `kamal build SUB`'s: the class options, whose extra
@@ -54,7 +57,7 @@ func runBuild(ctx context.Context, c *cli, o *buildOptions) error {
 	if err != nil {
 		return err
 	}
-	defer kruntime.Close(env)
+	defer runstate.Close(env)
 	c.sigs.watchLock(env.Lock.Held)
 
 	in, err := load(ctx, c, env, o.globalOptions)
@@ -130,8 +133,8 @@ func userScripts(dir string, o *globalOptions) []string {
 
 // load prepares the interpreter: the stock script, then the user's. Its
 // errors are loadErrors (their backtrace is always shown).
-func load(ctx context.Context, c *cli, env *builtins.Env, o *globalOptions) (*kruntime.Interp, error) {
-	in := kruntime.New(env)
+func load(ctx context.Context, c *cli, env *builtins.Env, o *globalOptions) (*interp.Interp, error) {
+	in := interp.New(env)
 	if o.trace {
 		in.Trace(c.Err)
 	}
@@ -153,7 +156,7 @@ func eject(c *cli) error {
 	if _, err := os.Stat(path); err == nil {
 		return usageError(path + " already exists; remove it first to eject again")
 	}
-	src, err := kruntime.StockSource()
+	src, err := interp.StockSource()
 	if err != nil {
 		return err
 	}
@@ -171,8 +174,8 @@ func eject(c *cli) error {
 // debugger's prompt on the terminal (or piped input), or, with --dap, at
 // the Debug Adapter Protocol client it waits for first; its quit ends the
 // run as Ctrl-C does.
-func (c *cli) debugger(ctx context.Context, in *kruntime.Interp, o *globalOptions) (*kruntime.Debugger, error) {
-	d := in.NewDebugger(kruntime.Prompt{In: c.In, Out: c.Out, HistoryFile: historyFile(), Console: c.console}, c.sigs.interrupt)
+func (c *cli) debugger(ctx context.Context, in *interp.Interp, o *globalOptions) (*debugger.Debugger, error) {
+	d := debugger.New(in, repl.Prompt{In: c.In, Out: c.Out, HistoryFile: historyFile(), Console: c.console}, c.sigs.interrupt)
 	for _, b := range o.breaks {
 		if err := d.Break(b); err != nil {
 			return nil, usageError(err.Error())
@@ -212,10 +215,10 @@ func listenDAP(addr string) (net.Listener, error) {
 	return ln, nil
 }
 
-func toRuntimeFlags(extra []extraFlag) []kruntime.Flag {
-	out := make([]kruntime.Flag, len(extra))
+func toRuntimeFlags(extra []extraFlag) []interp.Flag {
+	out := make([]interp.Flag, len(extra))
 	for i, e := range extra {
-		out[i] = kruntime.Flag{Name: e.name, Value: e.value, HasValue: e.hasValue}
+		out[i] = interp.Flag{Name: e.name, Value: e.value, HasValue: e.hasValue}
 	}
 	return out
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
-	kruntime "github.com/kamal-go/kamal/runtime"
 	"github.com/kamal-go/kamal/runtime/log"
+	"github.com/kamal-go/kamal/runtime/repl"
 )
 
 // streams are a run's standard streams. In is a file because the prompt
@@ -25,7 +25,7 @@ type streams struct {
 type cli struct {
 	streams
 	log     *log.Logger
-	console *kruntime.Console // Out, shared by the log and the prompt
+	console *repl.Console // Out, shared by the log and the prompt
 	sigs    *interrupts
 	verbose bool // -v: Kamal's errors show their backtrace too
 }
@@ -68,7 +68,7 @@ func newCommands() map[string]*command {
 // status.
 func run(s streams, args []string) int {
 	color := os.Getenv("SSHKIT_COLOR") != "" || (isTerminal(s.Out) && os.Getenv("NO_COLOR") == "")
-	console := kruntime.NewConsole(s.Out)
+	console := repl.NewConsole(s.Out)
 	c := &cli{streams: s, log: log.New(console, color), console: console}
 	return c.exitCode(c.dispatch(args))
 }

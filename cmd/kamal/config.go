@@ -5,9 +5,9 @@ import (
 	"fmt"
 
 	"github.com/kamal-go/kamal/builtins"
-	kruntime "github.com/kamal-go/kamal/runtime"
 	"github.com/kamal-go/kamal/runtime/config"
 	"github.com/kamal-go/kamal/runtime/psych"
+	"github.com/kamal-go/kamal/runtime/runstate"
 	"github.com/kamal-go/kamal/runtime/shell"
 )
 
@@ -47,7 +47,7 @@ func runConfig(_ context.Context, c *cli, o *configOptions) error {
 	if err != nil {
 		return err
 	}
-	defer kruntime.Close(env)
+	defer runstate.Close(env)
 	// Like Kamal's to_h, this reads no secret (no vendor CLI runs for it);
 	// any secret value already resolved is scrubbed all the same.
 	fmt.Fprint(c.Out, c.log.Scrub(psych.Dump(configHash(env))))

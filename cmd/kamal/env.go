@@ -4,8 +4,8 @@ import (
 	"os"
 
 	"github.com/kamal-go/kamal/builtins"
-	kruntime "github.com/kamal-go/kamal/runtime"
 	"github.com/kamal-go/kamal/runtime/config"
+	"github.com/kamal-go/kamal/runtime/runstate"
 )
 
 // loadConfig loads the app's configuration (-c, -d) and nothing else:
@@ -21,13 +21,13 @@ func (c *cli) loadConfig(g *globalOptions) (*config.Config, error) {
 
 // newEnv loads the config of the app in the working directory and
 // everything a script needs for one run of `kamal COMMAND SUB`. The
-// caller closes it with kruntime.Close.
+// caller closes it with runstate.Close.
 func (c *cli) newEnv(g *globalOptions, command, sub string) (*builtins.Env, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return nil, err
 	}
-	env, err := kruntime.NewEnv(kruntime.EnvOptions{
+	env, err := runstate.NewEnv(runstate.EnvOptions{
 		Dir:           dir,
 		Log:           c.log,
 		DryRun:        g.dryRun,

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	kruntime "github.com/kamal-go/kamal/runtime"
+	"github.com/kamal-go/kamal/runtime/interp"
 )
 
 // newHelpCommand is `kamal help [COMMAND]`: the command table, or one
@@ -59,7 +59,7 @@ func printTopHelp(w io.Writer, cmds map[string]*command) {
 	printOptions(w)
 }
 
-func printBuildHelp(w io.Writer, cmds []kruntime.Command) {
+func printBuildHelp(w io.Writer, cmds []interp.Command) {
 	rows := [][2]string{}
 	for _, c := range cmds {
 		usage := "kamal build " + c.Name
@@ -94,7 +94,7 @@ func optionDescription(name string) string {
 // printCommandHelp prints `kamal build help NAME`: usage, the options the
 // function takes (from its parameters), the class options, and the whole
 // docstring.
-func printCommandHelp(w io.Writer, c kruntime.Command) {
+func printCommandHelp(w io.Writer, c interp.Command) {
 	fmt.Fprintf(w, "Usage:\n  kamal build %s\n\nOptions:\n", c.Name)
 	var rows []optionRow
 	for _, o := range c.Options {

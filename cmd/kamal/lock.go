@@ -9,10 +9,10 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kamal-go/kamal/builtins"
-	kruntime "github.com/kamal-go/kamal/runtime"
 	"github.com/kamal-go/kamal/runtime/commands"
 	"github.com/kamal-go/kamal/runtime/lock"
 	"github.com/kamal-go/kamal/runtime/log"
+	"github.com/kamal-go/kamal/runtime/runstate"
 	"github.com/kamal-go/kamal/runtime/shell"
 	"github.com/kamal-go/kamal/runtime/sshkit"
 )
@@ -112,7 +112,7 @@ func runLock(ctx context.Context, c *cli, o *lockOptions) error {
 	if err != nil {
 		return err
 	}
-	defer kruntime.Close(env)
+	defer runstate.Close(env)
 	c.sigs.watchLock(env.Lock.Held)
 
 	if _, err := env.Hooks.Run(ctx, "pre-connect"); err != nil {

@@ -8,11 +8,11 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kamal-go/kamal/builtins"
-	kruntime "github.com/kamal-go/kamal/runtime"
 	"github.com/kamal-go/kamal/runtime/commands"
 	"github.com/kamal-go/kamal/runtime/config"
 	"github.com/kamal-go/kamal/runtime/kamalerr"
 	"github.com/kamal-go/kamal/runtime/log"
+	"github.com/kamal-go/kamal/runtime/runstate"
 	"github.com/kamal-go/kamal/runtime/shell"
 	"github.com/kamal-go/kamal/runtime/sshkit"
 )
@@ -87,7 +87,7 @@ func runRegistry(ctx context.Context, c *cli, o *registryOptions) error {
 	if err != nil {
 		return err
 	}
-	defer kruntime.Close(env)
+	defer runstate.Close(env)
 	cfg := env.Config
 	kamal1 := cfg.Generation == config.Kamal1
 	if kamal1 && (name == "setup" || name == "remove") {

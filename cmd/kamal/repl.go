@@ -7,7 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
-	kruntime "github.com/kamal-go/kamal/runtime"
+	"github.com/kamal-go/kamal/runtime/repl"
+	"github.com/kamal-go/kamal/runtime/runstate"
 )
 
 // replOptions are `kamal repl`'s: the class options (--dry-run runs
@@ -32,7 +33,7 @@ func runREPL(ctx context.Context, c *cli, o *replOptions) error {
 	if err != nil {
 		return err
 	}
-	defer kruntime.Close(env)
+	defer runstate.Close(env)
 	in, err := load(ctx, c, env, o.globalOptions)
 	if err != nil {
 		return err
@@ -46,9 +47,9 @@ func runREPL(ctx context.Context, c *cli, o *replOptions) error {
 	if o.dryRun {
 		mode = "dry run"
 	}
-	p := kruntime.Prompt{In: c.In, Out: c.Out, HistoryFile: historyFile(), Console: c.console,
+	p := repl.Prompt{In: c.In, Out: c.Out, HistoryFile: historyFile(), Console: c.console,
 		Banner: fmt.Sprintf("kamal repl (%s; service %s, version %s). Ctrl-D leaves.", mode, env.Config.Service, env.Version)}
-	if err := in.REPL(ctx, p, nil); err != nil && !errors.Is(err, context.Canceled) {
+	if err := repl.Run(ctx, in, p, nil); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	return nil

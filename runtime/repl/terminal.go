@@ -1,4 +1,4 @@
-package runtime
+package repl
 
 import (
 	"bufio"
@@ -158,7 +158,7 @@ func (kb *keyboard) running(l *level, cancel func()) {
 type editorInput struct {
 	kb      *keyboard
 	ctrlC   atomic.Bool
-	aborted bool // under kb.mu: reads end (see termReader.abort)
+	aborted bool // under kb.mu: reads end (see TermReader.Abort)
 }
 
 func (e *editorInput) Read(p []byte) (int, error) {
@@ -182,8 +182,8 @@ func (e *editorInput) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// termReader edits lines on a terminal.
-type termReader struct {
+// TermReader edits lines on a terminal.
+type TermReader struct {
 	kb    *keyboard
 	level *level
 	in    *editorInput
@@ -194,7 +194,7 @@ type termReader struct {
 	console *Console
 }
 
-func newTermReader(p Prompt, globals starlark.StringDict) (*termReader, error) {
+func newTermReader(p Prompt, globals starlark.StringDict) (*TermReader, error) {
 	kb, err := keyboardOf(p.In)
 	if err != nil {
 		return nil, err
@@ -205,7 +205,7 @@ func newTermReader(p Prompt, globals starlark.StringDict) (*termReader, error) {
 		io.Writer
 	}{in, p.Out}
 	h := loadHistory(p.HistoryFile)
-	r := &termReader{kb: kb, in: in, hist: h, console: p.Console}
+	r := &TermReader{kb: kb, in: in, hist: h, console: p.Console}
 	r.newTerm = func() *term.Terminal {
 		t := term.NewTerminal(rw, ">>> ")
 		t.History = h
@@ -230,7 +230,7 @@ func newTermReader(p Prompt, globals starlark.StringDict) (*termReader, error) {
 	return r, nil
 }
 
-func (r *termReader) readLine(prompt string) (string, error) {
+func (r *TermReader) ReadLine(prompt string) (string, error) {
 	r.t.SetPrompt(prompt)
 	r.in.ctrlC.Store(false)
 	r.console.editing(r.t)
@@ -243,16 +243,16 @@ func (r *termReader) readLine(prompt string) (string, error) {
 	// next ReadLine; so after a Ctrl-C the editor starts afresh.
 	if err == io.EOF && r.in.ctrlC.Swap(false) {
 		r.t = r.newTerm()
-		return "", errInterrupt
+		return "", ErrInterrupt
 	}
 	return line, err
 }
 
-func (r *termReader) write(s string) { r.t.Write([]byte(s)) }
+func (r *TermReader) Print(s string) { r.t.Write([]byte(s)) }
 
 // abort makes the line being read, and every later one, end as at
 // Ctrl-D: the run was interrupted while the prompt waited.
-func (r *termReader) abort() {
+func (r *TermReader) Abort() {
 	r.kb.mu.Lock()
 	r.in.aborted = true
 	r.kb.cond.Broadcast()
@@ -262,15 +262,15 @@ func (r *termReader) abort() {
 // endLine ends the line of a prompt left with Ctrl-D, so that what the
 // run prints next starts on a line of its own. The editor is replaced:
 // the old one would draw its prompt again after the newline.
-func (r *termReader) endLine() {
+func (r *TermReader) EndLine() {
 	r.t = r.newTerm()
 	r.console.editing(r.t)
 	r.t.Write([]byte("\n"))
 }
 
-func (r *termReader) running(cancel func()) { r.kb.running(r.level, cancel) }
+func (r *TermReader) Running(cancel func()) { r.kb.running(r.level, cancel) }
 
-func (r *termReader) close() {
+func (r *TermReader) Close() {
 	r.console.editing(nil)
 	r.kb.pop(r.level)
 	r.hist.save()

@@ -1,17 +1,19 @@
-// Package runtime runs the Starlark side of kamal: it loads the stock
+// Package interp runs the Starlark side of kamal: it loads the stock
 // script embedded in the binary (@kamal//build.star), resolves load()
 // labels, builds the effective table of subcommands and steps, and calls a
-// subcommand on a thread that is cancelled with the run's context.
+// subcommand on a thread that is cancelled with the run's context. The
+// debugger (runtime/debugger) and the prompt (runtime/repl) work on an
+// Interp through its exported methods.
 //
 // An Interp is used by one run; Call may be invoked from one goroutine at
 // a time (the fan-out inside a call makes its own threads).
-package runtime
+package interp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
-	"errors"
 	"path"
 	"path/filepath"
 	"slices"
@@ -50,8 +52,8 @@ type Interp struct {
 	root        string          // the app directory user labels resolve in
 	outsideOK   map[string]bool // files named on the command line
 	sources     map[string][]byte
-	stmts       statementStarts // every statement's start, per file (statements.go)
-	debug       *Debugger       // nil: no debugger
+	stmts       statementStarts   // every statement's start, per file (statements.go)
+	debug       builtins.Debugger // nil: no debugger
 }
 
 type loadEntry struct {
@@ -324,4 +326,99 @@ func (s *Steps) AttrNames() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// The debugger's and the prompt's view of an Interp. None of these may be
+// called while the Interp is loading scripts.
+
+// LoadedFiles lists the loaded scripts as --break takes them.
+func (in *Interp) LoadedFiles() []string {
+	var out []string
+	for label := range in.sources {
+		out = append(out, in.Shown(label))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Shown is a script's label as the debugger prints it: relative to the
+// app when the file is inside it.
+func (in *Interp) Shown(label string) string {
+	if strings.HasPrefix(label, "@") || !filepath.IsAbs(label) {
+		return label
+	}
+	if rel, err := filepath.Rel(in.root, label); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return label
+}
+
+// SetDebugger makes d stop this run's threads: the main threads Call
+// starts and, through the run's Env, breakpoint() and on()'s threads.
+func (in *Interp) SetDebugger(d builtins.Debugger) {
+	in.debug = d
+	in.env.Debugger = d
+}
+
+// Env is the run the Interp works for.
+func (in *Interp) Env() *builtins.Env { return in.env }
+
+// Root is the app directory user labels resolve in.
+func (in *Interp) Root() string { return in.root }
+
+// Source is the text of the loaded script label, as threads name it.
+func (in *Interp) Source(label string) ([]byte, bool) {
+	src, ok := in.sources[label]
+	return src, ok
+}
+
+// Labels lists the labels of the loaded scripts, in no order.
+func (in *Interp) Labels() []string {
+	out := make([]string, 0, len(in.sources))
+	for label := range in.sources {
+		out = append(out, label)
+	}
+	return out
+}
+
+// StatementAt reports whether pos is the start of a statement (its mark
+// has just run: see statements.go).
+func (in *Interp) StatementAt(pos syntax.Position) bool { return in.stmts.at(pos) }
+
+// Globals is a new dict of what a prompt sees: the builtins and the
+// effective functions.
+func (in *Interp) Globals() starlark.StringDict {
+	g := starlark.StringDict{}
+	for k, v := range in.predeclared {
+		g[k] = v
+	}
+	for k, v := range in.effective {
+		g[k] = v
+	}
+	return g
+}
+
+// Thread returns a new thread of the run bound to ctx, as Call's are.
+func (in *Interp) Thread(ctx context.Context, name string) *starlark.Thread {
+	return in.thread(ctx, name)
+}
+
+// HintUndefined adds spelling hints to err (see hintUndefined).
+func (in *Interp) HintUndefined(err error, names []string) error { return in.hintUndefined(err, names) }
+
+// FileOptions is the dialect of every script, as a copy to adjust.
+func FileOptions() syntax.FileOptions { return *fileOptions }
+
+// IsDocstring reports whether s, a body's first statement, is its
+// docstring (which runs nothing and has no mark).
+func IsDocstring(s syntax.Stmt) bool { return isDocstring(s) }
+
+// ErrorText is an error as a prompt shows it: with its Starlark
+// backtrace.
+func ErrorText(err error) string {
+	var ee *starlark.EvalError
+	if errors.As(err, &ee) {
+		return ee.Backtrace()
+	}
+	return err.Error()
 }

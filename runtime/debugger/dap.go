@@ -1,4 +1,4 @@
-package runtime
+package debugger
 
 import (
 	"bufio"
@@ -214,7 +214,7 @@ func (s *dapServer) handle(m dap.Message, r *dap.Request) bool {
 		names, vals := s.d.frameVars(st.t, sel)
 		vars := make([]dap.Variable, len(names))
 		for i, n := range names {
-			vars[i] = dap.Variable{Name: n, Value: s.d.in.env.Log.Scrub(vals[i].String()), Type: vals[i].Type(), EvaluateName: n}
+			vars[i] = dap.Variable{Name: n, Value: s.d.in.Env().Log.Scrub(vals[i].String()), Type: vals[i].Type(), EvaluateName: n}
 		}
 		s.send(&dap.VariablesResponse{Response: response(r), Body: dap.VariablesResponseBody{Variables: vars}})
 	case *dap.EvaluateRequest:
@@ -426,7 +426,7 @@ func (s *dapServer) sourceOf(label string) *dap.Source {
 // builtinLabels()[i].
 func (s *dapServer) builtinLabels() []string {
 	var out []string
-	for label := range s.d.in.sources {
+	for _, label := range s.d.in.Labels() {
 		if strings.HasPrefix(label, "@") {
 			out = append(out, label)
 		}
@@ -457,7 +457,7 @@ func (s *dapServer) source(r *dap.Request, a *dap.SourceArguments) {
 		ref = a.Source.SourceReference
 	}
 	label := s.sourceLabel(ref)
-	src, ok := s.d.in.sources[label]
+	src, ok := s.d.in.Source(label)
 	if !ok {
 		s.fail(r, "no source %d", ref)
 		return
@@ -517,6 +517,6 @@ func (s *dapServer) evaluate(r *dap.Request, a *dap.EvaluateArguments) {
 // needs more lines gets none.
 type captureReader struct{ out *strings.Builder }
 
-func (c *captureReader) readLine(string) (string, error) { return "", io.EOF }
-func (c *captureReader) write(s string)                  { c.out.WriteString(s) }
-func (c *captureReader) running(func())                  {}
+func (c *captureReader) ReadLine(string) (string, error) { return "", io.EOF }
+func (c *captureReader) Print(s string)                  { c.out.WriteString(s) }
+func (c *captureReader) Running(func())                  {}

@@ -1,6 +1,6 @@
 //go:build darwin || dragonfly || freebsd || netbsd || openbsd
 
-package runtime
+package repl
 
 import "golang.org/x/sys/unix"
 

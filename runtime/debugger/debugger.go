@@ -1,10 +1,12 @@
-package runtime
+// Package debugger stops the threads of a run (breakpoint(), --break,
+// stepping) at a prompt (runtime/repl's line reading) or for an editor
+// over the Debug Adapter Protocol (--dap).
+package debugger
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"path/filepath"
 	"sort"
@@ -15,9 +17,10 @@ import (
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
-	"golang.org/x/term"
 
 	"github.com/kamal-go/kamal/builtins"
+	"github.com/kamal-go/kamal/runtime/interp"
+	"github.com/kamal-go/kamal/runtime/repl"
 )
 
 // The debugger.
@@ -54,8 +57,8 @@ import (
 // Debugger stops the threads of one run. It is safe for concurrent use by
 // the run's threads.
 type Debugger struct {
-	in     *Interp
-	prompt Prompt
+	in     *interp.Interp
+	prompt repl.Prompt
 	quit   func()
 
 	breaks      atomic.Pointer[[]*breakLine] // read by running threads; see setBreaks
@@ -101,12 +104,11 @@ type threadDebug struct {
 	hooked bool
 }
 
-// NewDebugger makes breakpoint() and --break stop this run's threads at
-// a prompt on p. quit ends the run as an interrupt does; it is called once.
-func (in *Interp) NewDebugger(p Prompt, quit func()) *Debugger {
+// New makes breakpoint() and --break stop the threads of in's run at a
+// prompt on p. quit ends the run as an interrupt does; it is called once.
+func New(in *interp.Interp, p repl.Prompt, quit func()) *Debugger {
 	d := &Debugger{in: in, prompt: p, quit: quit}
-	in.debug = d
-	in.env.Debugger = d
+	in.SetDebugger(d)
 	return d
 }
 
@@ -138,15 +140,16 @@ func (d *Debugger) resolveBreak(file string, line int) (*breakLine, error) {
 	label := file
 	if !strings.HasPrefix(file, "@") {
 		if !filepath.IsAbs(label) {
-			label = filepath.Join(d.in.root, file)
+			label = filepath.Join(d.in.Root(), file)
 		}
 		label = filepath.Clean(label)
 	}
-	src, ok := d.in.sources[label]
+	src, ok := d.in.Source(label)
 	if !ok {
-		return nil, fmt.Errorf("%s is not a loaded script (loaded: %s)", file, strings.Join(d.in.loadedFiles(), ", "))
+		return nil, fmt.Errorf("%s is not a loaded script (loaded: %s)", file, strings.Join(d.in.LoadedFiles(), ", "))
 	}
-	f, err := fileOptions.Parse(label, src, 0)
+	opts := interp.FileOptions()
+	f, err := opts.Parse(label, src, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +193,7 @@ func (d *Debugger) breakList() []*breakLine {
 func findStatement(stmts []syntax.Stmt, line int, fnLine int, b *breakLine) bool {
 	for i, s := range stmts {
 		start, end := s.Span()
-		if int(end.Line) < line || i == 0 && isDocstring(s) {
+		if int(end.Line) < line || i == 0 && interp.IsDocstring(s) {
 			continue // a docstring runs nothing and has no mark (statements.go)
 		}
 		var inner [][]syntax.Stmt
@@ -218,28 +221,6 @@ func findStatement(stmts []syntax.Stmt, line int, fnLine int, b *breakLine) bool
 		}
 	}
 	return false
-}
-
-// loadedFiles lists the loaded scripts as --break takes them.
-func (in *Interp) loadedFiles() []string {
-	var out []string
-	for label := range in.sources {
-		out = append(out, in.shown(label))
-	}
-	sort.Strings(out)
-	return out
-}
-
-// shown is a script's label as the debugger prints it: relative to the
-// app when the file is inside it.
-func (in *Interp) shown(label string) string {
-	if strings.HasPrefix(label, "@") || !filepath.IsAbs(label) {
-		return label
-	}
-	if rel, err := filepath.Rel(in.root, label); err == nil && !strings.HasPrefix(rel, "..") {
-		return rel
-	}
-	return label
 }
 
 // Attach prepares a thread of the run to stop: a main thread (parent nil)
@@ -324,7 +305,7 @@ func (d *Debugger) onStep(t *starlark.Thread) {
 		return
 	}
 	ts.lines[depth-1] = pos.Line
-	if !d.in.stmts.at(pos) {
+	if !d.in.StatementAt(pos) {
 		return // inside a statement that started on another line
 	}
 	reason := ""
@@ -447,31 +428,31 @@ func (d *Debugger) session(t *starlark.Thread, top int, reason string) error {
 		}
 		return ""
 	}
-	rd.write(head + "\n" + source())
+	rd.Print(head + "\n" + source())
 	prompt := label + "(debug) "
 	// A signal while the prompt waits ends the run as quit does: the
 	// prompt must not hold it up (in raw mode Ctrl-C is a key, not this).
 	ctx := builtins.Context(t)
-	if tr, ok := rd.(*termReader); ok {
-		defer context.AfterFunc(ctx, tr.abort)()
+	if tr, ok := rd.(*repl.TermReader); ok {
+		defer context.AfterFunc(ctx, tr.Abort)()
 	}
 	for {
-		line, err := rd.readLine(prompt)
+		line, err := rd.ReadLine(prompt)
 		if ctx.Err() != nil {
-			if tr, ok := rd.(*termReader); ok {
-				tr.endLine()
+			if tr, ok := rd.(*repl.TermReader); ok {
+				tr.EndLine()
 			}
-			rd.write(label + "interrupted: stopping the run\n")
+			rd.Print(label + "interrupted: stopping the run\n")
 			t.Cancel(ctx.Err().Error()) // now: the run's own watcher may come later
 			return nil
 		}
-		if errors.Is(err, errInterrupt) {
-			rd.write("KeyboardInterrupt (quit ends the run, continue goes on)\n")
+		if errors.Is(err, repl.ErrInterrupt) {
+			rd.Print("KeyboardInterrupt (quit ends the run, continue goes on)\n")
 			continue
 		}
 		if err != nil { // the end of input: go on, as Ctrl-D
-			if tr, ok := rd.(*termReader); ok {
-				tr.endLine()
+			if tr, ok := rd.(*repl.TermReader); ok {
+				tr.EndLine()
 			}
 			ts.mode = modeRun
 			d.settle(t, ts)
@@ -485,25 +466,25 @@ func (d *Debugger) session(t *starlark.Thread, top int, reason string) error {
 			d.resume(t, top, word)
 			return nil
 		case "where", "bt":
-			rd.write(d.stack(t, sel))
+			rd.Print(d.stack(t, sel))
 		case "up", "down":
 			next := sel + 1
 			if word == "down" {
 				next = sel - 1
 			}
 			if next < top || next >= t.CallStackDepth() {
-				rd.write("no frame " + map[string]string{"up": "above", "down": "below"}[word] + " this one\n")
+				rd.Print("no frame " + map[string]string{"up": "above", "down": "below"}[word] + " this one\n")
 				continue
 			}
 			sel = next
 			fill()
-			rd.write(label + d.where(t, sel) + "\n" + source())
+			rd.Print(label + d.where(t, sel) + "\n" + source())
 		case "locals":
-			rd.write(d.locals(t, sel))
+			rd.Print(d.locals(t, sel))
 		case "help":
-			rd.write(debugHelp)
+			rd.Print(debugHelp)
 		case "quit":
-			rd.write("quitting: stopping the run\n")
+			rd.Print("quitting: stopping the run\n")
 			return d.quitRun(t)
 		default:
 			src := strings.TrimPrefix(line, "!")
@@ -549,30 +530,22 @@ func (d *Debugger) settle(t *starlark.Thread, ts *threadDebug) {
 
 // reader opens the prompt's input: a line editor on a terminal, plain
 // lines otherwise.
-func (d *Debugger) reader(scope starlark.StringDict) (lineReader, func(), error) {
-	p := d.prompt
-	if p.In != nil && term.IsTerminal(int(p.In.Fd())) {
-		tr, err := newTermReader(p, scope)
-		if err != nil {
-			return nil, nil, err
-		}
-		return tr, tr.close, nil
-	}
-	return &pipeReader{sc: linesOf(p.In), out: p.Out}, func() {}, nil
+func (d *Debugger) reader(scope starlark.StringDict) (repl.LineReader, func(), error) {
+	return repl.Open(d.prompt, scope)
 }
 
 // where is frame sel of t as "FILE:LINE in FUNCTION".
 func (d *Debugger) where(t *starlark.Thread, sel int) string {
 	fr := t.DebugFrame(sel)
 	pos := fr.Position()
-	return fmt.Sprintf("%s:%d in %s", d.in.shown(pos.Filename()), pos.Line, fr.Callable().Name())
+	return fmt.Sprintf("%s:%d in %s", d.in.Shown(pos.Filename()), pos.Line, fr.Callable().Name())
 }
 
 // sourceLine is the line of frame sel, numbered, or "" when its source is
 // not at hand.
 func (d *Debugger) sourceLine(t *starlark.Thread, sel int) string {
 	pos := t.DebugFrame(sel).Position()
-	src, ok := d.in.sources[pos.Filename()]
+	src, ok := d.in.Source(pos.Filename())
 	if !ok {
 		return ""
 	}
@@ -666,7 +639,7 @@ func (d *Debugger) locals(t *starlark.Thread, sel int) string {
 	}
 	var b strings.Builder
 	for i, n := range names {
-		fmt.Fprintf(&b, "%s = %s\n", n, d.in.env.Log.Scrub(vals[i].String()))
+		fmt.Fprintf(&b, "%s = %s\n", n, d.in.Env().Log.Scrub(vals[i].String()))
 	}
 	return b.String()
 }
@@ -675,13 +648,7 @@ func (d *Debugger) locals(t *starlark.Thread, sel int) string {
 // effective functions, the frame's module globals and its variables, and
 // dir() listing the variables.
 func (d *Debugger) scope(t *starlark.Thread, sel int) starlark.StringDict {
-	g := starlark.StringDict{}
-	for k, v := range d.in.predeclared {
-		g[k] = v
-	}
-	for k, v := range d.in.effective {
-		g[k] = v
-	}
+	g := d.in.Globals()
 	if fn, ok := t.DebugFrame(sel).Callable().(*starlark.Function); ok {
 		for k, v := range fn.Globals() {
 			g[k] = v
@@ -711,8 +678,8 @@ func (d *Debugger) scope(t *starlark.Thread, sel int) starlark.StringDict {
 // scope, on its own thread that holds the run's Starlark lock when the
 // stopped thread did. Names it binds that are the frame's variables are
 // refused before anything runs; new names go to extra.
-func (d *Debugger) eval(rd lineReader, t *starlark.Thread, sel int, scope, extra starlark.StringDict, line string) {
-	opts := *fileOptions
+func (d *Debugger) eval(rd repl.LineReader, t *starlark.Thread, sel int, scope, extra starlark.StringDict, line string) {
+	opts := interp.FileOptions()
 	opts.LoadBindsGlobally = true
 	first := true
 	readline := func() ([]byte, error) {
@@ -720,7 +687,7 @@ func (d *Debugger) eval(rd lineReader, t *starlark.Thread, sel int, scope, extra
 			first = false
 			return []byte(line + "\n"), nil
 		}
-		l, err := rd.readLine("... ")
+		l, err := rd.ReadLine("... ")
 		if err != nil {
 			return nil, err
 		}
@@ -728,43 +695,43 @@ func (d *Debugger) eval(rd lineReader, t *starlark.Thread, sel int, scope, extra
 	}
 	f, err := opts.ParseCompoundStmt("<debug>", readline)
 	if err != nil {
-		rd.write(err.Error() + "\n")
+		rd.Print(err.Error() + "\n")
 		return
 	}
 	if msg := d.refuseAssignments(f, t, sel, scope, extra); msg != "" {
-		rd.write(msg + "\n")
+		rd.Print(msg + "\n")
 		return
 	}
 
 	ctx, cancel := context.WithCancel(builtins.Context(t))
 	defer cancel()
-	et := d.in.thread(ctx, t.Name)
+	et := d.in.Thread(ctx, t.Name)
 	release := builtins.HoldLike(t, et)
 	defer release()
 	go func() {
 		<-ctx.Done()
 		et.Cancel("interrupted")
 	}()
-	rd.running(cancel)
-	defer rd.running(nil)
+	rd.Running(cancel)
+	defer rd.Running(nil)
 
 	before := map[string]starlark.Value{}
 	for k, v := range scope {
 		before[k] = v
 	}
-	if expr := soleExpr(f); expr != nil {
+	if expr := repl.SoleExpr(f); expr != nil {
 		v, err := starlark.EvalExprOptions(f.Options, et, expr, scope)
 		if err != nil {
-			rd.write(d.in.env.Log.Scrub(errorText(d.in.hintUndefined(err, scope.Keys()))) + "\n")
+			rd.Print(d.in.Env().Log.Scrub(interp.ErrorText(d.in.HintUndefined(err, scope.Keys()))) + "\n")
 			return
 		}
 		if v != starlark.None {
-			rd.write(d.in.env.Log.Scrub(v.String()) + "\n")
+			rd.Print(d.in.Env().Log.Scrub(v.String()) + "\n")
 		}
 		return
 	}
 	if err := starlark.ExecREPLChunk(f, et, scope); err != nil {
-		rd.write(d.in.env.Log.Scrub(errorText(d.in.hintUndefined(err, scope.Keys()))) + "\n")
+		rd.Print(d.in.Env().Log.Scrub(interp.ErrorText(d.in.HintUndefined(err, scope.Keys()))) + "\n")
 	}
 	for k, v := range scope {
 		if before[k] != v {
@@ -786,7 +753,7 @@ func (d *Debugger) refuseAssignments(f *syntax.File, t *starlark.Thread, sel int
 	var globals starlark.StringDict
 	file := ""
 	if fn, ok := t.DebugFrame(sel).Callable().(*starlark.Function); ok {
-		globals, file = fn.Globals(), d.in.shown(fn.Position().Filename())
+		globals, file = fn.Globals(), d.in.Shown(fn.Position().Filename())
 	}
 	bound := assignedNames(f, func(name string) bool {
 		_, prompt := extra[name]
@@ -854,5 +821,3 @@ func assignedNames(f *syntax.File, taken func(string) bool) []string {
 	}
 	return out
 }
-
-var _ io.Writer = (*Console)(nil)

@@ -1,4 +1,4 @@
-package runtime
+package repl
 
 import "golang.org/x/sys/unix"
 

@@ -1,8 +1,9 @@
-package runtime
+package interp
 
 import (
 	"bytes"
 	"context"
+	"github.com/kamal-go/kamal/runtime/runstate"
 	"net"
 	"os"
 	"path/filepath"
@@ -63,7 +64,7 @@ builder:
 	for _, sub := range []string{"details", "help"} {
 		var out bytes.Buffer
 		logger := log.New(&out, false)
-		env, err := NewEnv(EnvOptions{Dir: dir, Log: logger, DryRun: true,
+		env, err := runstate.NewEnv(runstate.EnvOptions{Dir: dir, Log: logger, DryRun: true,
 			Flags: builtins.Flags{DryRun: true, Command: "build", Subcommand: sub}})
 		if err != nil {
 			t.Fatal(err)
@@ -77,7 +78,7 @@ builder:
 				t.Fatalf("details: %v\n%s", err, out.String())
 			}
 		}
-		Close(env)
+		runstate.Close(env)
 	}
 	if data, err := os.ReadFile(calls); err == nil {
 		t.Errorf("docker was called:\n%s", data)
@@ -109,12 +110,12 @@ sshkit:
 	var out bytes.Buffer
 	logger := log.New(&out, false)
 	logger.SetThreshold(log.Debug)
-	env, err := NewEnv(EnvOptions{Dir: dir, Log: logger,
+	env, err := runstate.NewEnv(runstate.EnvOptions{Dir: dir, Log: logger,
 		Flags: builtins.Flags{Version: "v1", Command: "build", Subcommand: "pull"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer Close(env)
+	defer runstate.Close(env)
 	in := New(env)
 	if err := in.LoadStock(context.Background()); err != nil {
 		t.Fatal(err)

@@ -1,4 +1,7 @@
-package runtime
+// Package runstate sets up the state of one run: the config loaded, the
+// hosts selected, the version resolved and the runner wired (NewEnv), for
+// the interpreter and the commands written in Go alike.
+package runstate
 
 import (
 	"context"

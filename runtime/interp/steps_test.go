@@ -1,4 +1,4 @@
-package runtime
+package interp
 
 // TestStockSteps runs testdata/steps/APP_*_test.star: Starlark tests of
 // the stock script's steps against a fake executor. Each test_ function
@@ -18,6 +18,7 @@ package runtime
 import (
 	"bytes"
 	"context"
+	"github.com/kamal-go/kamal/runtime/runstate"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,7 +62,7 @@ func TestStockSteps(t *testing.T) {
 				s := newStepSession(t, dir, rev)
 				g, err := s.exec(file, src, assert)
 				if err != nil {
-					t.Fatal(errorText(err))
+					t.Fatal(ErrorText(err))
 				}
 				var names []string
 				for name, v := range g {
@@ -79,12 +80,12 @@ func TestStockSteps(t *testing.T) {
 					s := newStepSession(t, dir, rev)
 					g, err := s.exec(file, src, assert)
 					if err != nil {
-						t.Fatal(errorText(err))
+						t.Fatal(ErrorText(err))
 					}
 					th := s.in.thread(context.Background(), name)
 					starlarktest.SetReporter(th, t)
 					if _, err := starlark.Call(th, g[name], nil, nil); err != nil {
-						t.Fatal(errorText(err))
+						t.Fatal(ErrorText(err))
 					}
 				})
 			}
@@ -101,7 +102,7 @@ func newStepSession(t *testing.T, dir, rev string) *stepSession {
 	t.Helper()
 	fake := &scriptedHosts{}
 	fake.defaults = []rule{{match: "rev-parse HEAD", stdout: rev + "\n"}}
-	env, err := NewEnv(EnvOptions{
+	env, err := runstate.NewEnv(runstate.EnvOptions{
 		Dir: dir, Log: log.New(&fake.out, false), Local: fake, Remote: fake,
 		Flags: builtins.Flags{ConfigFile: "config/deploy.yml", Command: "build", Subcommand: "push"},
 	})

@@ -1,7 +1,8 @@
-package runtime
+package interp
 
 import (
 	"context"
+	"github.com/kamal-go/kamal/runtime/runstate"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,7 +27,7 @@ func TestSSHPortThatIsNoNumberFailsOnConnecting(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out strings.Builder
-	env, err := NewEnv(EnvOptions{Dir: dir, Log: log.New(&out, false), Local: &fakeHosts{},
+	env, err := runstate.NewEnv(runstate.EnvOptions{Dir: dir, Log: log.New(&out, false), Local: &fakeHosts{},
 		Flags: builtins.Flags{ConfigFile: "config/deploy.yml", Command: "build", Subcommand: "details"}})
 	if err != nil {
 		t.Fatalf("NewEnv: %v", err)

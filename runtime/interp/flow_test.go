@@ -1,9 +1,10 @@
-package runtime
+package interp
 
 import (
 	"bytes"
 	"context"
 	"flag"
+	"github.com/kamal-go/kamal/runtime/runstate"
 	"io"
 	"os"
 	"os/exec"
@@ -127,7 +128,7 @@ func callFlow(t *testing.T, dir, sub string, verbose bool, kwargs []starlark.Tup
 	if verbose {
 		logger.SetThreshold(log.Debug)
 	}
-	env, err := NewEnv(EnvOptions{
+	env, err := runstate.NewEnv(runstate.EnvOptions{
 		Dir: dir, Log: logger, Local: transport, Remote: transport,
 		Flags: builtins.Flags{ConfigFile: "config/deploy.yml", Command: "build", Subcommand: sub},
 	})

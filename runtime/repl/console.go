@@ -1,4 +1,4 @@
-package runtime
+package repl
 
 import (
 	"io"
@@ -21,6 +21,8 @@ type Console struct {
 	mu     sync.Mutex
 	editor *term.Terminal // the line editor editing now, or nil
 }
+
+var _ io.Writer = (*Console)(nil)
 
 // NewConsole returns a console writing to out.
 func NewConsole(out io.Writer) *Console { return &Console{out: out} }

@@ -1,4 +1,7 @@
-package runtime
+// Package repl is the prompt of a run: an interactive Starlark session
+// over an interp.Interp (kamal build repl, Run), and the line reading it
+// shares with the debugger's prompt (LineReader, Open, Console).
+package repl
 
 import (
 	"bufio"
@@ -14,7 +17,7 @@ import (
 	"go.starlark.net/syntax"
 	"golang.org/x/term"
 
-	"github.com/kamal-go/kamal/builtins"
+	"github.com/kamal-go/kamal/runtime/interp"
 )
 
 // Prompt is an interactive Starlark session over the run's config,
@@ -36,37 +39,31 @@ type Prompt struct {
 	Console *Console
 }
 
-// REPL runs p with the interpreter's globals plus extra (a breakpoint's
+// Run runs p with the interpreter's globals plus extra (a breakpoint's
 // locals) until the input ends.
-func (in *Interp) REPL(ctx context.Context, p Prompt, extra starlark.StringDict) error {
-	globals := starlark.StringDict{}
-	for k, v := range in.predeclared {
-		globals[k] = v
-	}
-	for k, v := range in.effective {
-		globals[k] = v
-	}
+func Run(ctx context.Context, in *interp.Interp, p Prompt, extra starlark.StringDict) error {
+	globals := in.Globals()
 	for k, v := range extra {
 		globals[k] = v
 	}
-	var rd lineReader
+	var rd LineReader
 	if term.IsTerminal(int(p.In.Fd())) {
 		tr, err := newTermReader(p, globals)
 		if err != nil {
 			return err
 		}
-		defer tr.close()
+		defer tr.Close()
 		rd = tr
 		if p.Banner != "" {
-			rd.write(p.Banner + "\n")
+			rd.Print(p.Banner + "\n")
 		}
 	} else {
 		rd = &pipeReader{sc: linesOf(p.In), out: p.Out}
 	}
-	opts := *fileOptions
+	opts := interp.FileOptions()
 	opts.LoadBindsGlobally = true
 	for {
-		err := in.rep(ctx, &opts, rd, globals)
+		err := rep(ctx, in, &opts, rd, globals)
 		if err == io.EOF {
 			return nil
 		}
@@ -79,26 +76,27 @@ func (in *Interp) REPL(ctx context.Context, p Prompt, extra starlark.StringDict)
 	}
 }
 
-// lineReader is where the prompt's lines come from.
-type lineReader interface {
-	readLine(prompt string) (string, error) // io.EOF at the end; errInterrupt on Ctrl-C
-	write(s string)
+// LineReader is where the prompt's lines come from.
+type LineReader interface {
+	ReadLine(prompt string) (string, error) // io.EOF at the end; ErrInterrupt on Ctrl-C
+	Print(s string)
 	// running brackets the execution of a statement: cancel stops it
 	// (a terminal calls it on Ctrl-C); nil marks its end.
-	running(cancel func())
+	Running(cancel func())
 }
 
-var errInterrupt = errors.New("interrupted")
+// ErrInterrupt is what ReadLine returns for a Ctrl-C at the prompt.
+var ErrInterrupt = errors.New("interrupted")
 
 // rep reads, evaluates and prints one statement.
-func (in *Interp) rep(ctx context.Context, opts *syntax.FileOptions, rd lineReader, globals starlark.StringDict) error {
+func rep(ctx context.Context, in *interp.Interp, opts *syntax.FileOptions, rd LineReader, globals starlark.StringDict) error {
 	prompt := ">>> "
 	// The parser keeps only the text of readline's errors, so the reasons
 	// to stop are noted here.
 	eof, interrupted, ended := false, false, false
 	readline := func() ([]byte, error) {
 		first := prompt == ">>> "
-		line, err := rd.readLine(prompt)
+		line, err := rd.ReadLine(prompt)
 		prompt = "... "
 		if err == io.EOF && !first && !ended {
 			// Input that ends inside a compound statement ends it, as a
@@ -108,7 +106,7 @@ func (in *Interp) rep(ctx context.Context, opts *syntax.FileOptions, rd lineRead
 		}
 		if err != nil {
 			eof = err == io.EOF || ended
-			interrupted = errors.Is(err, errInterrupt)
+			interrupted = errors.Is(err, ErrInterrupt)
 			return nil, err
 		}
 		return []byte(line + "\n"), nil
@@ -116,13 +114,13 @@ func (in *Interp) rep(ctx context.Context, opts *syntax.FileOptions, rd lineRead
 	f, err := opts.ParseCompoundStmt("<stdin>", readline)
 	if err != nil {
 		if interrupted {
-			rd.write("KeyboardInterrupt\n")
+			rd.Print("KeyboardInterrupt\n")
 			return nil
 		}
 		if eof {
 			return io.EOF
 		}
-		rd.write(err.Error() + "\n")
+		rd.Print(err.Error() + "\n")
 		return nil
 	}
 
@@ -133,50 +131,56 @@ func (in *Interp) rep(ctx context.Context, opts *syntax.FileOptions, rd lineRead
 	// SIGINT or SIGTERM cancels ctx and so the statement and the session.
 	stmtCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	t := in.thread(stmtCtx, "repl")
+	t := in.Thread(stmtCtx, "repl")
 	go func() {
 		<-stmtCtx.Done()
 		t.Cancel("interrupted")
 	}()
-	rd.running(cancel)
-	defer rd.running(nil)
+	rd.Running(cancel)
+	defer rd.Running(nil)
 
-	if expr := soleExpr(f); expr != nil {
+	if expr := SoleExpr(f); expr != nil {
 		v, err := starlark.EvalExprOptions(f.Options, t, expr, globals)
 		if err != nil {
-			err = in.hintUndefined(err, globals.Keys())
-			rd.write(in.env.Log.Scrub(errorText(err)) + "\n")
+			err = in.HintUndefined(err, globals.Keys())
+			rd.Print(in.Env().Log.Scrub(interp.ErrorText(err)) + "\n")
 			return nil
 		}
 		globals["_"] = v
 		if v != starlark.None {
-			rd.write(in.env.Log.Scrub(v.String()) + "\n")
+			rd.Print(in.Env().Log.Scrub(v.String()) + "\n")
 		}
 		return nil
 	}
 	if err := starlark.ExecREPLChunk(f, t, globals); err != nil {
-		err = in.hintUndefined(err, globals.Keys())
-		rd.write(in.env.Log.Scrub(errorText(err)) + "\n")
+		err = in.HintUndefined(err, globals.Keys())
+		rd.Print(in.Env().Log.Scrub(interp.ErrorText(err)) + "\n")
 	}
 	return nil
 }
 
-// errorText is an error as the prompt shows it: with its backtrace.
-func errorText(err error) string {
-	var ee *starlark.EvalError
-	if errors.As(err, &ee) {
-		return ee.Backtrace()
-	}
-	return err.Error()
-}
-
-func soleExpr(f *syntax.File) syntax.Expr {
+// SoleExpr is the expression f consists of, or nil when f is not one
+// expression statement (a prompt prints an expression's value).
+func SoleExpr(f *syntax.File) syntax.Expr {
 	if len(f.Stmts) == 1 {
 		if stmt, ok := f.Stmts[0].(*syntax.ExprStmt); ok {
 			return stmt.X
 		}
 	}
 	return nil
+}
+
+// Open opens p's input for a prompt whose names are globals: a line
+// editor on a terminal, plain lines otherwise. Call close when done.
+func Open(p Prompt, globals starlark.StringDict) (rd LineReader, close func(), err error) {
+	if p.In != nil && term.IsTerminal(int(p.In.Fd())) {
+		tr, err := newTermReader(p, globals)
+		if err != nil {
+			return nil, nil, err
+		}
+		return tr, tr.Close, nil
+	}
+	return &pipeReader{sc: linesOf(p.In), out: p.Out}, func() {}, nil
 }
 
 // pipeReader reads plain lines and echoes nothing: the transcript of a
@@ -186,7 +190,7 @@ type pipeReader struct {
 	out io.Writer
 }
 
-func (p *pipeReader) readLine(string) (string, error) {
+func (p *pipeReader) ReadLine(string) (string, error) {
 	if !p.sc.Scan() {
 		if err := p.sc.Err(); err != nil {
 			return "", err
@@ -195,8 +199,8 @@ func (p *pipeReader) readLine(string) (string, error) {
 	}
 	return p.sc.Text(), nil
 }
-func (p *pipeReader) write(s string) { io.WriteString(p.out, s) }
-func (p *pipeReader) running(func()) {}
+func (p *pipeReader) Print(s string) { io.WriteString(p.out, s) }
+func (p *pipeReader) Running(func()) {}
 
 // complete extends the word before pos: a global name, or an attribute
 // after "value.". With several candidates it extends to their common
@@ -330,5 +334,3 @@ func (h *fileHistory) save() {
 	}
 	os.WriteFile(h.path, []byte(strings.Join(h.lines, "\n")+"\n"), 0o600)
 }
-
-var _ = builtins.Context

@@ -1,7 +1,9 @@
-package runtime
+package runstate
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -24,7 +26,8 @@ func TestSSHSectionsReachTheTransport(t *testing.T) {
 		{name: "missing ssh.config file", ssh: "ssh:\n  config: /nonexistent/ssh_config\n", err: "ssh config /nonexistent/ssh_config: no such file or directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := appConfig(t, "kamal2", v2Base+v2Registry+"builder:\n  arch: amd64\n"+tc.ssh+"sshkit:\n  pool_idle_timeout: 60\n")
+			dir := appDir(t, "service: app\nimage: app\nservers:\n  - server1\nregistry:\n  server: 127.0.0.1:5556\n  username: kamal\n  password:\n    - KAMAL_REGISTRY_PASSWORD\n"+
+				"builder:\n  arch: amd64\n"+tc.ssh+"sshkit:\n  pool_idle_timeout: 60\n")
 			cfg, err := config.Load(config.Options{Dir: dir})
 			if err != nil {
 				t.Fatal(err)
@@ -54,4 +57,21 @@ func TestSSHSectionsReachTheTransport(t *testing.T) {
 			}
 		})
 	}
+}
+
+// appDir is an app whose config/deploy.yml is deploy, with the registry
+// password in .kamal/secrets.
+func appDir(t *testing.T, deploy string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, text := range map[string]string{"config/deploy.yml": deploy, ".kamal/secrets": "KAMAL_REGISTRY_PASSWORD=s3cret-pw\n"} {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }

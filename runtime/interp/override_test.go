@@ -1,4 +1,4 @@
-package runtime
+package interp
 
 // User scripts on top of the stock one: which function answers to a name,
 // what becomes a subcommand, how flags become keyword arguments, what
@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/kamal-go/kamal/runtime/runstate"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,7 +53,7 @@ func newSession(t *testing.T, dir string, userFiles ...string) (*session, error)
 	t.Setenv("LOGNAME", "")
 	var out bytes.Buffer
 	fake := &fakeHosts{rules: []rule{{match: "rev-parse HEAD", stdout: revision(t, dir) + "\n"}}}
-	env, err := NewEnv(EnvOptions{
+	env, err := runstate.NewEnv(runstate.EnvOptions{
 		Dir: dir, Log: log.New(&out, false), Local: fake, Remote: fake,
 		Flags: builtins.Flags{ConfigFile: "config/deploy.yml", Command: "build", Subcommand: "push"},
 	})
@@ -383,7 +384,7 @@ def hello():
 	t.Setenv("KAMAL_REGISTRY_PASSWORD", "s3cret-pw")
 	var out, trace bytes.Buffer
 	fake := &fakeHosts{rules: []rule{{match: "rev-parse HEAD", stdout: revision(t, dir) + "\n"}}}
-	env, err := NewEnv(EnvOptions{Dir: dir, Log: log.New(&out, false), Local: fake, Remote: fake,
+	env, err := runstate.NewEnv(runstate.EnvOptions{Dir: dir, Log: log.New(&out, false), Local: fake, Remote: fake,
 		Flags: builtins.Flags{ConfigFile: "config/deploy.yml", Command: "build", Subcommand: "hello"}})
 	if err != nil {
 		t.Fatal(err)
