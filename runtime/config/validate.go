@@ -532,6 +532,12 @@ func validateBuilder(x any, gen Generation) error {
 	if arch, _ := m.get("arch"); !present(arch) {
 		return v.errorf("Builder arch not set")
 	}
+	// A pack build makes one image for one platform (validator/builder.rb).
+	if pack, _ := m.get("pack"); pack != nil && pack != false {
+		if arches, ok := m.vals["arch"].([]any); ok && len(arches) > 1 {
+			return v.errorf("buildpacks only support building for one arch")
+		}
+	}
 	if local, ok := m.get("local"); ok && local == false {
 		if remote, _ := m.get("remote"); !present(remote) {
 			return v.errorf("Cannot disable local builds, no remote is set")

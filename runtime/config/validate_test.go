@@ -169,6 +169,8 @@ func TestValidate(t *testing.T) {
 		{"kamal2_builder_sbom_should_be_a_boolean", deploy(v1Base + "builder:\n  arch: amd64\n  sbom: maybe\n"), cfg, "builder/sbom: should be a boolean"},
 		{"kamal2_cannot_disable_local_without_remote", deploy(v1Base + "builder:\n  arch: amd64\n  local: false\n"), cfg, "builder: Cannot disable local builds, no remote is set"},
 		{"kamal2_pack_buildpacks_should_be_an_array", deploy(v1Base + "builder:\n  arch: amd64\n  pack: {builder: b, buildpacks: x}\n"), cfg, "builder/pack/buildpacks: should be an array"},
+		{"kamal2_pack_with_several_arches", deploy(v1Base + "builder:\n  arch: [amd64, arm64]\n  pack: {builder: heroku/builder:24, buildpacks: [heroku/ruby]}\n"), cfg, "builder: buildpacks only support building for one arch"},
+		{"kamal2_pack_with_one_arch_in_a_list", deploy(v1Base + "builder:\n  arch: [arm64]\n  pack: {builder: heroku/builder:24, buildpacks: [heroku/ruby]}\n  local: false\n"), cfg, "builder: Cannot disable local builds, no remote is set"},
 		{"kamal2_invalid_cache_type", deploy(v1Base + "builder:\n  arch: amd64\n  cache: {type: s3}\n"), cfg, "builder: Invalid cache type: s3"},
 
 		// Builder, Kamal 1.

@@ -74,6 +74,10 @@ func TestBadInput(t *testing.T) {
 			a.Commit("no Dockerfile")
 			return []string{"build", "push"}
 		}, class: "Kamal::Commands::Builder::Base::BuilderError", msg: []string{"Missing Dockerfile"}},
+		{name: "pack_with_several_arches", example: "app-kamal2", setup: func(a *App) []string {
+			config(a, "  arch: amd64\n  driver: docker\n", "  arch: [amd64, arm64]\n  pack:\n    builder: heroku/builder:24\n    buildpacks: [heroku/ruby]\n")
+			return []string{"build", "push"}
+		}, class: "Kamal::ConfigurationError", msg: []string{"builder: buildpacks only support building for one arch"}},
 		{name: "no_git_repository", setup: func(a *App) []string {
 			if err := os.RemoveAll(filepath.Join(a.Dir, ".git")); err != nil {
 				t.Fatal(err)
