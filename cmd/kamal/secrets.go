@@ -94,7 +94,7 @@ func runSecrets(ctx context.Context, c *cli, o *secretsOptions) error {
 }
 
 // secretsFetch is `kamal secrets fetch`: the vendor CLI's secrets as
-// one shell-escaped JSON object.
+// one JSON object, shell-escaped with --inline.
 func secretsFetch(ctx context.Context, c *cli, o *secretsOptions, names []string) error {
 	if o.adapter == "" {
 		return usageError("No value provided for required options '--adapter'")
@@ -119,7 +119,15 @@ func secretsFetch(ctx context.Context, c *cli, o *secretsOptions, names []string
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(c.Out, secrets.Shellescape(string(out)))
+	text := string(out)
+	if o.inline {
+		// Only inside a secrets file (Kamal 2.10+, cli/secrets.rb): the
+		// JSON is spliced into the next $(kamal secrets extract …) line,
+		// which is split like a shell's words. On the command line it is
+		// plain JSON, for jq and the like.
+		text = secrets.Shellescape(text)
+	}
+	fmt.Fprintln(c.Out, text)
 	return nil
 }
 
