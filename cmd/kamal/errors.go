@@ -44,13 +44,26 @@ func (c *cli) exitCode(err error) int {
 	var ee *starlark.EvalError
 	var le loadError
 	if errors.As(err, &ee) && (c.verbose || class == "" || errors.As(err, &le)) {
-		fmt.Fprint(c.Err, c.log.Scrub(ee.Backtrace())+"\n")
+		fmt.Fprint(c.Err, c.log.Scrub(traceback(ee)))
 	}
 	if class == "" {
 		class = "RuntimeError"
 	}
 	c.log.Fatal(class, msg)
 	return 1
+}
+
+// traceback is ee's "Traceback (most recent call last):" and the frames
+// of the script files, without Starlark's closing "Error in fn: message"
+// line: the message is printed once, on the ERROR line after it, as Kamal
+// (bin/kamal) prints its message once and then only the backtrace's
+// frames.
+func traceback(ee *starlark.EvalError) string {
+	stack := ee.CallStack
+	if n := len(stack); n > 0 && stack[n-1].Pos.Filename() == "<builtin>" {
+		stack = stack[:n-1] // Backtrace() drops it too: the message names it
+	}
+	return stack.String()
 }
 
 // classify finds the Ruby class Kamal would name and the message, looking

@@ -131,6 +131,9 @@ def _step():
 	}
 	wantLines(t, "stderr", stderr, "Traceback (most recent call last):\n", user+":3:10: in go\n", user+":6:14: in _step\n")
 	wantLines(t, "stdout", out, "ERROR (RuntimeError): ", `local.run: unexpected keyword argument "levl" (did you mean level?)`)
+	if n := strings.Count(out+stderr, `unexpected keyword argument "levl"`); n != 1 {
+		t.Errorf("the error is printed %d times, want once (on the ERROR line):\nstdout:\n%s\nstderr:\n%s", n, out, stderr)
+	}
 
 	os.WriteFile(filepath.Join(a.dir, ".kamal/scripts/build.star"), []byte("def go():\n    \"\"\"Go\"\"\"\n    say(confg.service)\n"), 0o644)
 	out, _, code = a.pipe(t, "", "build", "go")

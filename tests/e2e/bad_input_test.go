@@ -26,6 +26,7 @@ func TestBadInput(t *testing.T) {
 		env     []string
 		class   string
 		msg     []string
+		once    bool // msg[0] is printed once: on the ERROR line, not also in the traceback
 	}{
 		{name: "malformed_yaml", setup: func(a *App) []string {
 			config(a, "image: app\n", "image: [app\n")
@@ -56,7 +57,7 @@ func TestBadInput(t *testing.T) {
 		}, class: "RuntimeError", msg: []string{"bad.star:1:11: got ':', want ')'"}},
 		{name: "starlark_runtime_error", setup: func(a *App) []string {
 			return []string{"build", "push", "--script", star(a, "def push():\n    x = 1 + \"a\"\n")}
-		}, class: "RuntimeError", msg: []string{"bad.star:2:11: unknown binary op: int + string"}},
+		}, class: "RuntimeError", msg: []string{"bad.star:2:11: unknown binary op: int + string"}, once: true},
 		{name: "unknown_subcommand", setup: func(a *App) []string { return []string{"build", "frobnicate"} },
 			class: "ArgumentError", msg: []string{`Could not find command "frobnicate" in "build" namespace.`}},
 		{name: "unknown_command", setup: func(a *App) []string { return []string{"frobnicate"} },
@@ -109,6 +110,9 @@ func TestBadInput(t *testing.T) {
 			assertFailed(t, stdout, stderr, exit, tt.class, tt.msg...)
 			if n := strings.Count(ansiRe.ReplaceAllString(stdout+stderr, ""), "  ERROR ("); n != 1 {
 				t.Errorf("%d error lines, want 1", n)
+			}
+			if n := strings.Count(stdout+stderr, strings.TrimPrefix(tt.msg[0], "bad.star:2:11: ")); tt.once && n != 1 {
+				t.Errorf("%q printed %d times, want once:\n%s%s", tt.msg[0], n, stdout, stderr)
 			}
 			assertNotContains(t, "stdout", stdout, "docker build -", "buildx build ")
 			assertNoLock(t)
