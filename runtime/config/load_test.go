@@ -235,9 +235,6 @@ sshkit:
     NOTHING:
   secrets: [GITHUB_TOKEN]
   ssh: default=$SSH_AUTH_SOCK
-  pack:
-    builder: heroku/builder:24
-    buildpacks: [heroku/ruby]
 `),
 			check: func(t *testing.T, c *Config) {
 				f, tr := false, true
@@ -245,7 +242,7 @@ sshkit:
 				eq(t, c.Generation, Kamal2)
 				eq(t, c.Builder, Builder{
 					Arches: []string{"amd64", "arm64"}, Remote: "ssh://docker@builder", Local: &f, Driver: "docker",
-					Provenance: &prov, SBOM: &tr, Pack: &Pack{Builder: "heroku/builder:24", Buildpacks: []string{"heroku/ruby"}},
+					Provenance: &prov, SBOM: &tr,
 					Context: ".", HasContext: true, Dockerfile: "Dockerfile.prod", Target: "production",
 					Args: []KV{
 						{Key: "RUBY_VERSION", Value: "3.3.0"}, {Key: "PYTHON", Value: "3.1"}, {Key: "NODE", Value: "20"},
@@ -254,6 +251,15 @@ sshkit:
 					Secrets: []string{"GITHUB_TOKEN"}, SSH: "default=$SSH_AUTH_SOCK",
 					Cache: &Cache{Type: "registry", Options: "mode=max", Image: "app-cache"},
 				})
+			},
+		},
+		{
+			// Kamal 2.12 refuses a pack build for several arches.
+			name: "kamal2_pack_builder",
+			fx: deploy(v1Base + "builder:\n  arch: [arm64]\n  pack:\n    builder: heroku/builder:24\n    buildpacks: [heroku/ruby, heroku/procfile]\n"),
+			check: func(t *testing.T, c *Config) {
+				eq(t, c.Builder.Arches, []string{"arm64"})
+				eq(t, c.Builder.Pack, &Pack{Builder: "heroku/builder:24", Buildpacks: []string{"heroku/ruby", "heroku/procfile"}})
 			},
 		},
 		{
