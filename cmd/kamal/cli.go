@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
@@ -27,7 +28,8 @@ type cli struct {
 	log     *log.Logger
 	console *repl.Console // Out, shared by the log and the prompt
 	sigs    *interrupts
-	verbose bool // -v: Kamal's errors show their backtrace too
+	verbose bool   // -v: Kamal's errors show their backtrace too
+	ran     string // the command run, "kamal build push", for messages
 }
 
 // command is one top-level command (kamal NAME ...).
@@ -105,6 +107,7 @@ func (c *cli) dispatch(args []string) error {
 	if cmd == nil {
 		return usageError(fmt.Sprintf("Could not find command %q.", g.args[0]))
 	}
+	c.ran = "kamal " + strings.Join(g.args, " ")
 	c.sigs = watchSignals(c.log)
 	defer c.sigs.stop()
 	return cmd.run(c.sigs.ctx, c, g)

@@ -1,12 +1,21 @@
 package main
 
 import (
+	"context"
 	"os"
 
 	"github.com/kamal-go/kamal/builtins"
 	"github.com/kamal-go/kamal/runtime/config"
 	"github.com/kamal-go/kamal/runtime/runstate"
 )
+
+// runContext is the run's context, cancelled by the first interrupt.
+func (c *cli) runContext() context.Context {
+	if c.sigs == nil {
+		return context.Background()
+	}
+	return c.sigs.ctx
+}
 
 // loadConfig loads the app's configuration (-c, -d) and nothing else:
 // no hosts are selected, no version resolved. Secret values are
@@ -16,7 +25,7 @@ func (c *cli) loadConfig(g *globalOptions) (*config.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	return config.Load(config.Options{Dir: dir, Path: g.configFile, Destination: g.destination, OnSecret: c.log.AddSecret, InlineSecrets: c.inlineSecrets})
+	return config.Load(config.Options{Context: c.runContext(), Dir: dir, Path: g.configFile, Destination: g.destination, OnSecret: c.log.AddSecret, InlineSecrets: c.inlineSecrets})
 }
 
 // newEnv loads the config of the app in the working directory and
@@ -28,6 +37,7 @@ func (c *cli) newEnv(g *globalOptions, command, sub string) (*builtins.Env, erro
 		return nil, err
 	}
 	env, err := runstate.NewEnv(runstate.EnvOptions{
+		Context:       c.runContext(),
 		Dir:           dir,
 		Log:           c.log,
 		DryRun:        g.dryRun,

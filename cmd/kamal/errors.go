@@ -36,7 +36,7 @@ func (c *cli) exitCode(err error) int {
 	}
 	if c.sigs != nil {
 		if s := c.sigs.signal(); s != nil {
-			c.log.Fatal("Interrupt", describeInterrupt(err))
+			c.log.Fatal("Interrupt", describeInterrupt(err, c.ran))
 			return exitStatus(s)
 		}
 	}

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 
 	"go.starlark.net/starlark"
 
 	"github.com/kamal-go/kamal/runtime/executor"
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 	"github.com/kamal-go/kamal/runtime/log"
 	"github.com/kamal-go/kamal/runtime/sshkit"
 )
@@ -142,19 +144,29 @@ func signalName(s os.Signal) string {
 	return s.String()
 }
 
-// describeInterrupt says what the run was doing when it was interrupted:
-// the command that was cut off (the first one, in host order), else the
-// script position, else just that it was interrupted.
-func describeInterrupt(err error) string {
+// describeInterrupt says what the run was doing when it was interrupted,
+// in the user's terms: the command that was cut off (the first one, in
+// host order; or a command the config runs while loading), else the
+// position in the user's own script, else the kamal command the user ran
+// (ran, "kamal build push"). A frame of the stock script is never named:
+// it is nothing the user wrote.
+func describeInterrupt(err error, ran string) string {
 	var ci *sshkit.Interrupted
 	if errors.As(err, &ci) {
 		return ci.Error()
 	}
+	var ke *kamalerr.Error
+	if errors.As(err, &ke) && ke.Class == kamalerr.ClassInterrupt {
+		return ke.Message
+	}
 	var ee *starlark.EvalError
 	if errors.As(err, &ee) {
-		if fr, ok := scriptFrame(ee); ok {
+		if fr, ok := scriptFrame(ee); ok && !strings.HasPrefix(fr.Pos.Filename(), "@kamal//") {
 			return fmt.Sprintf("Interrupted in %s at %s", fr.Name, fr.Pos)
 		}
 	}
-	return "Interrupted"
+	if ran == "" {
+		return "Interrupted"
+	}
+	return "Interrupted while running " + ran
 }

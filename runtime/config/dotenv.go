@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -348,11 +349,14 @@ func (p *dotenvParser) substituteCommands(v string, line int) (string, error) {
 	return b.String(), nil
 }
 
-func (p *dotenvParser) command(text string, line int) (string, error) {
+// command runs the $(...) command written as written. Its messages quote
+// it as written, never with its variables substituted: those are often
+// other secrets (a token in an Authorization header).
+func (p *dotenvParser) command(written string, line int) (string, error) {
 	if p.o.run == nil {
-		return "", p.errorf(line, "command substitution $(%s) is not allowed here", text)
+		return "", p.errorf(line, "command substitution $(%s) is not allowed here", written)
 	}
-	text = p.substituteVariables(text)
+	text := p.substituteVariables(written)
 	if p.o.inline != nil && inlineSecretsCommand.MatchString(text) {
 		// Kamal runs these in-process (Kamal::Cli::Main.start with
 		// --inline): their errors are the load's.
@@ -367,11 +371,14 @@ func (p *dotenvParser) command(text string, line int) (string, error) {
 		return ruby.Chomp(out), nil
 	}
 	out, status, err := p.o.run(text)
+	if errors.Is(err, errCommandInterrupted) {
+		return "", interrupted(fmt.Sprintf("$(%s) (%s:%d)", written, p.o.name, line))
+	}
 	if err != nil {
-		return "", newError(ClassRuntime, "%s:%d: command $(%s) could not run: %v", p.o.name, line, text, err)
+		return "", newError(ClassRuntime, "%s:%d: command $(%s) could not run: %v", p.o.name, line, written, err)
 	}
 	if status != 0 {
-		return "", newError(ClassRuntime, "%s:%d: command $(%s) failed with exit status %d", p.o.name, line, text, status)
+		return "", newError(ClassRuntime, "%s:%d: command $(%s) failed with exit status %d", p.o.name, line, written, status)
 	}
 	return ruby.Chomp(out), nil
 }

@@ -84,11 +84,17 @@ func TestDotenvErrors(t *testing.T) {
 		{"export_without_value", "export A\n", ClassDotenvFormat, `.kamal/secrets:1: Line "export A" has an unset variable`},
 		{"failing_command_names_status_not_output", "A=1\nB=$(echo hunter2; exit 3)\n", ClassRuntime, ".kamal/secrets:2: command $(echo hunter2; exit 3) failed with exit status 3"},
 		{"failing_command_not_found", "B=$(definitely-not-a-command-xyz)\n", ClassRuntime, ".kamal/secrets:1: command $(definitely-not-a-command-xyz) failed with exit status 127"},
+		// The token substituted into the command is another secret: the
+		// command is quoted as written.
+		{"failing_command_quoted_as_written", "API_TOKEN=tok-9f8e7d6c5b4a\nB=$(curl -sf -H \"Authorization: Bearer $API_TOKEN\" http://127.0.0.1:1/ || exit 7)\n", ClassRuntime,
+			`.kamal/secrets:2: command $(curl -sf -H "Authorization: Bearer $API_TOKEN" http://127.0.0.1:1/ || exit 7) failed with exit status 7`},
+		{"failing_command_with_env_token_quoted_as_written", "B=$(exit 5; echo ${ENV_TOKEN})\n", ClassRuntime,
+			`.kamal/secrets:1: command $(exit 5; echo ${ENV_TOKEN}) failed with exit status 5`},
 	}
 	sh := &shell{dir: t.TempDir(), stderr: io.Discard}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := parseDotenv(tt.in, dotenvOptions{name: ".kamal/secrets", getenv: mapEnv(nil), run: sh.output})
+			_, err := parseDotenv(tt.in, dotenvOptions{name: ".kamal/secrets", getenv: mapEnv(map[string]string{"ENV_TOKEN": "env-token-123456"}), run: sh.output})
 			wantError(t, err, tt.class, tt.msg)
 			if strings.Contains(tt.in, "hunter2") && strings.Contains(err.Error(), "hunter2") && !strings.Contains(tt.in, "echo hunter2") {
 				t.Errorf("error leaks line content: %v", err)

@@ -11,6 +11,7 @@ const (
 	ClassYAMLSyntax    = kamalerr.ClassYAMLSyntax
 	ClassDotenvFormat  = kamalerr.ClassDotenvFormat
 	ClassNoMethod      = kamalerr.ClassNoMethod
+	ClassInterrupt     = kamalerr.ClassInterrupt
 )
 
 // Error is a configuration failure as Kamal would report it (see

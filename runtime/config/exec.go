@@ -2,19 +2,23 @@ package config
 
 import (
 	"bytes"
+	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
-	"os/exec"
 
+	"github.com/kamal-go/kamal/runtime/executor"
 	"github.com/kamal-go/kamal/runtime/ruby"
 )
 
 // shell runs the commands that ERB backticks and dotenv $(...) name, as
 // Ruby's backticks do: /bin/sh -c in the app directory, stdin and stderr
-// inherited, stdout captured.
+// inherited, stdout captured. They run through executor.Local, the one
+// local command runner, in their own process group: when ctx is cancelled
+// (Ctrl-C while the config loads, also in a dry run, where Kamal runs them
+// too) the whole group is ended.
 type shell struct {
+	ctx    context.Context // nil: never cancelled
 	dir    string
 	env    []string // nil: the process environment
 	stderr io.Writer
@@ -22,28 +26,45 @@ type shell struct {
 	inline func(args []string) (string, error)
 }
 
+// errCommandInterrupted is returned (wrapped) by shell.output when the
+// load was interrupted: the callers name the command as written.
+var errCommandInterrupted = errors.New("interrupted")
+
 // output runs command and returns its stdout and exit status. err is
-// non-nil only when the command could not be run at all.
+// non-nil only when the command could not be run at all, or was cut off
+// by ctx (then it wraps errCommandInterrupted). err never quotes command,
+// which may hold secrets substituted into it.
 func (sh *shell) output(command string) (stdout string, status int, err error) {
-	cmd := exec.Command("/bin/sh", "-c", command)
-	cmd.Dir = sh.dir
-	cmd.Env = sh.env
-	cmd.Stdin = os.Stdin
+	ctx := sh.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	env := sh.env
+	if env == nil {
+		env = os.Environ()
+	}
+	stderr := sh.stderr
+	if stderr == nil {
+		stderr = os.Stderr
+	}
 	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = sh.stderr
-	if cmd.Stderr == nil {
-		cmd.Stderr = os.Stderr
-	}
-	err = cmd.Run()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		return out.String(), exit.ExitCode(), nil
-	}
+	status, err = (&executor.Local{Shell: "/bin/sh"}).Run(ctx, "", executor.Request{
+		Script: command, Env: env, WholeEnv: true, Dir: sh.dir,
+		Stdin: os.Stdin, Stdout: &out, Stderr: stderr,
+	})
 	if err != nil {
-		return "", -1, fmt.Errorf("running %q: %w", command, err)
+		if ctx.Err() != nil {
+			return "", -1, errCommandInterrupted
+		}
+		return "", -1, err
 	}
-	return out.String(), 0, nil
+	return out.String(), status, nil
+}
+
+// interrupted is the load's error for a command cut off by an interrupt:
+// what names the command as the user wrote it.
+func interrupted(what string) error {
+	return newError(ClassInterrupt, "Interrupted while running %s", what)
 }
 
 // environ returns the process environment with KAMAL_DESTINATION set to

@@ -168,7 +168,7 @@ func (l *loader) env(dot map[string]string) func(string) (string, bool) {
 }
 
 func (l *loader) shell(dot map[string]string) *shell {
-	return &shell{dir: l.dir, env: environ(l.dest, dot), stderr: l.stderr, inline: l.opts.InlineSecrets}
+	return &shell{ctx: l.opts.Context, dir: l.dir, env: environ(l.dest, dot), stderr: l.stderr, inline: l.opts.InlineSecrets}
 }
 
 // erbRun runs an ERB command; extra (what Dotenv.load set) joins the
@@ -178,7 +178,7 @@ func (l *loader) erbRun(sh *shell, dot map[string]string) func(string, map[strin
 		if len(extra) == 0 {
 			return sh.output(cmd)
 		}
-		return (&shell{dir: l.dir, env: environ(l.dest, mergeEnv(dot, extra)), stderr: l.stderr}).output(cmd)
+		return (&shell{ctx: l.opts.Context, dir: l.dir, env: environ(l.dest, mergeEnv(dot, extra)), stderr: l.stderr}).output(cmd)
 	}
 }
 

@@ -7,7 +7,10 @@
 // secrets are resolved lazily, once, under a mutex.
 package config
 
-import "io"
+import (
+	"context"
+	"io"
+)
 
 // Generation is the major version of the Kamal the app uses: it decides
 // the configuration format, secrets and validation rules. Which release's
@@ -23,6 +26,10 @@ const (
 
 // Options say where and how to load.
 type Options struct {
+	// Context cuts off the commands ERB backticks and secrets' $(...) run,
+	// while loading and at a secret's first lookup (an interrupt). Nil
+	// means never.
+	Context context.Context
 	// Dir is the working directory every relative path is resolved against
 	// (the app's root). Empty means the process's working directory.
 	Dir string

@@ -15,10 +15,13 @@ import (
 
 // Request is one command line to run.
 type Request struct {
-	Script string    // the exact shell command line (already rendered)
-	Env    []string  // extra "K=V" for local commands (added to os.Environ()); ignored remotely
-	Dir    string    // local working directory ("" = current); ignored remotely
-	Stdin  io.Reader // optional; nil means empty input
+	Script string   // the exact shell command line (already rendered)
+	Env    []string // extra "K=V" for local commands (added to os.Environ()); ignored remotely
+	// WholeEnv makes Env a local command's whole environment instead of
+	// an addition to os.Environ() (a variable can then be left out).
+	WholeEnv bool
+	Dir      string    // local working directory ("" = current); ignored remotely
+	Stdin    io.Reader // optional; nil means empty input
 	// Stdout and Stderr receive output as it arrives (nil discards it).
 	// Each writer is called from at most one goroutine at a time (when
 	// both are the same writer, calls to it are serialized too), and never

@@ -68,6 +68,9 @@ func (l *Local) Run(ctx context.Context, host string, req Request) (int, error) 
 		cmd := exec.Command(name, args...)
 		cmd.Dir = req.Dir
 		cmd.Env = append(os.Environ(), req.Env...)
+		if req.WholeEnv {
+			cmd.Env = req.Env
+		}
 		cmd.Stdin = req.Stdin
 		if req.Stdout != nil {
 			cmd.Stdout = out.stdout

@@ -204,6 +204,9 @@ func (in *Interp) LoadUser(ctx context.Context, path string) error {
 	}
 	in.outsideOK[abs] = true // named by the user (--script), so trusted
 	t := in.thread(ctx, "load")
+	// The script's top-level code may loop or wait: an interrupt stops it.
+	stop := context.AfterFunc(ctx, func() { t.Cancel(ctx.Err().Error()) })
+	defer stop()
 	g, err := in.load(t, abs)
 	if err != nil {
 		return err

@@ -23,6 +23,8 @@ const (
 	ClassYAMLSyntax    = "Psych::SyntaxError"
 	ClassDotenvFormat  = "Dotenv::FormatError"
 	ClassNoMethod      = "NoMethodError"
+	// ClassInterrupt is Ruby's Interrupt: the run got SIGINT or SIGTERM.
+	ClassInterrupt = "Interrupt"
 )
 
 // Error is a failure as Kamal would report it: Class is the Ruby exception

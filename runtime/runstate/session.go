@@ -28,10 +28,13 @@ import (
 
 // EnvOptions say how to set up a run.
 type EnvOptions struct {
-	Dir    string // the app's root
-	Log    *log.Logger
-	Flags  builtins.Flags
-	DryRun bool
+	// Context is the run's: cancelling it (an interrupt) cuts off the
+	// commands the config runs while it loads.
+	Context context.Context
+	Dir     string // the app's root
+	Log     *log.Logger
+	Flags   builtins.Flags
+	DryRun  bool
 	// Local and Remote replace the real transports (tests use fakes).
 	Local, Remote executor.Transport
 	// InlineSecrets runs a secrets file's $(kamal secrets ...) in-process
@@ -46,7 +49,7 @@ func NewEnv(o EnvOptions) (*builtins.Env, error) {
 	f := o.Flags
 	// Every secret value is registered with the logger as soon as it is
 	// resolved, so no log line, error or trace can show it.
-	cfg, err := config.Load(config.Options{Dir: o.Dir, Path: f.ConfigFile, Destination: f.Destination, OnSecret: o.Log.AddSecret, InlineSecrets: o.InlineSecrets})
+	cfg, err := config.Load(config.Options{Context: o.Context, Dir: o.Dir, Path: f.ConfigFile, Destination: f.Destination, OnSecret: o.Log.AddSecret, InlineSecrets: o.InlineSecrets})
 	if err != nil {
 		return nil, err
 	}
