@@ -42,6 +42,7 @@ func (c *cli) newEnv(g *globalOptions, command, sub string) (*builtins.Env, erro
 		Log:           c.log,
 		DryRun:        g.dryRun,
 		InlineSecrets: c.inlineSecrets,
+		Stderr:        c.Err,
 		Flags: builtins.Flags{
 			Verbose: g.verbose, Quiet: g.quiet, SkipHooks: g.skipHooks, DryRun: g.dryRun,
 			Primary: g.primary, Version: g.version, Hosts: splitList(g.hosts), Roles: splitList(g.roles),

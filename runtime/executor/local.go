@@ -39,6 +39,11 @@ const DefaultGrace = 2 * time.Second
 type Local struct {
 	Shell string        // default "/bin/sh"
 	Grace time.Duration // default DefaultGrace
+	// Env is "K=V" added to os.Environ() for every command, before the
+	// request's own Env (which wins): the run's additions to its process
+	// environment (Kamal 1's .env), given here instead of set in this
+	// process with os.Setenv.
+	Env []string
 }
 
 var _ Transport = (*Local)(nil)
@@ -64,10 +69,14 @@ func (l *Local) Run(ctx context.Context, host string, req Request) (int, error) 
 
 	out := newOutputs(req.Stdout, req.Stderr)
 	defer out.detach()
+	env := req.Env
+	if len(l.Env) > 0 && !req.WholeEnv {
+		env = append(append([]string(nil), l.Env...), req.Env...)
+	}
 	prepare := func(name string, args ...string) *exec.Cmd {
 		cmd := exec.Command(name, args...)
 		cmd.Dir = req.Dir
-		cmd.Env = append(os.Environ(), req.Env...)
+		cmd.Env = append(os.Environ(), env...)
 		if req.WholeEnv {
 			cmd.Env = req.Env
 		}
@@ -82,7 +91,7 @@ func (l *Local) Run(ctx context.Context, host string, req Request) (int, error) 
 		return cmd
 	}
 	var cmd *exec.Cmd
-	if argv := directArgv(req.Script, req.Env); argv != nil && l.Shell == "" {
+	if argv := directArgv(req.Script, env); argv != nil && l.Shell == "" {
 		// Nothing for a shell to do: run the program itself, as Ruby (and
 		// so SSHKit's local backend) does, saving a shell start. If it
 		// cannot even start, the shell runs it and reports as usual.

@@ -74,6 +74,10 @@ type SSHConfig struct {
 	Retries int
 	// Debugf receives retry notices and other diagnostics; nil drops them.
 	Debugf func(format string, args ...any)
+	// Getenv looks up the variable naming the agent's socket
+	// (SSH_AUTH_SOCK, or IdentityAgent's $VAR) as the run sees its
+	// environment (Kamal 1 adds .env); nil: os.Getenv.
+	Getenv func(string) string
 }
 
 // Defaults for what neither deploy.yml nor ssh_config sets.

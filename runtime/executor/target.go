@@ -133,12 +133,16 @@ func (s *SSH) resolve(alias, user string, port int, main bool, depth int) (*targ
 		}
 	}
 	t.keysOnly = s.cfg.KeysOnly || hs.IdentitiesOnly
+	getenv := s.cfg.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
 	switch ia := hs.IdentityAgent; {
 	case ia == "" || ia == "SSH_AUTH_SOCK" || ia == "$SSH_AUTH_SOCK":
-		t.agentSock = os.Getenv("SSH_AUTH_SOCK")
+		t.agentSock = getenv("SSH_AUTH_SOCK")
 	case strings.EqualFold(ia, "none"):
 	case strings.HasPrefix(ia, "$"):
-		t.agentSock = os.Getenv(ia[1:])
+		t.agentSock = getenv(ia[1:])
 	default:
 		t.agentSock = expand(ia)
 	}

@@ -8,9 +8,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	goruntime "runtime"
+	"sort"
 	"strings"
 	"time"
 
@@ -40,6 +42,10 @@ type EnvOptions struct {
 	// InlineSecrets runs a secrets file's $(kamal secrets ...) in-process
 	// (config.Options.InlineSecrets).
 	InlineSecrets func(args []string) (string, error)
+	// Stderr receives what Kamal prints with Ruby's warn (the config's
+	// warnings, net-ssh's log at ssh.log_level info or debug) and the
+	// standard error of the config's commands; nil discards them.
+	Stderr io.Writer
 }
 
 // NewEnv loads the config, selects hosts, resolves the version and wires
@@ -47,9 +53,12 @@ type EnvOptions struct {
 // nothing: SSH connections open on first use.
 func NewEnv(o EnvOptions) (*builtins.Env, error) {
 	f := o.Flags
+	if o.Stderr == nil {
+		o.Stderr = io.Discard
+	}
 	// Every secret value is registered with the logger as soon as it is
 	// resolved, so no log line, error or trace can show it.
-	cfg, err := config.Load(config.Options{Context: o.Context, Dir: o.Dir, Path: f.ConfigFile, Destination: f.Destination, OnSecret: o.Log.AddSecret, InlineSecrets: o.InlineSecrets})
+	cfg, err := config.Load(config.Options{Context: o.Context, Dir: o.Dir, Path: f.ConfigFile, Destination: f.Destination, OnSecret: o.Log.AddSecret, InlineSecrets: o.InlineSecrets, Stderr: o.Stderr})
 	if err != nil {
 		return nil, err
 	}
@@ -58,16 +67,7 @@ func NewEnv(o EnvOptions) (*builtins.Env, error) {
 	o.Log.AddPlain(cfg.PlainText()...)
 	// Kamal's own warnings go to standard error, as Ruby's warn does.
 	for _, w := range cfg.Warnings {
-		fmt.Fprintln(os.Stderr, w)
-	}
-	if cfg.Generation == config.Kamal1 {
-		// Kamal 1 loads .env into the process environment at start, so
-		// hooks and builds see it; the real environment wins.
-		for k, v := range cfg.DotEnv() {
-			if _, ok := os.LookupEnv(k); !ok {
-				os.Setenv(k, v)
-			}
-		}
+		fmt.Fprintln(o.Stderr, w)
 	}
 	sel, err := cfg.Select(f.Hosts, f.Roles, f.Primary)
 	if err != nil {
@@ -81,7 +81,7 @@ func NewEnv(o EnvOptions) (*builtins.Env, error) {
 		Flags:     f,
 	}
 	if needsVersion(f.Subcommand) {
-		if env.Version, err = resolveVersion(env, f.Version); err != nil {
+		if env.Version, err = resolveVersion(env, f.Version, cfg.Getenv); err != nil {
 			return nil, err
 		}
 	}
@@ -98,10 +98,10 @@ func NewEnv(o EnvOptions) (*builtins.Env, error) {
 	runner := &sshkit.Runner{Log: o.Log, Local: o.Local, Remote: o.Remote, DryRun: o.DryRun, LocalUser: sshkit.LocalUserFromEnv(),
 		CommandTimeout: time.Duration(cfg.SSHKit.CommandTimeout) * time.Second}
 	if runner.Local == nil {
-		runner.Local = &executor.Local{}
+		runner.Local = &executor.Local{Env: dotEnv(cfg)}
 	}
 	if runner.Remote == nil {
-		sshCfg, err := sshConfig(cfg, o.Log)
+		sshCfg, err := sshConfig(cfg, o.Log, o.Stderr)
 		if err != nil {
 			return nil, err
 		}
@@ -152,15 +152,30 @@ func needsVersion(sub string) bool {
 	return true
 }
 
+// dotEnv is what Kamal 1 adds to its process environment at start, from
+// the .env files, so that hooks and builds see it (the real environment
+// wins: config.DotEnv leaves out what it has). The local commands get it
+// through their executor: this process's environment is left as it is.
+func dotEnv(cfg *config.Config) []string {
+	m := cfg.DotEnv()
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // resolveVersion follows Kamal: --version, else $VERSION, else the git
 // revision, with a random _uncommitted_ suffix when a context build (which
 // sends the working tree, not a clone) has uncommitted changes (Kamal 1.9
 // and 2; Kamal 1.5 never adds it).
-func resolveVersion(env *builtins.Env, flag string) (string, error) {
+// getenv is the run's environment (Kamal 1: .env included).
+func resolveVersion(env *builtins.Env, flag string, getenv func(string) (string, bool)) (string, error) {
 	if flag != "" {
 		return flag, nil
 	}
-	if v, ok := os.LookupEnv("VERSION"); ok {
+	if v, ok := getenv("VERSION"); ok {
 		return v, nil
 	}
 	rev, err := env.Git("rev-parse", "HEAD")
@@ -193,7 +208,7 @@ func probeLocalArch(assume bool) string {
 
 // sshConfig turns the ssh and sshkit sections into the transport's
 // configuration, reading ssh_config (ssh.config) as net-ssh does.
-func sshConfig(cfg *config.Config, logger *log.Logger) (executor.SSHConfig, error) {
+func sshConfig(cfg *config.Config, logger *log.Logger, stderr io.Writer) (executor.SSHConfig, error) {
 	s := executor.SSHConfig{
 		User:                cfg.SSH.User,
 		Port:                cfg.SSH.Port,
@@ -207,6 +222,7 @@ func sshConfig(cfg *config.Config, logger *log.Logger) (executor.SSHConfig, erro
 		Retries:             cfg.SSHKit.DNSRetries,
 		ConnectTimeout:      time.Duration(cfg.SSH.ConnectTimeout) * time.Second,
 		Debugf:              logger.Debugf,
+		Getenv:              func(k string) string { v, _ := cfg.Getenv(k); return v },
 	}
 	if s.Retries == 0 {
 		s.Retries = -1 // dns_retries: 0 means none; the transport reads 0 as its default
@@ -221,7 +237,7 @@ func sshConfig(cfg *config.Config, logger *log.Logger) (executor.SSHConfig, erro
 		// net-ssh's logger writes to standard error at this level: so do
 		// the transport's diagnostics, with or without -v.
 		s.Debugf = func(format string, args ...any) {
-			fmt.Fprintf(os.Stderr, "D, [%s] %5s -- net.ssh: %s\n", time.Now().Format("2006-01-02T15:04:05.000000"), strings.ToUpper(cfg.SSH.LogLevel), fmt.Sprintf(format, args...))
+			fmt.Fprintf(stderr, "D, [%s] %5s -- net.ssh: %s\n", time.Now().Format("2006-01-02T15:04:05.000000"), strings.ToUpper(cfg.SSH.LogLevel), fmt.Sprintf(format, args...))
 		}
 	default:
 		return s, kamalerr.Errorf(config.ClassConfiguration, "ssh/log_level: unknown level %q (expected debug, info, warn, error or fatal)", cfg.SSH.LogLevel)
@@ -246,7 +262,7 @@ func sshConfig(cfg *config.Config, logger *log.Logger) (executor.SSHConfig, erro
 	}
 	// Kamal warns with Ruby's warn: a plain line on standard error.
 	for _, w := range warnings {
-		fmt.Fprintln(os.Stderr, w)
+		fmt.Fprintln(stderr, w)
 	}
 	for _, key := range keys {
 		logger.AddSecret(key)

@@ -33,7 +33,7 @@ func TestSSHSectionsReachTheTransport(t *testing.T) {
 				t.Fatal(err)
 			}
 			var out bytes.Buffer
-			s, err := sshConfig(cfg, log.New(&out, false))
+			s, err := sshConfig(cfg, log.New(&out, false), &out)
 			if tc.err != "" {
 				if err == nil || err.Error() != tc.err || kamalerr.ClassOf(err) != config.ClassConfiguration {
 					t.Fatalf("err %v (class %q), want %q", err, kamalerr.ClassOf(err), tc.err)
