@@ -12,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/kamal-go/kamal/runtime/kamalerr"
 )
 
 // This file evaluates the tree of parse.go with Ruby's semantics for
@@ -628,29 +626,25 @@ func (ev *rubyEval) call(n nCall) (rv, error) {
 	var v rv
 	switch r := recv.(type) {
 	case rbModule:
-		if r.name == "Time" {
-			v, err = ev.timeModuleCall(n, args)
-			break
-		}
-		v, err = ev.moduleCall(r.name, n, args)
-	case *rbTime:
-		v, err = ev.timeCall(r, n, args)
+		v, err = callMethod(ev, moduleMethods[r.name], r.name, n, args, func(rv, nCall, []rv) (rv, error) {
+			return nil, ev.unsupported(n.line, r.name+"."+n.name)
+		})
 	case nil:
 		v, err = ev.nilCall(n, args)
 	case string:
-		v, err = ev.stringCall(r, n, args)
+		v, err = callMethod(ev, stringMethods, r, n, args, ev.commonCall)
 	case []rv:
-		v, err = ev.arrayCall(r, n, args)
+		v, err = callMethod(ev, arrayMethods, r, n, args, ev.commonCall)
 	case int64:
-		v, err = ev.intCall(r, n, args)
-	case bool:
-		v, err = ev.commonCall(r, n, args)
+		v, err = callMethod(ev, intMethods, r, n, args, ev.commonCall)
 	case *rbMatch:
-		v, err = ev.matchCall(r, n, args)
+		v, err = callMethod(ev, matchMethods, r, n, args, ev.commonCall)
 	case *rbURI:
-		v, err = ev.uriCall(r, n, args)
+		v, err = callMethod(ev, uriMethods, r, n, args, ev.commonCall)
 	case *rbHash:
-		v, err = ev.hashCall(r, n, args)
+		v, err = callMethod(ev, hashMethods, r, n, args, notImplemented)
+	case *rbTime:
+		v, err = callMethod(ev, timeMethods, r, n, args, notImplemented)
 	default:
 		v, err = ev.commonCall(r, n, args)
 	}
@@ -690,30 +684,32 @@ func (ev *rubyEval) rangeArg(r nRange) (rv, error) {
 	return rbRange{li, hiI, r.exclusive}, nil
 }
 
-// commonCall has the methods every object answers.
+// commonCall has the methods every object answers (objectMethods).
 func (ev *rubyEval) commonCall(recv rv, n nCall, args []rv) (rv, error) {
-	switch n.name {
-	case "nil?":
-		return recv == nil, nil
-	case "to_s":
-		s, err := ev.toS(recv)
-		return s, err
-	case "inspect":
-		return inspect(recv)
-	case "present?":
-		return !blank(recv), nil
-	case "blank?":
-		return blank(recv), nil
-	case "presence":
-		if blank(recv) {
-			return nil, nil
-		}
-		return recv, nil
-	case "freeze", "dup", "itself":
-		return recv, nil
-	}
-	return nil, errNoMethod
+	return callMethod(ev, objectMethods, recv, n, args, notImplemented)
 }
+
+func objNil(_ *rubyEval, recv rv, _ nCall, _ []rv) (rv, error) { return recv == nil, nil }
+
+func objToS(ev *rubyEval, recv rv, _ nCall, _ []rv) (rv, error) {
+	s, err := ev.toS(recv)
+	return s, err
+}
+
+func objInspect(_ *rubyEval, recv rv, _ nCall, _ []rv) (rv, error) { return inspect(recv) }
+
+func objPresent(_ *rubyEval, recv rv, _ nCall, _ []rv) (rv, error) { return !blank(recv), nil }
+
+func objBlank(_ *rubyEval, recv rv, _ nCall, _ []rv) (rv, error) { return blank(recv), nil }
+
+func objPresence(_ *rubyEval, recv rv, _ nCall, _ []rv) (rv, error) {
+	if blank(recv) {
+		return nil, nil
+	}
+	return recv, nil
+}
+
+func objItself(_ *rubyEval, recv rv, _ nCall, _ []rv) (rv, error) { return recv, nil }
 
 // blank is ActiveSupport's blank? (Kamal loads ActiveSupport).
 func blank(v rv) bool {
@@ -734,17 +730,19 @@ func blank(v rv) bool {
 	return false
 }
 
+// nilCall has nil's methods (nilMethods, then objectMethods); any other
+// is Ruby's NoMethodError, as nil's methods are known.
 func (ev *rubyEval) nilCall(n nCall, args []rv) (rv, error) {
-	switch n.name {
-	case "to_i":
-		return int64(0), nil
-	case "to_a":
-		return []rv{}, nil
-	case "to_s", "nil?", "inspect", "present?", "blank?", "presence", "freeze", "dup", "itself":
-		return ev.commonCall(nil, n, args)
+	v, err := callMethod(ev, nilMethods, nil, n, args, ev.commonCall)
+	if err == errNoMethod {
+		return nil, noMethod(n.name, nil)
 	}
-	return nil, noMethod(n.name, nil)
+	return v, err
 }
+
+func nilToI(*rubyEval, rv, nCall, []rv) (rv, error) { return int64(0), nil }
+
+func nilToA(*rubyEval, rv, nCall, []rv) (rv, error) { return []rv{}, nil }
 
 func (ev *rubyEval) function(n nCall) (rv, error) {
 	var args []rv
@@ -799,167 +797,6 @@ func argString(args []rv, i int) (string, bool) {
 
 func typeErr(v rv, into string) *rbError {
 	return &rbError{"TypeError", "no implicit conversion of " + rbImplicitName(v) + " into " + into}
-}
-
-func (ev *rubyEval) moduleCall(mod string, n nCall, args []rv) (rv, error) {
-	cx := ev.cx
-	switch mod + "." + n.name {
-	case "ENV.[]":
-		if err := wantArgs(n, args, 1, 1); err != nil {
-			return nil, err
-		}
-		k, ok := argString(args, 0)
-		if !ok {
-			return nil, typeErr(args[0], "String")
-		}
-		v, found := cx.lookup(k)
-		if !found {
-			return nil, nil
-		}
-		return v, nil
-	case "ENV.key?", "ENV.has_key?", "ENV.include?":
-		if err := wantArgs(n, args, 1, 1); err != nil {
-			return nil, err
-		}
-		k, ok := argString(args, 0)
-		if !ok {
-			return nil, typeErr(args[0], "String")
-		}
-		_, found := cx.lookup(k)
-		return found, nil
-	case "ENV.fetch":
-		if len(args) == 0 || len(args) > 2 {
-			return nil, &rbError{"ArgumentError", fmt.Sprintf("wrong number of arguments (given %d, expected 1..2)", len(args))}
-		}
-		k, ok := argString(args, 0)
-		if !ok {
-			return nil, typeErr(args[0], "String")
-		}
-		if v, found := cx.lookup(k); found {
-			return v, nil
-		}
-		if n.block != nil {
-			return ev.yield(n.block, []rv{k})
-		}
-		if len(args) == 2 {
-			return args[1], nil
-		}
-		kerr := &rbError{"KeyError", fmt.Sprintf("key not found: %s", rubyQuote(k))}
-		if cx.Lenient {
-			if cx.FetchErr == nil {
-				cx.FetchErr = newError(kamalerr.ClassKey, "%s", kerr.msg)
-			}
-			return "", nil
-		}
-		return nil, kerr
-	case "File.read":
-		p, ok := argString(args, 0)
-		if !ok || len(args) != 1 {
-			return nil, ev.unsupported(n.line, "File.read with these arguments")
-		}
-		data, err := cx.read(p)
-		if err != nil {
-			return nil, fileError(err, "rb_sysopen", p)
-		}
-		return string(data), nil
-	case "File.readlines":
-		p, ok := argString(args, 0)
-		if !ok || len(args) != 1 {
-			return nil, ev.unsupported(n.line, "File.readlines with these arguments")
-		}
-		data, err := cx.read(p)
-		if err != nil {
-			return nil, fileError(err, "rb_sysopen", p)
-		}
-		return linesOf(string(data)), nil
-	case "File.exist?", "File.file?", "File.directory?":
-		if err := wantArgs(n, args, 1, 1); err != nil {
-			return nil, err
-		}
-		p, ok := argString(args, 0)
-		if !ok {
-			return nil, typeErr(args[0], "String")
-		}
-		fi, err := os.Stat(cx.path(p))
-		switch n.name {
-		case "exist?":
-			return err == nil, nil
-		case "file?":
-			return err == nil && fi.Mode().IsRegular(), nil
-		}
-		return err == nil && fi.IsDir(), nil
-	case "File.expand_path":
-		p, ok := argString(args, 0)
-		if !ok || len(args) > 2 || len(args) == 0 {
-			return nil, ev.unsupported(n.line, "File.expand_path with these arguments")
-		}
-		base := cx.Dir
-		if len(args) == 2 && args[1] != nil {
-			b, ok := args[1].(string)
-			if !ok {
-				return nil, typeErr(args[1], "String")
-			}
-			base = expandPath(b, cx.Dir, cx)
-		}
-		return expandPath(p, base, cx), nil
-	case "File.join":
-		parts := make([]string, 0, len(args))
-		for _, a := range flattenRv(args) {
-			s, ok := a.(string)
-			if !ok {
-				return nil, typeErr(a, "String")
-			}
-			parts = append(parts, s)
-		}
-		return rubyFileJoin(parts), nil
-	case "File.basename", "File.dirname", "File.extname":
-		p, ok := argString(args, 0)
-		if !ok || len(args) != 1 {
-			return nil, ev.unsupported(n.line, "File."+n.name+" with these arguments")
-		}
-		switch n.name {
-		case "basename":
-			return filepath.Base(p), nil
-		case "dirname":
-			return filepath.Dir(p), nil
-		}
-		ext := filepath.Ext(filepath.Base(p))
-		if ext == filepath.Base(p) || ext == "." {
-			ext = ""
-		}
-		return ext, nil
-	case "Dir.pwd", "Dir.getwd":
-		return cx.Dir, nil
-	case "Dir.home":
-		h, _ := cx.lookup("HOME")
-		return h, nil
-	case "URI.parse":
-		s, ok := argString(args, 0)
-		if !ok || len(args) != 1 {
-			return nil, ev.unsupported(n.line, "URI.parse with these arguments")
-		}
-		return parseURI(s)
-	case "Dotenv.load":
-		files := []string{".env"}
-		if len(args) > 0 {
-			files = files[:0]
-			for _, a := range args {
-				s, ok := a.(string)
-				if !ok {
-					return nil, ev.unsupported(n.line, "Dotenv.load with these arguments")
-				}
-				files = append(files, s)
-			}
-		}
-		return cx.dotenvLoad(files)
-	case "JSON.parse":
-		src, ok := argString(args, 0)
-		if !ok || len(args) != 1 {
-			return nil, ev.unsupported(n.line, "JSON.parse with these arguments")
-		}
-		return parseJSON(src, n.line)
-	}
-	return nil, ev.unsupported(n.line, mod+"."+n.name)
 }
 
 func flattenRv(vs []rv) []rv {
@@ -1080,197 +917,6 @@ func wantArgs(n nCall, args []rv, lo, hi int) error {
 // NULs.
 func rubyStrip(s string) string {
 	return strings.TrimRight(strings.TrimLeft(s, " \t\n\v\f\r\x00"), " \t\n\v\f\r\x00")
-}
-
-func (ev *rubyEval) stringCall(s string, n nCall, args []rv) (rv, error) {
-	switch n.name {
-	case "strip", "lstrip", "rstrip", "chomp", "chop", "upcase", "downcase", "capitalize", "to_str",
-		"length", "size", "empty?", "to_i", "reverse", "lines", "chars":
-		if n.name != "chomp" && n.name != "to_i" {
-			if err := wantArgs(n, args, 0, 0); err != nil {
-				return nil, err
-			}
-		}
-	}
-	switch n.name {
-	case "strip":
-		return rubyStrip(s), nil
-	case "lstrip":
-		return strings.TrimLeft(s, " \t\n\v\f\r\x00"), nil
-	case "rstrip":
-		return strings.TrimRight(s, " \t\n\v\f\r\x00"), nil
-	case "chomp":
-		if len(args) == 0 {
-			return Chomp(s), nil
-		}
-		suf, ok := argString(args, 0)
-		if !ok {
-			return nil, typeErr(args[0], "String")
-		}
-		return strings.TrimSuffix(s, suf), nil
-	case "chop":
-		if strings.HasSuffix(s, "\r\n") {
-			return s[:len(s)-2], nil
-		}
-		if s == "" {
-			return s, nil
-		}
-		_, size := utf8.DecodeLastRuneInString(s)
-		return s[:len(s)-size], nil
-	case "to_s", "to_str":
-		return s, nil
-	case "to_i":
-		if len(args) != 0 {
-			return nil, ev.unsupported(n.line, "String#to_i with a base")
-		}
-		return rubyToI(s), nil
-	case "upcase":
-		return strings.ToUpper(s), nil
-	case "downcase":
-		return strings.ToLower(s), nil
-	case "capitalize":
-		if s == "" {
-			return s, nil
-		}
-		r, size := utf8.DecodeRuneInString(s)
-		return strings.ToUpper(string(r)) + strings.ToLower(s[size:]), nil
-	case "length", "size":
-		return int64(utf8.RuneCountInString(s)), nil
-	case "empty?":
-		return s == "", nil
-	case "reverse":
-		rs := []rune(s)
-		for i, j := 0, len(rs)-1; i < j; i, j = i+1, j-1 {
-			rs[i], rs[j] = rs[j], rs[i]
-		}
-		return string(rs), nil
-	case "lines":
-		return linesOf(s), nil
-	case "chars":
-		out := []rv{}
-		for _, r := range s {
-			out = append(out, string(r))
-		}
-		return out, nil
-	case "include?", "start_with?", "end_with?":
-		if len(args) == 0 {
-			return nil, wantArgs(n, args, 1, 1)
-		}
-		for _, a := range args {
-			if re, ok := a.(*rbRegexp); ok && n.name == "start_with?" {
-				if loc := re.re.FindStringIndex(s); loc != nil && loc[0] == 0 {
-					return true, nil
-				}
-				continue
-			}
-			t, ok := a.(string)
-			if !ok {
-				return nil, typeErr(a, "String")
-			}
-			if n.name == "include?" && strings.Contains(s, t) || n.name == "start_with?" && strings.HasPrefix(s, t) || n.name == "end_with?" && strings.HasSuffix(s, t) {
-				return true, nil
-			}
-			if n.name == "include?" {
-				break
-			}
-		}
-		return false, nil
-	case "split":
-		return ev.split(s, n, args)
-	case "scan":
-		if err := wantArgs(n, args, 1, 1); err != nil {
-			return nil, err
-		}
-		re, err := patternOf(args[0])
-		if err != nil {
-			return nil, err
-		}
-		out := []rv{}
-		for _, m := range re.FindAllStringSubmatchIndex(s, -1) {
-			if len(m) == 2 {
-				out = append(out, s[m[0]:m[1]])
-				continue
-			}
-			groups := []rv{}
-			for g := 1; g < len(m)/2; g++ {
-				if m[2*g] < 0 {
-					groups = append(groups, nil)
-				} else {
-					groups = append(groups, s[m[2*g]:m[2*g+1]])
-				}
-			}
-			out = append(out, groups)
-		}
-		return out, nil
-	case "sub", "gsub":
-		if n.block != nil || len(args) != 2 {
-			return nil, ev.unsupported(n.line, "String#"+n.name+" with a block or a hash")
-		}
-		repl, ok := args[1].(string)
-		if !ok {
-			return nil, typeErr(args[1], "String")
-		}
-		re, err := patternOf(args[0])
-		if err != nil {
-			return nil, err
-		}
-		return rubySub(s, re, repl, n.name == "gsub"), nil
-	case "tr":
-		if err := wantArgs(n, args, 2, 2); err != nil {
-			return nil, err
-		}
-		from, ok1 := args[0].(string)
-		to, ok2 := args[1].(string)
-		if !ok1 || !ok2 {
-			return nil, typeErr(args[0], "String")
-		}
-		return rubyTr(s, from, to), nil
-	case "match", "match?":
-		if err := wantArgs(n, args, 1, 1); err != nil {
-			return nil, err
-		}
-		re, err := patternOf(args[0])
-		if err != nil {
-			return nil, err
-		}
-		m := re.FindStringSubmatchIndex(s)
-		if n.name == "match?" {
-			return m != nil, nil
-		}
-		if m == nil {
-			return nil, nil
-		}
-		return newMatch(s, m, re), nil
-	case "[]":
-		return ev.stringIndex(s, n, args)
-	case "ljust", "rjust":
-		if err := wantArgs(n, args, 1, 2); err != nil {
-			return nil, err
-		}
-		w, ok := args[0].(int64)
-		pad := " "
-		if len(args) == 2 {
-			pad, _ = args[1].(string)
-		}
-		if !ok || pad == "" || w > 1<<16 {
-			return nil, ev.unsupported(n.line, "String#"+n.name+" with these arguments")
-		}
-		var fill strings.Builder
-		for need := int(w) - utf8.RuneCountInString(s); need > 0; {
-			for _, r := range pad {
-				if need == 0 {
-					break
-				}
-				fill.WriteRune(r)
-				need--
-			}
-		}
-		if n.name == "ljust" {
-			return s + fill.String(), nil
-		}
-		return fill.String() + s, nil
-	}
-	return ev.commonCall(s, n, args)
 }
 
 // rubyToI is String#to_i: optional whitespace and sign, then digits and
@@ -1468,7 +1114,7 @@ func (ev *rubyEval) stringIndex(s string, n nCall, args []rv) (rv, error) {
 		if len(args) == 1 {
 			return md.groups[0], nil
 		}
-		return ev.matchCall(md, nCall{name: "[]", line: n.line}, args[1:])
+		return callMethod(ev, matchMethods, md, nCall{name: "[]", line: n.line}, args[1:], ev.commonCall)
 	}
 	return nil, typeErr(args[0], "Integer")
 }
@@ -1508,241 +1154,6 @@ func rangeSpan(r rbRange, n int64) (int64, int64, bool) {
 		l = 0
 	}
 	return lo, l, true
-}
-
-func (ev *rubyEval) matchCall(m *rbMatch, n nCall, args []rv) (rv, error) {
-	switch n.name {
-	case "[]":
-		if err := wantArgs(n, args, 1, 1); err != nil {
-			return nil, err
-		}
-		switch a := args[0].(type) {
-		case int64:
-			if a < 0 {
-				a += int64(len(m.groups))
-			}
-			if a < 0 || a >= int64(len(m.groups)) || !m.set[a] {
-				return nil, nil
-			}
-			return m.groups[a], nil
-		case string:
-			for i, name := range m.names {
-				if name == a && name != "" {
-					if !m.set[i] {
-						return nil, nil
-					}
-					return m.groups[i], nil
-				}
-			}
-			return nil, &rbError{"IndexError", "undefined group name reference: " + a}
-		}
-		return nil, typeErr(args[0], "Integer")
-	case "to_s":
-		return m.groups[0], nil
-	}
-	return ev.commonCall(m, n, args)
-}
-
-func (ev *rubyEval) arrayCall(a []rv, n nCall, args []rv) (rv, error) {
-	switch n.name {
-	case "first", "last":
-		if err := wantArgs(n, args, 0, 1); err != nil {
-			return nil, err
-		}
-		if len(args) == 0 {
-			if len(a) == 0 {
-				return nil, nil
-			}
-			if n.name == "first" {
-				return a[0], nil
-			}
-			return a[len(a)-1], nil
-		}
-		k, ok := args[0].(int64)
-		if !ok {
-			return nil, typeErr(args[0], "Integer")
-		}
-		if k < 0 {
-			return nil, &rbError{"ArgumentError", "negative array size"}
-		}
-		if k > int64(len(a)) {
-			k = int64(len(a))
-		}
-		if n.name == "first" {
-			return append([]rv{}, a[:k]...), nil
-		}
-		return append([]rv{}, a[int64(len(a))-k:]...), nil
-	case "join":
-		if err := wantArgs(n, args, 0, 1); err != nil {
-			return nil, err
-		}
-		sep := ""
-		if len(args) == 1 && args[0] != nil {
-			s, ok := args[0].(string)
-			if !ok {
-				return nil, typeErr(args[0], "String")
-			}
-			sep = s
-		}
-		parts := []string{}
-		for _, e := range flattenRv(a) {
-			s, err := ev.toS(e)
-			if err != nil {
-				return nil, err
-			}
-			parts = append(parts, s)
-		}
-		return strings.Join(parts, sep), nil
-	case "flatten":
-		return flattenRv(a), nil
-	case "compact":
-		out := []rv{}
-		for _, e := range a {
-			if e != nil {
-				out = append(out, e)
-			}
-		}
-		return out, nil
-	case "uniq":
-		out := []rv{}
-		for _, e := range a {
-			dup := false
-			for _, o := range out {
-				dup = dup || rbEqual(e, o)
-			}
-			if !dup {
-				out = append(out, e)
-			}
-		}
-		return out, nil
-	case "reverse":
-		out := make([]rv, len(a))
-		for i, e := range a {
-			out[len(a)-1-i] = e
-		}
-		return out, nil
-	case "length", "size":
-		return int64(len(a)), nil
-	case "empty?":
-		return len(a) == 0, nil
-	case "include?":
-		if err := wantArgs(n, args, 1, 1); err != nil {
-			return nil, err
-		}
-		for _, e := range a {
-			if rbEqual(e, args[0]) {
-				return true, nil
-			}
-		}
-		return false, nil
-	case "to_a":
-		return a, nil
-	case "to_s":
-		return inspect(a)
-	case "sort", "min", "max", "sum":
-		if n.block != nil || len(args) > 0 {
-			break
-		}
-		return ev.arrayOrder(a, n)
-	case "[]":
-		if err := wantArgs(n, args, 1, 2); err != nil {
-			return nil, err
-		}
-		switch i := args[0].(type) {
-		case int64:
-			if len(args) == 2 {
-				l, ok := args[1].(int64)
-				if !ok {
-					return nil, typeErr(args[1], "Integer")
-				}
-				return sliceArray(a, i, l), nil
-			}
-			if i < 0 {
-				i += int64(len(a))
-			}
-			if i < 0 || i >= int64(len(a)) {
-				return nil, nil
-			}
-			return a[i], nil
-		case rbRange:
-			start, l, ok := rangeSpan(i, int64(len(a)))
-			if !ok {
-				return nil, nil
-			}
-			return sliceArray(a, start, l), nil
-		}
-		return nil, typeErr(args[0], "Integer")
-	case "map", "collect", "each", "select", "filter", "reject", "each_with_index", "any?", "none?", "count":
-		if n.block == nil {
-			if n.name == "any?" {
-				for _, e := range a {
-					if Truthy(e) {
-						return true, nil
-					}
-				}
-				return false, nil
-			}
-			if n.name == "count" && len(args) == 0 {
-				return int64(len(a)), nil
-			}
-			break
-		}
-		var out []rv
-		count := int64(0)
-		for i, e := range a {
-			bargs := []rv{e}
-			if n.name == "each_with_index" {
-				bargs = []rv{e, int64(i)}
-			}
-			v, err := ev.yield(n.block, bargs)
-			if err != nil {
-				return nil, err
-			}
-			switch n.name {
-			case "map", "collect":
-				out = append(out, v)
-			case "select", "filter":
-				if Truthy(v) {
-					out = append(out, e)
-				}
-			case "reject":
-				if !Truthy(v) {
-					out = append(out, e)
-				}
-			case "any?":
-				if Truthy(v) {
-					return true, nil
-				}
-			case "none?":
-				if Truthy(v) {
-					return false, nil
-				}
-			case "count":
-				if Truthy(v) {
-					count++
-				}
-			}
-		}
-		switch n.name {
-		case "each", "each_with_index":
-			return a, nil
-		case "any?":
-			return false, nil
-		case "none?":
-			return true, nil
-		case "count":
-			return count, nil
-		}
-		if out == nil {
-			out = []rv{}
-		}
-		return out, nil
-	}
-	v, err := ev.commonCall(a, n, args)
-	if err == errNoMethod {
-		return nil, ev.unsupported(n.line, "Array#"+n.name)
-	}
-	return v, err
 }
 
 func sliceArray(a []rv, start, l int64) rv {
@@ -1803,67 +1214,12 @@ func (ev *rubyEval) arrayOrder(a []rv, n nCall) (rv, error) {
 	return sorted, nil
 }
 
-func (ev *rubyEval) intCall(i int64, n nCall, args []rv) (rv, error) {
-	switch n.name {
-	case "to_i":
-		return i, nil
-	case "to_s":
-		if len(args) == 0 {
-			return strconv.FormatInt(i, 10), nil
-		}
-	case "zero?":
-		return i == 0, nil
-	case "positive?":
-		return i > 0, nil
-	case "odd?":
-		return i%2 != 0, nil
-	case "even?":
-		return i%2 == 0, nil
+// uriPart is a URI component: nil when empty, as URI answers.
+func uriPart(s string) rv {
+	if s == "" {
+		return nil
 	}
-	return ev.commonCall(i, n, args)
-}
-
-func (ev *rubyEval) uriCall(u *rbURI, n nCall, args []rv) (rv, error) {
-	str := func(s string) rv {
-		if s == "" {
-			return nil
-		}
-		return s
-	}
-	switch n.name {
-	case "host":
-		return str(u.host), nil
-	case "hostname":
-		return str(strings.TrimSuffix(strings.TrimPrefix(u.host, "["), "]")), nil
-	case "port":
-		if !u.hasPort {
-			return nil, nil
-		}
-		return u.port, nil
-	case "scheme":
-		return str(u.scheme), nil
-	case "userinfo":
-		return str(u.userinfo), nil
-	case "user":
-		if u.userinfo == "" {
-			return nil, nil
-		}
-		user, _, _ := strings.Cut(u.userinfo, ":")
-		return user, nil
-	case "password":
-		_, pw, ok := strings.Cut(u.userinfo, ":")
-		if !ok {
-			return nil, nil
-		}
-		return pw, nil
-	case "path":
-		return u.path, nil
-	case "query":
-		return str(u.query), nil
-	case "to_s":
-		return u.raw, nil
-	}
-	return ev.commonCall(u, n, args)
+	return s
 }
 
 // uriDefaultPorts are the schemes Ruby's URI knows, with their ports.
@@ -2000,121 +1356,6 @@ func rubyTr(s, from, to string) string {
 // separate words (a no-break space does not).
 func asciiFields(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r >= '\t' && r <= '\r' })
-}
-
-func (ev *rubyEval) hashCall(h *rbHash, n nCall, args []rv) (rv, error) {
-	key := func() (string, error) {
-		if len(args) == 0 {
-			return "", wantArgs(n, args, 1, 1)
-		}
-		k, ok := args[0].(string)
-		if !ok {
-			return "", ev.unsupported(n.line, "a Hash key that is not a string")
-		}
-		return k, nil
-	}
-	switch n.name {
-	case "[]":
-		if err := wantArgs(n, args, 1, 1); err != nil {
-			return nil, err
-		}
-		k, err := key()
-		if err != nil {
-			return nil, err
-		}
-		return h.vals[k], nil
-	case "fetch":
-		if err := wantArgs(n, args, 1, 2); err != nil {
-			return nil, err
-		}
-		k, err := key()
-		if err != nil {
-			return nil, err
-		}
-		if v, ok := h.vals[k]; ok {
-			return v, nil
-		}
-		if n.block != nil {
-			return ev.yield(n.block, []rv{k})
-		}
-		if len(args) == 2 {
-			return args[1], nil
-		}
-		return nil, &rbError{"KeyError", "key not found: " + rubyQuote(k)}
-	case "dig":
-		var cur rv = h
-		for _, a := range args {
-			switch c := cur.(type) {
-			case *rbHash:
-				k, ok := a.(string)
-				if !ok {
-					return nil, ev.unsupported(n.line, "a Hash key that is not a string")
-				}
-				cur = c.vals[k]
-			case []rv:
-				i, ok := a.(int64)
-				if !ok {
-					return nil, typeErr(a, "Integer")
-				}
-				cur = sliceIndex(c, i)
-			case nil:
-				return nil, nil
-			default:
-				return nil, &rbError{"TypeError", rbClass(cur) + " does not have #dig method"}
-			}
-		}
-		return cur, nil
-	case "key?", "has_key?", "include?":
-		if err := wantArgs(n, args, 1, 1); err != nil {
-			return nil, err
-		}
-		k, err := key()
-		if err != nil {
-			return nil, err
-		}
-		_, ok := h.vals[k]
-		return ok, nil
-	case "keys":
-		out := []rv{}
-		for _, k := range h.keys {
-			out = append(out, k)
-		}
-		return out, nil
-	case "values":
-		out := []rv{}
-		for _, k := range h.keys {
-			out = append(out, h.vals[k])
-		}
-		return out, nil
-	case "size", "length", "count":
-		if n.block == nil && len(args) == 0 {
-			return int64(len(h.keys)), nil
-		}
-	case "empty?":
-		return len(h.keys) == 0, nil
-	case "each", "map", "collect":
-		if n.block == nil {
-			break
-		}
-		var out []rv
-		for _, k := range h.keys {
-			v, err := ev.yield(n.block, []rv{[]rv{k, h.vals[k]}})
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, v)
-		}
-		if n.name == "each" {
-			return h, nil
-		}
-		if out == nil {
-			out = []rv{}
-		}
-		return out, nil
-	case "present?", "blank?", "presence", "nil?", "freeze", "dup", "itself":
-		return ev.commonCall(h, n, args)
-	}
-	return nil, ev.unsupported(n.line, "Hash#"+n.name)
 }
 
 func sliceIndex(a []rv, i int64) rv {

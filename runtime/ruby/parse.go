@@ -432,31 +432,9 @@ func (p *rubyParser) intLit(t token, sign string) node {
 	return nLit{i}
 }
 
-// rbMethods are the methods the evaluator implements (eval.go), on
-// whichever receivers have them.
-var rbMethods = map[string]bool{
-	"strip": true, "lstrip": true, "rstrip": true, "chomp": true, "chop": true, "to_s": true, "to_i": true,
-	"to_str": true, "to_a": true, "upcase": true, "downcase": true, "capitalize": true, "split": true,
-	"first": true, "last": true, "join": true, "flatten": true, "compact": true, "uniq": true,
-	"scan": true, "sub": true, "gsub": true, "tr": true, "match": true, "match?": true,
-	"include?": true, "start_with?": true, "end_with?": true, "empty?": true, "nil?": true,
-	"length": true, "size": true, "lines": true, "reverse": true, "sort": true, "freeze": true, "dup": true,
-	"present?": true, "blank?": true, "presence": true,
-	"map": true, "collect": true, "each": true, "select": true, "filter": true, "reject": true,
-	"each_with_index": true, "any?": true, "none?": true, "count": true, "inspect": true,
-	"fetch": true, "key?": true, "has_key?": true, "[]": true, "dig": true, "keys": true, "values": true,
-	"host": true, "port": true, "scheme": true, "user": true, "password": true, "path": true,
-	"query": true, "userinfo": true, "hostname": true,
-	"read": true, "exist?": true, "file?": true, "directory?": true, "expand_path": true,
-	"basename": true, "dirname": true, "extname": true, "readlines": true,
-	"pwd": true, "home": true, "parse": true, "load": true, "getwd": true,
-	"now": true, "at": true, "utc": true, "getutc": true, "localtime": true, "getlocal": true,
-	"year": true, "month": true, "mon": true, "day": true, "mday": true, "hour": true, "sec": true,
-	"iso8601": true, "xmlschema": true, "strftime": true,
-	"zero?": true, "positive?": true, "odd?": true, "even?": true,
-	"ljust": true, "rjust": true,
-	"chars": true, "sum": true, "min": true, "max": true, "itself": true,
-}
+// rbMethods are the methods the evaluator implements, on whichever
+// receivers have them: the names of its method tables (methods.go).
+var rbMethods map[string]bool
 
 // rbConstants are the constants the evaluator knows.
 var rbConstants = map[string]bool{

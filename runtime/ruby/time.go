@@ -10,75 +10,96 @@ import (
 // rbTime is a Ruby Time: Time.now, Time.now.utc, Time.at(seconds).
 type rbTime struct{ t time.Time }
 
-func (ev *rubyEval) timeModuleCall(n nCall, args []rv) (rv, error) {
-	switch n.name {
-	case "now":
-		if err := wantArgs(n, args, 0, 0); err != nil {
-			return nil, err
-		}
-		return &rbTime{time.Now()}, nil
-	case "at":
-		if err := wantArgs(n, args, 1, 1); err != nil {
-			return nil, err
-		}
-		s, ok := args[0].(int64)
-		if !ok {
-			return nil, typeErr(args[0], "Integer")
-		}
-		return &rbTime{time.Unix(s, 0)}, nil
+func timeModNow(ev *rubyEval, _ string, n nCall, args []rv) (rv, error) {
+	if err := wantArgs(n, args, 0, 0); err != nil {
+		return nil, err
 	}
-	return nil, ev.unsupported(n.line, "Time."+n.name)
+	return &rbTime{time.Now()}, nil
 }
 
-func (ev *rubyEval) timeCall(t *rbTime, n nCall, args []rv) (rv, error) {
-	switch n.name {
-	case "utc", "getutc":
-		return &rbTime{t.t.UTC()}, nil
-	case "localtime", "getlocal":
-		if len(args) == 0 {
-			return &rbTime{t.t.Local()}, nil
-		}
-	case "to_i":
-		return t.t.Unix(), nil
-	case "year":
-		return int64(t.t.Year()), nil
-	case "month", "mon":
-		return int64(t.t.Month()), nil
-	case "day", "mday":
-		return int64(t.t.Day()), nil
-	case "hour":
-		return int64(t.t.Hour()), nil
-	case "min":
-		return int64(t.t.Minute()), nil
-	case "sec":
-		return int64(t.t.Second()), nil
-	case "to_s":
-		return timeToS(t.t), nil
-	case "iso8601", "xmlschema":
-		if len(args) > 0 {
-			break
-		}
-		if isUTC(t.t) {
-			return t.t.Format("2006-01-02T15:04:05Z"), nil
-		}
-		return t.t.Format("2006-01-02T15:04:05-07:00"), nil
-	case "strftime":
-		if err := wantArgs(n, args, 1, 1); err != nil {
-			return nil, err
-		}
-		f, ok := args[0].(string)
-		if !ok {
-			return nil, typeErr(args[0], "String")
-		}
-		s, ok := strftime(t.t, f)
-		if !ok {
-			return nil, ev.unsupported(n.line, "Time#strftime("+rubyQuote(f)+")")
-		}
-		return s, nil
-	case "inspect", "nil?", "present?", "blank?", "presence", "freeze", "dup", "itself":
-		return ev.commonCall(t, n, args)
+func timeModAt(ev *rubyEval, _ string, n nCall, args []rv) (rv, error) {
+	if err := wantArgs(n, args, 1, 1); err != nil {
+		return nil, err
 	}
-	return nil, ev.unsupported(n.line, "Time#"+n.name)
+	s, ok := args[0].(int64)
+	if !ok {
+		return nil, typeErr(args[0], "Integer")
+	}
+	return &rbTime{time.Unix(s, 0)}, nil
+}
+
+// The Time methods (timeMethods) follow.
+
+func timeUtc(ev *rubyEval, t *rbTime, n nCall, args []rv) (rv, error) {
+	return &rbTime{t.t.UTC()}, nil
+}
+
+func timeLocaltime(ev *rubyEval, t *rbTime, n nCall, args []rv) (rv, error) {
+	if len(args) == 0 {
+		return &rbTime{t.t.Local()}, nil
+	}
+	return nil, errNoMethod
+}
+
+func timeToI(ev *rubyEval, t *rbTime, n nCall, args []rv) (rv, error) {
+	return t.t.Unix(), nil
+}
+
+func timeYear(ev *rubyEval, t *rbTime, n nCall, args []rv) (rv, error) {
+	return int64(t.t.Year()), nil
+}
+
+func timeMonth(ev *rubyEval, t *rbTime, n nCall, args []rv) (rv, error) {
+	return int64(t.t.Month()), nil
+}
+
+func timeDay(ev *rubyEval, t *rbTime, n nCall, args []rv) (rv, error) {
+	return int64(t.t.Day()), nil
+}
+
+func timeHour(ev *rubyEval, t *rbTime, n nCall, args []rv) (rv, error) {
+	return int64(t.t.Hour()), nil
+}
+
+func timeMin(ev *rubyEval, t *rbTime, n nCall, args []rv) (rv, error) {
+	return int64(t.t.Minute()), nil
+}
+
+func timeSec(ev *rubyEval, t *rbTime, n nCall, args []rv) (rv, error) {
+	return int64(t.t.Second()), nil
+}
+
+func timeString(ev *rubyEval, t *rbTime, n nCall, args []rv) (rv, error) {
+	return timeToS(t.t), nil
+}
+
+func timeIso8601(ev *rubyEval, t *rbTime, n nCall, args []rv) (rv, error) {
+	if len(args) > 0 {
+		return nil, errNoMethod
+	}
+	if isUTC(t.t) {
+		return t.t.Format("2006-01-02T15:04:05Z"), nil
+	}
+	return t.t.Format("2006-01-02T15:04:05-07:00"), nil
+}
+
+func timeStrftime(ev *rubyEval, t *rbTime, n nCall, args []rv) (rv, error) {
+	if err := wantArgs(n, args, 1, 1); err != nil {
+		return nil, err
+	}
+	f, ok := args[0].(string)
+	if !ok {
+		return nil, typeErr(args[0], "String")
+	}
+	s, ok := strftime(t.t, f)
+	if !ok {
+		return nil, ev.unsupported(n.line, "Time#strftime("+rubyQuote(f)+")")
+	}
+	return s, nil
+}
+
+func timeInspect(ev *rubyEval, t *rbTime, n nCall, args []rv) (rv, error) {
+	return ev.commonCall(t, n, args)
 }
 
 func isUTC(t time.Time) bool { return t.Location() == time.UTC }
