@@ -139,7 +139,7 @@ func (a *replApp) pipe(t *testing.T, input string, args ...string) (string, stri
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("$ kamal %s  # exit %d\n--- stdin\n%s--- stdout\n%s--- stderr\n%s", strings.Join(args, " "), code, input, out.String(), errb.String())
+	t.Logf("$ kamal %s  # exit %d\n--- stdin\n%.4000s--- stdout\n%s--- stderr\n%s", strings.Join(args, " "), code, input, out.String(), errb.String())
 	return out.String(), errb.String(), code
 }
 
@@ -478,4 +478,59 @@ func processesRunning(args ...string) []string {
 		}
 	}
 	return pids
+}
+
+// A piped line over 64 KiB used to stop the scanner for good, and the
+// REPL printed "bufio.Scanner: token too long" forever. Lines up to 1 MiB
+// are read whole; a longer one is refused once and the session goes on.
+func TestREPLReadsLongLinesAndRefusesAnOverlongOneOnce(t *testing.T) {
+	a := newReplApp(t)
+	long := `len("` + strings.Repeat("a", 200_000) + `")`
+	overlong := strings.Repeat("x", 2<<20)
+	input := "1 + 1\n" + long + "\n" + overlong + "\n3 + 4\n"
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // hang guard only
+	defer cancel()
+	c := exec.CommandContext(ctx, kamalBinary(t), "repl")
+	c.Dir, c.Env = a.dir, a.env()
+	c.Stdin = strings.NewReader(input)
+	out := &cappedBuffer{max: 1 << 20}
+	c.Stdout, c.Stderr = out, out
+	err := c.Run()
+	if ctx.Err() != nil || err != nil {
+		t.Fatalf("kamal repl: %v (timed out: %v); output starts:\n%.2000s", err, ctx.Err() != nil, out.String())
+	}
+	got := out.String()
+	wantLines(t, "repl output", got, "2\n", "200000\n", "7\n")
+	if n := strings.Count(got, "input line longer than 1 MiB: ignored"); n != 1 {
+		t.Errorf("the overlong line was refused %d times, want once:\n%.2000s", n, got)
+	}
+}
+
+// cappedBuffer keeps at most max bytes and drops the rest.
+type cappedBuffer struct {
+	b   bytes.Buffer
+	max int
+}
+
+func (c *cappedBuffer) Write(p []byte) (int, error) {
+	if room := c.max - c.b.Len(); room > 0 {
+		c.b.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+func (c *cappedBuffer) String() string { return c.b.String() }
+
+// The debugger's prompt refuses an overlong line once and goes on reading
+// (it used to take the scanner's error as the end of input).
+func TestBreakpointRefusesAnOverlongLineOnce(t *testing.T) {
+	a := newReplApp(t)
+	out, _, code := a.pipe(t, strings.Repeat("x", 2<<20)+"\ntag\n", "build", "hello", "--tag", "v2")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if n := strings.Count(out, "input line longer than 1 MiB: ignored"); n != 1 {
+		t.Errorf("refused %d times, want once", n)
+	}
+	wantLines(t, "output", out, "\"v2\"\n", "resumed with hello v2v2\n")
 }

@@ -450,6 +450,10 @@ func (d *Debugger) session(t *starlark.Thread, top int, reason string) error {
 			rd.Print("KeyboardInterrupt (quit ends the run, continue goes on)\n")
 			continue
 		}
+		if errors.Is(err, repl.ErrLineTooLong) {
+			rd.Print(err.Error() + "\n")
+			continue
+		}
 		if err != nil { // the end of input: go on, as Ctrl-D
 			if tr, ok := rd.(*repl.TermReader); ok {
 				tr.EndLine()

@@ -4,7 +4,6 @@
 package repl
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -120,7 +119,8 @@ func rep(ctx context.Context, in *interp.Interp, opts *syntax.FileOptions, rd Li
 		if eof {
 			return io.EOF
 		}
-		rd.Print(err.Error() + "\n")
+		// A syntax error quotes the input, which may hold a secret.
+		rd.Print(in.Env().Log.Scrub(err.Error()) + "\n")
 		return nil
 	}
 
@@ -186,19 +186,11 @@ func Open(p Prompt, globals starlark.StringDict) (rd LineReader, close func(), e
 // pipeReader reads plain lines and echoes nothing: the transcript of a
 // scripted session is just its results.
 type pipeReader struct {
-	sc  *bufio.Scanner
+	sc  *lineReader
 	out io.Writer
 }
 
-func (p *pipeReader) ReadLine(string) (string, error) {
-	if !p.sc.Scan() {
-		if err := p.sc.Err(); err != nil {
-			return "", err
-		}
-		return "", io.EOF
-	}
-	return p.sc.Text(), nil
-}
+func (p *pipeReader) ReadLine(string) (string, error) { return p.sc.next() }
 func (p *pipeReader) Print(s string) { io.WriteString(p.out, s) }
 func (p *pipeReader) Running(func()) {}
 

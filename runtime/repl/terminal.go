@@ -3,8 +3,10 @@ package repl
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -276,21 +278,65 @@ func (r *TermReader) Close() {
 	r.hist.save()
 }
 
-// linesOf returns the one line scanner of f, so that a prompt opened
+// linesOf returns the one line reader of f, so that a prompt opened
 // inside a statement of a piped session reads the next lines instead of
 // finding them buffered away by the outer prompt.
-func linesOf(f *os.File) *bufio.Scanner {
-	scannersMu.Lock()
-	defer scannersMu.Unlock()
-	sc, ok := scanners[f]
+func linesOf(f *os.File) *lineReader {
+	readersMu.Lock()
+	defer readersMu.Unlock()
+	lr, ok := readers[f]
 	if !ok {
-		sc = bufio.NewScanner(f)
-		scanners[f] = sc
+		lr = &lineReader{r: bufio.NewReader(f)}
+		readers[f] = lr
 	}
-	return sc
+	return lr
 }
 
 var (
-	scannersMu sync.Mutex
-	scanners   = map[*os.File]*bufio.Scanner{}
+	readersMu sync.Mutex
+	readers   = map[*os.File]*lineReader{}
 )
+
+// MaxLine is the longest input line a prompt takes, 1 MiB; a longer one
+// is refused once (ErrLineTooLong) and skipped to its end, never kept in
+// memory whole.
+const MaxLine = 1 << 20
+
+// ErrLineTooLong is what ReadLine returns, once, for a line over MaxLine.
+var ErrLineTooLong = errors.New("input line longer than 1 MiB: ignored")
+
+// lineReader reads lines of any length without holding more than MaxLine
+// of one. Not safe for concurrent use (one prompt reads at a time).
+type lineReader struct{ r *bufio.Reader }
+
+// next returns the next line without its "\n" (and a "\r" before it),
+// ErrLineTooLong for an over-long line (the next call reads the line
+// after it), or io.EOF.
+func (lr *lineReader) next() (string, error) {
+	var line []byte
+	tooLong := false
+	for {
+		chunk, err := lr.r.ReadSlice('\n')
+		if !tooLong && len(line)+len(chunk) > MaxLine+2 { // room for "\r\n"
+			tooLong, line = true, nil
+		}
+		if !tooLong {
+			line = append(line, chunk...)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil && (len(line) > 0 || tooLong) {
+			break // a last line without "\n"
+		}
+		if err != nil {
+			return "", err
+		}
+		break
+	}
+	if tooLong {
+		return "", ErrLineTooLong
+	}
+	s := strings.TrimSuffix(string(line), "\n")
+	return strings.TrimSuffix(s, "\r"), nil
+}
