@@ -6,6 +6,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/kamal-go/kamal/cmd/kamal/internal/thor"
 
 	"github.com/kamal-go/kamal/builtins"
 	"github.com/kamal-go/kamal/runtime/debugger"
@@ -14,100 +19,199 @@ import (
 	"github.com/kamal-go/kamal/runtime/runstate"
 )
 
-// buildOptions are `kamal build SUB`'s: the class options, whose extra
-// options become keyword arguments of the subcommand's function.
-type buildOptions struct {
-	*globalOptions
-	sub []string // the subcommand and what follows it
-}
-
 func newBuildCommand() *command {
 	return &command{
 		name: "build", usage: "kamal build", summary: "Build application image",
-		run: func(ctx context.Context, c *cli, g *globalOptions) error {
-			return runBuild(ctx, c, &buildOptions{globalOptions: g, sub: g.args[1:]})
-		},
 		help: func(ctx context.Context, c *cli, g *globalOptions) error {
-			return buildHelp(ctx, c, &buildOptions{globalOptions: g})
+			b := &buildLoader{c: c, ctx: ctx}
+			defer b.close()
+			if _, err := b.commands(g.opts, "help"); err != nil {
+				return err
+			}
+			return buildHelp(c, b, nil)
 		},
 	}
+}
+
+// buildLoader loads the build scripts (the stock one, then the user's)
+// once, when the parser reaches `kamal build`: their functions are its
+// subcommands, their parameters the options. The same interpreter then
+// runs the subcommand.
+type buildLoader struct {
+	c      *cli
+	ctx    context.Context
+	env    *builtins.Env
+	owned  bool  // env was made by newEnv: close it
+	envErr error // newEnv's error, for a subcommand that needs the config
+	in     *interp.Interp
+}
+
+// commands loads the scripts for `kamal build SUB` (sub as typed) and
+// returns the subcommands. Help, api and eject need no config: when it
+// does not load they go on without it, as every other subcommand stops
+// with its error.
+func (b *buildLoader) commands(v thor.Values, sub string) ([]buildCommand, error) {
+	g := newGlobalOptions(v)
+	b.c.setVerbosity(g) // the config loads now: with -v, its debug lines show
+	dir, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	b.env = &builtins.Env{Log: b.c.log, Dir: dir}
+	if e, err := b.c.newEnv(g, "build", sub); err == nil {
+		b.env, b.owned = e, true
+	} else if b.envErr = err; sub != "help" && sub != "api" && sub != "eject" {
+		return nil, err
+	}
+	if b.in, err = load(b.ctx, b.c, b.env, g); err != nil {
+		return nil, err
+	}
+	var cmds []buildCommand
+	for _, kc := range b.in.Commands() {
+		cmds = append(cmds, toBuildCommand(kc))
+	}
+	return append(cmds, ownBuildCommands(b.in.Has)...), nil
+}
+
+// ownBuildCommands are kamal-go's own build subcommands no script
+// defines (has reports the script's).
+func ownBuildCommands(has func(string) bool) []buildCommand {
+	own := []buildCommand{
+		{name: "api", options: []*thor.Option{{Name: "stubs", Type: thor.String, Banner: "DIR", Desc: "Write the builtins as stubs for an editor there"}}},
+		{name: "eject"},
+		{name: "script"},
+	}
+	return slices.DeleteFunc(own, func(c buildCommand) bool { return has(c.name) })
+}
+
+func (b *buildLoader) close() {
+	if b.owned {
+		runstate.Close(b.env)
+	}
+}
+
+// toBuildCommand is a script's subcommand as Thor would declare it: each
+// parameter an option typed by its default (True or False a switch, a
+// number numeric, a string a string; no default a required string).
+func toBuildCommand(kc interp.Command) buildCommand {
+	bc := buildCommand{name: kc.Name, anyOptions: kc.AnyOptions}
+	for _, o := range kc.Options {
+		to := &thor.Option{Name: strings.ReplaceAll(o.Name, "-", "_"), Type: thor.String, Desc: optionDescription(o.Name)}
+		switch {
+		case o.Bool:
+			to.Type, to.Default = thor.Boolean, o.Default == "True"
+		case o.Default == "":
+			to.Required = true
+		default:
+			if s, err := strconv.Unquote(o.Default); err == nil {
+				to.Default = s
+			} else if f, err := strconv.ParseFloat(o.Default, 64); err == nil {
+				to.Type, to.Default = thor.Numeric, f
+			}
+		}
+		bc.options = append(bc.options, to)
+	}
+	return bc
 }
 
 // runBuild runs `kamal build SUB`: help, api and eject without a config,
 // anything else as the function SUB of the effective script.
-func runBuild(ctx context.Context, c *cli, o *buildOptions) error {
-	sub := o.sub
-	switch {
-	case len(sub) == 0 || sub[0] == "help":
-		return buildHelp(ctx, c, o)
-	case o.help:
-		o.sub = []string{"help", sub[0]}
-		return buildHelp(ctx, c, o)
-	case sub[0] == "api":
-		ao, err := parseAPIOptions(o.extra)
-		if err != nil {
-			return err
+func runBuild(ctx context.Context, c *cli, b *buildLoader, g *globalOptions) error {
+	name, args := g.args[1], g.args[2:]
+	switch name {
+	case "help":
+		return buildHelp(c, b, args)
+	case "api":
+		var o apiOptions
+		if g.opts.Has("stubs") {
+			dir := g.opts.String("stubs")
+			o.stubs = &dir
 		}
-		return runAPI(c.Out, ao)
-	case sub[0] == "eject":
+		return runAPI(c.Out, o)
+	case "eject":
 		return eject(c)
 	}
-	name := sub[0]
-	env, err := c.newEnv(o.globalOptions, "build", name)
-	if err != nil {
-		return err
+	if b.envErr != nil {
+		return b.envErr
 	}
-	defer runstate.Close(env)
-	c.sigs.watchLock(env.Lock.Held)
-
-	in, err := load(ctx, c, env, o.globalOptions)
-	if err != nil {
-		return err
-	}
+	c.sigs.watchLock(b.env.Lock.Held)
 	if name == "script" {
-		fmt.Fprint(c.Out, in.Effective())
+		fmt.Fprint(c.Out, b.in.Effective())
 		return nil
 	}
-	if !in.Has(name) {
-		return usageError(fmt.Sprintf("Could not find command %q in \"build\" namespace.", name))
+	flags, err := buildFlags(b, name, g.opts, args)
+	if err != nil {
+		return err
 	}
-	kwargs, err := in.Kwargs(name, toRuntimeFlags(o.extra))
+	kwargs, err := b.in.Kwargs(name, flags)
 	if err != nil {
 		return usageError(err.Error())
 	}
-	d, err := c.debugger(ctx, in, o.globalOptions)
+	d, err := c.debugger(ctx, b.in, g)
 	if err != nil {
 		return err
 	}
 	defer d.End()
-	return in.Call(ctx, name, kwargs)
+	return b.in.Call(ctx, name, kwargs)
+}
+
+// buildFlags are the options of subcommand name, as its function's
+// keyword arguments: those it declares, from opts, and for a function
+// with **kwargs the --name[=value] words Thor left over (args).
+func buildFlags(b *buildLoader, name string, opts thor.Values, args []string) ([]interp.Flag, error) {
+	var flags []interp.Flag
+	var declared *interp.Command
+	for _, kc := range b.in.Commands() {
+		if kc.Name == name {
+			declared = &kc
+		}
+	}
+	if declared == nil {
+		return nil, nil
+	}
+	for _, o := range declared.Options {
+		v, ok := opts[strings.ReplaceAll(o.Name, "-", "_")]
+		if !ok || v == nil {
+			continue
+		}
+		f := interp.Flag{Name: o.Name, HasValue: true}
+		switch v := v.(type) {
+		case bool:
+			f.Value = strconv.FormatBool(v)
+		case float64:
+			f.Value = strconv.FormatFloat(v, 'f', -1, 64)
+		case string:
+			f.Value = v
+		}
+		flags = append(flags, f)
+	}
+	for i := 0; i < len(args); i++ {
+		n, value, hasValue := strings.Cut(strings.TrimPrefix(args[i], "--"), "=")
+		if !strings.HasPrefix(args[i], "--") || n == "" {
+			return nil, &thor.Error{Msg: fmt.Sprintf("ERROR: \"kamal build %s\" was called with arguments %s\nUsage: \"kamal build %s\"", name, thor.InspectList(args[i:]), name)}
+		}
+		if !hasValue && i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") {
+			i++
+			value, hasValue = args[i], true
+		}
+		flags = append(flags, interp.Flag{Name: n, Value: value, HasValue: hasValue})
+	}
+	return flags, nil
 }
 
 // buildHelp prints `kamal build help [COMMAND]`: the stock subcommands and
-// those of the user's script. It needs no config, but uses it when it
-// loads, since a user script may read it.
-func buildHelp(ctx context.Context, c *cli, o *buildOptions) error {
-	env := &builtins.Env{Log: c.log}
-	if dir, err := os.Getwd(); err == nil {
-		env.Dir = dir
-		if e, err := c.newEnv(o.globalOptions, "build", "help"); err == nil {
-			env = e
-		}
-	}
-	in, err := load(ctx, c, env, o.globalOptions)
-	if err != nil {
-		return err
-	}
-	if len(o.sub) >= 2 {
-		for _, cmd := range in.Commands() {
-			if cmd.Name == o.sub[1] {
+// those of the user's script.
+func buildHelp(c *cli, b *buildLoader, args []string) error {
+	if len(args) >= 1 {
+		for _, cmd := range b.in.Commands() {
+			if cmd.Name == args[0] {
 				printCommandHelp(c.Out, cmd)
 				return nil
 			}
 		}
-		return usageError(fmt.Sprintf("Could not find command %q in \"build\" namespace.", o.sub[1]))
+		return notFound(args[0])
 	}
-	printBuildHelp(c.Out, in.Commands())
+	printBuildHelp(c.Out, b.in.Commands())
 	return nil
 }
 
@@ -213,12 +317,4 @@ func listenDAP(addr string) (net.Listener, error) {
 		return nil, fmt.Errorf("--dap %s: %v", addr, err)
 	}
 	return ln, nil
-}
-
-func toRuntimeFlags(extra []extraFlag) []interp.Flag {
-	out := make([]interp.Flag, len(extra))
-	for i, e := range extra {
-		out[i] = interp.Flag{Name: e.name, Value: e.value, HasValue: e.hasValue}
-	}
-	return out
 }

@@ -6,8 +6,6 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/spf13/pflag"
-
 	"github.com/kamal-go/kamal/runtime/kamalerr"
 	"github.com/kamal-go/kamal/runtime/log"
 	"github.com/kamal-go/kamal/runtime/sshkit"
@@ -72,45 +70,5 @@ func TestExitCodeAfterASignalIs128PlusIt(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "ERROR (Interrupt): Interrupted") {
 		t.Errorf("printed %q", out.String())
-	}
-}
-
-func TestParseFlagsTakesTheNamedCommandsOwnOptions(t *testing.T) {
-	tests := []struct {
-		name    string
-		args    []string
-		want    []string // positional arguments after parsing
-		wantErr string
-	}{
-		{"command options after the subcommand", []string{"secrets", "fetch", "-a", "1password", "--account", "me", "X"}, []string{"secrets", "fetch", "X"}, ""},
-		{"class option value before the command", []string{"-c", "other.yml", "lock", "acquire", "-m", "why"}, []string{"lock", "acquire"}, ""},
-		{"another command's option is unknown", []string{"registry", "login", "-a", "x"}, nil, "unknown shorthand flag: 'a' in -a"},
-		{"Thor's negation of a class boolean", []string{"-v", "--no-verbose", "version"}, []string{"version"}, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			cmds := newCommands()
-			g, err := parseFlags(tt.args, func(name string) func(*pflag.FlagSet) {
-				if c := cmds[name]; c != nil {
-					return c.flags
-				}
-				return nil
-			})
-			if tt.wantErr != "" {
-				if err == nil || err.Error() != tt.wantErr {
-					t.Fatalf("error = %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if strings.Join(g.args, " ") != strings.Join(tt.want, " ") {
-				t.Errorf("args = %q, want %q", g.args, tt.want)
-			}
-			if tt.name == "Thor's negation of a class boolean" && g.verbose {
-				t.Error("--no-verbose left verbose on")
-			}
-		})
 	}
 }

@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"strings"
 
-	"github.com/spf13/pflag"
 	"golang.org/x/term"
+
+	"github.com/kamal-go/kamal/cmd/kamal/internal/thor"
 
 	"github.com/kamal-go/kamal/runtime/log"
 	"github.com/kamal-go/kamal/runtime/repl"
@@ -38,9 +38,6 @@ type command struct {
 	// usage and summary make its row in `kamal help`; a command without a
 	// summary is not listed there.
 	usage, summary string
-	// flags registers the command's own options (nil: none). They are
-	// parsed together with the class options.
-	flags func(fs *pflag.FlagSet)
 	// run runs the command; g.args[0] is its name.
 	run func(ctx context.Context, c *cli, g *globalOptions) error
 	// help prints `kamal help NAME` (nil: Thor's "Could not find command").
@@ -80,18 +77,36 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// dispatch parses the command line and runs its command.
+// dispatch parses the command line (Thor's rules, grammar.go) and runs
+// its command.
 func (c *cli) dispatch(args []string) error {
 	cmds := newCommands()
-	g, err := parseFlags(args, func(name string) func(*pflag.FlagSet) {
-		if cmd := cmds[name]; cmd != nil {
-			return cmd.flags
-		}
-		return nil
-	})
+	c.sigs = watchSignals(c.log)
+	defer c.sigs.stop()
+	// (An interrupt while kamal build loads its scripts names the command
+	// line as typed.)
+	c.ran = "kamal " + strings.Join(args, " ")
+	b := &buildLoader{c: c, ctx: c.sigs.ctx}
+	defer b.close()
+	res, err := thor.Parse(args, grammar(b.commands))
 	if err != nil {
-		return usageError(err.Error())
+		return err
 	}
+	if res.HandedOff {
+		return handOff(res)
+	}
+	g := fromResult(res)
+	c.setVerbosity(g)
+	c.ran = "kamal " + strings.Join(g.args, " ")
+	if res.Path[0] == "build" {
+		return runBuild(c.sigs.ctx, c, b, g)
+	}
+	return cmds[res.Path[0]].run(c.sigs.ctx, c, g)
+}
+
+// setVerbosity applies -q and -v: to the log, and to the errors'
+// backtraces.
+func (c *cli) setVerbosity(g *globalOptions) {
 	c.verbose = g.verbose
 	switch {
 	case g.quiet:
@@ -100,15 +115,10 @@ func (c *cli) dispatch(args []string) error {
 		c.log.SetThreshold(log.Debug)
 		os.Setenv("VERBOSE", "1") // hooks and nested kamal calls see -v
 	}
-	if g.help && len(g.args) < 2 || len(g.args) == 0 {
-		g.args = []string{"help"}
-	}
-	cmd := cmds[g.args[0]]
-	if cmd == nil {
-		return usageError(fmt.Sprintf("Could not find command %q.", g.args[0]))
-	}
-	c.ran = "kamal " + strings.Join(g.args, " ")
-	c.sigs = watchSignals(c.log)
-	defer c.sigs.stop()
-	return cmd.run(c.sigs.ctx, c, g)
+}
+
+// handOff runs a command kamal-go leaves to the app's own Kamal. Until
+// that hand-off exists, it is a command this binary does not have.
+func handOff(res *thor.Result) error {
+	return notFound(res.Path[0])
 }

@@ -37,12 +37,6 @@ func newConfigCommand() *command {
 // printed: key_data entries read [REDACTED], and any secret value that
 // reached the output otherwise is redacted too.
 func runConfig(_ context.Context, c *cli, o *configOptions) error {
-	if len(o.args) > 1 {
-		return usageError(fmt.Sprintf("%q was called with arguments %s", "kamal config", rubyArgs(o.args[1:])))
-	}
-	if len(o.extra) > 0 {
-		return usageError(fmt.Sprintf("unknown flag: --%s", o.extra[0].name))
-	}
 	env, err := c.newEnv(o.globalOptions, "config", "config")
 	if err != nil {
 		return err
@@ -52,17 +46,6 @@ func runConfig(_ context.Context, c *cli, o *configOptions) error {
 	// any secret value already resolved is scrubbed all the same.
 	fmt.Fprint(c.Out, c.log.Scrub(psych.Dump(configHash(env))))
 	return nil
-}
-
-func rubyArgs(args []string) string {
-	s := "["
-	for i, a := range args {
-		if i > 0 {
-			s += ", "
-		}
-		s += fmt.Sprintf("%q", a)
-	}
-	return s + "]"
 }
 
 // configHash is Kamal's Configuration#to_h for the config's generation.

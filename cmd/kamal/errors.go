@@ -6,6 +6,7 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"github.com/kamal-go/kamal/cmd/kamal/internal/thor"
 	"github.com/kamal-go/kamal/runtime/kamalerr"
 )
 
@@ -15,6 +16,12 @@ type usageError string
 
 func (e usageError) Error() string { return string(e) }
 func (e usageError) Class() string { return "ArgumentError" }
+
+// notFound is Thor's answer to a command name a namespace does not have
+// (Kamal names no namespace in it).
+func notFound(name string) error {
+	return &thor.Error{Msg: "Could not find command " + thor.Inspect(name) + "."}
+}
 
 // loadError is a failure to load a script: its Starlark backtrace is
 // shown even without -v, since it points at the user's file.
@@ -39,6 +46,12 @@ func (c *cli) exitCode(err error) int {
 			c.log.Fatal("Interrupt", describeInterrupt(err, c.ran))
 			return exitStatus(s)
 		}
+	}
+	var te *thor.Error
+	if errors.As(err, &te) {
+		// Thor's own answer: its lines on standard error, nothing else.
+		fmt.Fprintln(c.Err, te.Msg)
+		return 1
 	}
 	class, msg := classify(err)
 	var ee *starlark.EvalError

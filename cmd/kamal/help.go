@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 
+	"github.com/kamal-go/kamal/cmd/kamal/internal/thor"
 	"github.com/kamal-go/kamal/runtime/interp"
 )
 
@@ -148,21 +150,7 @@ type optionRow struct{ left, desc, def string }
 func printOptionRows(w io.Writer, extra ...optionRow) {
 	rows := extra
 	for _, o := range classOptions() {
-		s := "    "
-		if o.short != "" {
-			s = "-" + o.short + ", "
-		}
-		if o.boolean {
-			s += "[--" + o.long + "]"
-			// Thor offers the negations of every boolean whose name does
-			// not already start with no/skip.
-			if !strings.HasPrefix(o.long, "no-") && !strings.HasPrefix(o.long, "skip-") {
-				s += ", [--no-" + o.long + "], [--skip-" + o.long + "]"
-			}
-		} else {
-			s += fmt.Sprintf("[--%s=%s]", o.long, o.value)
-		}
-		rows = append(rows, optionRow{s, o.desc, o.def})
+		rows = append(rows, optionRow{classOptionUsage(o), o.Desc, defaultText(o.Default)})
 	}
 	width := 0
 	for _, r := range rows {
@@ -219,7 +207,7 @@ func printSubcommandHelp(w io.Writer, ns string, subs []subcommand, name string)
 		fmt.Fprintf(w, "\n%s\n", s.desc)
 		return nil
 	}
-	return usageError(fmt.Sprintf("Could not find command %q in %q namespace.", name, ns))
+	return notFound(name)
 }
 
 // wrongArity is Thor's message for a subcommand called with the wrong
@@ -233,4 +221,30 @@ func wrongArity(ns, name string, args []string) error {
 		quoted[i] = fmt.Sprintf("%q", a)
 	}
 	return usageError(fmt.Sprintf("%q was called with arguments [%s]", "kamal "+ns+" "+name, strings.Join(quoted, ", ")))
+}
+
+// classOptionUsage is a class option's left column: its aliases padded
+// to Thor's four columns, then its usage.
+func classOptionUsage(o *thor.Option) string {
+	short := *o
+	short.Aliases = nil
+	aliases := ""
+	if len(o.Aliases) > 0 {
+		aliases = strings.Join(o.Aliases, ", ") + ", "
+	}
+	return fmt.Sprintf("%-4s%s", aliases, short.Usage())
+}
+
+// defaultText is an option's default as Thor's help prints it ("" for
+// none).
+func defaultText(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case bool:
+		return strconv.FormatBool(v)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return ""
 }

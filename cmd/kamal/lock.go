@@ -6,8 +6,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/spf13/pflag"
-
 	"github.com/kamal-go/kamal/builtins"
 	"github.com/kamal-go/kamal/runtime/commands"
 	"github.com/kamal-go/kamal/runtime/lock"
@@ -29,11 +27,9 @@ func newLockCommand() *command {
 	o := &lockOptions{}
 	return &command{
 		name: "lock", usage: "kamal lock", summary: "Manage the deploy lock",
-		flags: func(fs *pflag.FlagSet) {
-			fs.StringVarP(&o.message, "message", "m", "", "")
-		},
 		run: func(ctx context.Context, c *cli, g *globalOptions) error {
 			o.globalOptions, o.sub = g, g.args[1:]
+			o.message = g.opts.String("message")
 			return runLock(ctx, c, o)
 		},
 		help: func(_ context.Context, c *cli, _ *globalOptions) error {
@@ -91,10 +87,10 @@ func runLock(ctx context.Context, c *cli, o *lockOptions) error {
 	case len(sub) == 0 || sub[0] == "help" && len(sub) == 1:
 		printLockHelp(stdout)
 		return nil
-	case sub[0] == "help" || o.help:
-		name := sub[len(sub)-1]
+	case sub[0] == "help":
+		name := sub[1]
 		if !printLockCommandHelp(stdout, name) {
-			return usageError(fmt.Sprintf("Could not find command %q in \"lock\" namespace.", name))
+			return notFound(name)
 		}
 		return nil
 	}
@@ -106,7 +102,7 @@ func runLock(ctx context.Context, c *cli, o *lockOptions) error {
 			return usageError("No value provided for required options '--message'")
 		}
 	default:
-		return usageError(fmt.Sprintf("Could not find command %q in \"lock\" namespace.", name))
+		return notFound(name)
 	}
 	env, err := c.newEnv(o.globalOptions, "lock", name)
 	if err != nil {

@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strings"
-
-	"github.com/spf13/pflag"
 
 	"github.com/kamal-go/kamal/builtins"
 	"github.com/kamal-go/kamal/runtime/commands"
@@ -43,12 +40,9 @@ func newRegistryCommand() *command {
 	o := &registryOptions{}
 	return &command{
 		name: "registry", usage: "kamal registry", summary: "Login and -out of the image registry",
-		flags: func(fs *pflag.FlagSet) {
-			fs.BoolVarP(&o.skipLocal, "skip-local", "L", false, "")
-			fs.BoolVarP(&o.skipRemote, "skip-remote", "R", false, "")
-		},
 		run: func(ctx context.Context, c *cli, g *globalOptions) error {
 			o.globalOptions, o.sub = g, g.args[1:]
+			o.skipLocal, o.skipRemote = g.opts.Bool("skip_local"), g.opts.Bool("skip_remote")
 			return runRegistry(ctx, c, o)
 		},
 		help: func(_ context.Context, c *cli, _ *globalOptions) error {
@@ -68,17 +62,14 @@ func runRegistry(ctx context.Context, c *cli, o *registryOptions) error {
 	case len(sub) == 0 || sub[0] == "help" && len(sub) == 1:
 		printNamespaceHelp(c.Out, "registry", registrySubcommands())
 		return nil
-	case sub[0] == "help" || o.help:
-		return printSubcommandHelp(c.Out, "registry", registrySubcommands(), sub[len(sub)-1])
+	case sub[0] == "help":
+		return printSubcommandHelp(c.Out, "registry", registrySubcommands(), sub[1])
 	}
 	name := sub[0]
 	switch name {
 	case "setup", "remove", "login", "logout":
 	default:
-		return usageError(fmt.Sprintf("Could not find command %q in \"registry\" namespace.", name))
-	}
-	if len(o.extra) > 0 {
-		return usageError(fmt.Sprintf("unknown flag: --%s", o.extra[0].name))
+		return notFound(name)
 	}
 	if len(sub) > 1 {
 		return wrongArity("registry", name, sub[1:])
@@ -91,7 +82,7 @@ func runRegistry(ctx context.Context, c *cli, o *registryOptions) error {
 	cfg := env.Config
 	kamal1 := cfg.Generation == config.Kamal1
 	if kamal1 && (name == "setup" || name == "remove") {
-		return usageError(fmt.Sprintf("Could not find command %q in \"registry\" namespace.", name))
+		return notFound(name)
 	}
 	local := cfg.Registry.Local && !kamal1
 	switch {

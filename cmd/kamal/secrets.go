@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/spf13/pflag"
-
+	"github.com/kamal-go/kamal/cmd/kamal/internal/thor"
 	"github.com/kamal-go/kamal/runtime/secrets"
 )
 
@@ -37,14 +36,10 @@ func newSecretsCommand() *command {
 	o := &secretsOptions{}
 	return &command{
 		name: "secrets", usage: "kamal secrets", summary: "Helpers for extracting secrets",
-		flags: func(fs *pflag.FlagSet) {
-			fs.StringVarP(&o.adapter, "adapter", "a", "", "")
-			fs.StringVar(&o.account, "account", "", "")
-			fs.StringVar(&o.from, "from", "", "")
-			fs.BoolVar(&o.inline, "inline", false, "")
-		},
 		run: func(ctx context.Context, c *cli, g *globalOptions) error {
 			o.globalOptions, o.sub = g, g.args[1:]
+			o.adapter, o.account, o.from = g.opts.String("adapter"), g.opts.String("account"), g.opts.String("from")
+			o.inline = g.opts.Bool("inline")
 			return runSecrets(ctx, c, o)
 		},
 		help: func(_ context.Context, c *cli, _ *globalOptions) error {
@@ -63,11 +58,8 @@ func runSecrets(ctx context.Context, c *cli, o *secretsOptions) error {
 	case len(sub) == 0 || sub[0] == "help" && len(sub) == 1:
 		printNamespaceHelp(c.Out, "secrets", secretsSubcommands())
 		return nil
-	case sub[0] == "help" || o.help:
-		return printSubcommandHelp(c.Out, "secrets", secretsSubcommands(), sub[len(sub)-1])
-	}
-	if len(o.extra) > 0 {
-		return usageError(fmt.Sprintf("unknown flag: --%s", o.extra[0].name))
+	case sub[0] == "help":
+		return printSubcommandHelp(c.Out, "secrets", secretsSubcommands(), sub[1])
 	}
 	args := sub[1:]
 	switch sub[0] {
@@ -90,7 +82,7 @@ func runSecrets(ctx context.Context, c *cli, o *secretsOptions) error {
 		}
 		return secretsPrint(c, o)
 	}
-	return usageError(fmt.Sprintf("Could not find command %q in \"secrets\" namespace.", sub[0]))
+	return notFound(sub[0])
 }
 
 // secretsFetch is `kamal secrets fetch`: the vendor CLI's secrets as
@@ -155,26 +147,24 @@ func secretsPrint(c *cli, o *secretsOptions) error {
 // ...)) in this process, as Kamal does, and returns what it printed. Its
 // error is returned as is, so the run ends with it.
 func (c *cli) inlineSecrets(args []string) (string, error) {
-	cmds := map[string]*command{"secrets": newSecretsCommand()}
-	g, err := parseFlags(args, func(name string) func(*pflag.FlagSet) {
-		if cmd := cmds[name]; cmd != nil {
-			return cmd.flags
-		}
-		return nil
-	})
+	noBuild := func(thor.Values, string) ([]buildCommand, error) {
+		return nil, fmt.Errorf("kamal build cannot run inside a secrets file")
+	}
+	res, err := thor.Parse(args, grammar(noBuild))
 	if err != nil {
-		return "", usageError(err.Error())
+		return "", err
 	}
-	if len(g.args) == 0 || g.args[0] != "secrets" {
-		return "", usageError(fmt.Sprintf("Could not find command %q.", strings.Join(g.args, " ")))
+	if res.HandedOff || res.Path[0] != "secrets" {
+		return "", &thor.Error{Msg: fmt.Sprintf("Could not find command %s.", thor.Inspect(strings.Join(args, " ")))}
 	}
+	g := fromResult(res)
 	var out strings.Builder
 	inner := &cli{streams: streams{In: c.In, Out: &out, Err: c.Err}, log: c.log, sigs: c.sigs, verbose: c.verbose}
 	ctx := context.Background()
 	if c.sigs != nil {
 		ctx = c.sigs.ctx
 	}
-	if err := cmds["secrets"].run(ctx, inner, g); err != nil {
+	if err := newSecretsCommand().run(ctx, inner, g); err != nil {
 		return "", err
 	}
 	return out.String(), nil

@@ -237,6 +237,8 @@ type Command struct {
 	Doc     string // the function's docstring
 	Origin  string // label of the defining file
 	Options []Option
+	// AnyOptions: the function takes **kwargs, so any --name[=value].
+	AnyOptions bool
 }
 
 // Option is a parameter of a subcommand's function, as a command-line
@@ -256,7 +258,7 @@ func (in *Interp) Commands() []Command {
 		if !ok {
 			continue
 		}
-		c := Command{Name: name, Doc: fn.Doc(), Origin: in.origin[name]}
+		c := Command{Name: name, Doc: fn.Doc(), Origin: in.origin[name], AnyOptions: fn.HasKwargs()}
 		for i := 0; i < namedParams(fn); i++ {
 			p, _ := fn.Param(i)
 			o := Option{Name: strings.ReplaceAll(p, "_", "-")}

@@ -58,14 +58,6 @@ func TestBadInput(t *testing.T) {
 		{name: "starlark_runtime_error", setup: func(a *App) []string {
 			return []string{"build", "push", "--script", star(a, "def push():\n    x = 1 + \"a\"\n")}
 		}, class: "RuntimeError", msg: []string{"bad.star:2:11: unknown binary op: int + string"}, once: true},
-		{name: "unknown_subcommand", setup: func(a *App) []string { return []string{"build", "frobnicate"} },
-			class: "ArgumentError", msg: []string{`Could not find command "frobnicate" in "build" namespace.`}},
-		{name: "unknown_command", setup: func(a *App) []string { return []string{"frobnicate"} },
-			class: "ArgumentError", msg: []string{`Could not find command "frobnicate".`}},
-		{name: "unknown_flag", setup: func(a *App) []string { return []string{"build", "push", "-Z"} },
-			class: "ArgumentError", msg: []string{"unknown shorthand flag: 'Z' in -Z"}},
-		{name: "bad_numeric_flag", setup: func(a *App) []string { return []string{"build", "push", "--lock-wait-timeout", "soon"} },
-			class: "ArgumentError", msg: []string{`invalid argument "soon" for "--lock-wait-timeout"`}},
 		{name: "hosts_match_nothing", setup: func(a *App) []string { return []string{"build", "pull", "--hosts", "server9*"} },
 			class: "ArgumentError", msg: []string{"No --hosts match for server9*"}},
 		{name: "roles_match_nothing", setup: func(a *App) []string { return []string{"build", "pull", "--roles", "db"} },
