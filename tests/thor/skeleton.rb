@@ -102,6 +102,7 @@ module Kamal
       def dev() report end
       # kamal-go's own.
       desc "api", "d"
+      option :stubs, type: :string
       def api() report end
       desc "eject", "d"
       def eject() report end
