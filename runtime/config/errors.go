@@ -9,6 +9,7 @@ const (
 	ClassRuntime       = kamalerr.ClassRuntime
 	ClassKey           = kamalerr.ClassKey
 	ClassYAMLSyntax    = kamalerr.ClassYAMLSyntax
+	ClassYAMLBadAlias  = kamalerr.ClassYAMLBadAlias
 	ClassDotenvFormat  = kamalerr.ClassDotenvFormat
 	ClassNoMethod      = kamalerr.ClassNoMethod
 	ClassInterrupt     = kamalerr.ClassInterrupt

@@ -73,8 +73,7 @@ var errYAMLTooLarge = errors.New("document too large after alias expansion")
 func parseYAML(name string, src []byte) (*mapping, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		return nil, newError(ClassYAMLSyntax, "(%s): %s", name, msg)
+		return nil, psychLoadError(src, err)
 	}
 	if doc.Kind == 0 {
 		return newMapping(), nil

@@ -21,6 +21,7 @@ const (
 	ClassRuntime       = "RuntimeError"
 	ClassKey           = "KeyError"
 	ClassYAMLSyntax    = "Psych::SyntaxError"
+	ClassYAMLBadAlias  = "Psych::BadAlias"
 	ClassDotenvFormat  = "Dotenv::FormatError"
 	ClassNoMethod      = "NoMethodError"
 	// ClassInterrupt is Ruby's Interrupt: the run got SIGINT or SIGTERM.

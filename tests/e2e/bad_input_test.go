@@ -31,7 +31,7 @@ func TestBadInput(t *testing.T) {
 		{name: "malformed_yaml", setup: func(a *App) []string {
 			config(a, "image: app\n", "image: [app\n")
 			return []string{"build", "push"}
-		}, class: "Psych::SyntaxError", msg: []string{"(config/deploy.yml): line "}},
+		}, class: "Psych::SyntaxError", msg: []string{"(<unknown>): did not find expected ',' or ']' while parsing a flow sequence at line 5 column 8"}},
 		{name: "unknown_key", setup: func(a *App) []string {
 			config(a, "image: app\n", "image: app\nimage_name: app\n")
 			return []string{"build", "push"}
