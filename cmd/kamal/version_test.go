@@ -37,7 +37,7 @@ func TestVersionPrintsTheReleaseAloneAndKamalGoWithVerbose(t *testing.T) {
 	for _, tt := range []struct {
 		args  []string
 		lines int
-	}{{[]string{"version"}, 1}, {[]string{"version", "-v"}, 2}, {[]string{"-v", "version"}, 2}} {
+	}{{[]string{"version"}, 1}, {[]string{"version", "-v"}, 2}, {[]string{"version", "--verbose"}, 2}} {
 		var out, errOut bytes.Buffer
 		if code := run(streams{Out: &out, Err: &errOut}, tt.args); code != 0 {
 			t.Fatalf("%v: exit %d, stderr %q", tt.args, code, errOut.String())
