@@ -7,9 +7,10 @@ import (
 )
 
 var auditGlobal = Builtin{
-	Sig: "audit(message)",
-	Doc: "The command appending \"[time] [performer] MESSAGE\" to the service's audit log on a host (run it with ssh.run, level=\"debug\").",
-	Fn:  auditBuiltin,
+	Sig:   "audit(message)",
+	Doc:   "The command appending \"[time] [performer] MESSAGE\" to the service's audit log on a host (run it with ssh.run, level=\"debug\").",
+	Fn:    auditBuiltin,
+	Waits: true, // the performer is a git query (or whoami), once per run
 }
 
 func auditBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -18,6 +19,6 @@ func auditBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 		return nil, err
 	}
 	e := EnvOf(thread)
-	line := commands.AuditLine(e.Config, e.Performer(), commands.Now(), message)
+	line := commands.AuditLine(e.Config, e.Performer(Context(thread)), commands.Now(), message)
 	return Cmd{commands.Audit(e.Config, line)}, nil
 }

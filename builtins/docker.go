@@ -1,6 +1,7 @@
 package builtins
 
 import (
+	"context"
 	"fmt"
 
 	"go.starlark.net/starlark"
@@ -24,7 +25,7 @@ var dockerModule = Builtin{
 			Doc: "docker login for the configured registry; the credentials are resolved from secrets. It runs docker login -u USER --password-stdin with the password on its standard input (never in any process's arguments), and logs as Kamal's docker login -u [REDACTED] -p [REDACTED]."},
 		{Sig: "included_files()", Fn: dockerIncludedFiles,
 			Doc: "The files (relative, sorted) a build with the app directory as context sends to Docker, honouring .dockerignore; dev warns about the uncommitted and untracked ones."},
-		{Sig: "build(output=\"registry\", no_cache=False, dev=False, image=None, dockerfile=None, labels=None)", Fn: dockerBuild,
+		{Sig: "build(output=\"registry\", no_cache=False, dev=False, image=None, dockerfile=None, labels=None)", Fn: dockerBuild, Waits: true,
 			Doc: "The configured builder's build-and-push command (for Kamal 1.5 configs, git archive | docker build && docker push && docker push). image (a name as config.image, without registry or tag) and dockerfile stand in for the config's; labels (strings to strings) adds --label KEY=VALUE after the service label. Raises \"Missing DOCKERFILE\" when the Dockerfile does not exist."},
 		{Sig: "pull(image)", Doc: "docker pull IMAGE.", Fn: imageArg(func(_ *Env, image string) *shell.Command { return commands.Pull(image) })},
 		{Sig: "push(image)", Doc: "docker push IMAGE.", Fn: imageArg(func(_ *Env, image string) *shell.Command { return shell.New("docker", "push", image) })},
@@ -129,7 +130,7 @@ func dockerBuild(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 			return nil, err
 		}
 	}
-	o.GitArchive = e.GitArchive()
+	o.GitArchive = e.GitArchive(Context(thread))
 	// Builder secrets reach buildx (--secret id=NAME reads $NAME) through
 	// the build process's environment only: never the command line, the
 	// log or kamal's own environment.
@@ -149,11 +150,11 @@ func dockerBuild(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 // GitArchive reports whether a Kamal 1.5 build feeds `git archive HEAD` to
 // docker as its context: when git works here and builder.context is unset.
 // (Kamal 1.9 and 2 build from a clone instead.)
-func (e *Env) GitArchive() bool {
+func (e *Env) GitArchive(ctx context.Context) bool {
 	if e.Config.Generation != config.Kamal1 || e.Config.Release == config.Kamal19 || e.Config.Builder.HasContext {
 		return false
 	}
-	_, err := e.Git("rev-parse", "--is-inside-work-tree")
+	_, err := e.Git(ctx, "rev-parse", "--is-inside-work-tree")
 	return err == nil
 }
 

@@ -1,9 +1,9 @@
 package builtins
 
 import (
+	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -17,23 +17,25 @@ var gitModule = Builtin{
 	Sig: "git",
 	Doc: "The app's git repository: queries, run silently (Kamal never logs them), cached for the run and still run by a dry run, since they only read; and the paths and commands of a Kamal 2 clone build.",
 	Members: []Builtin{
-		{Sig: "revision()", Doc: "git rev-parse HEAD of the app.", Fn: gitQuery("rev-parse", "HEAD")},
-		{Sig: "branch()", Doc: "The current branch of the app (git rev-parse --abbrev-ref HEAD).", Fn: gitQuery("rev-parse", "--abbrev-ref", "HEAD")},
-		{Sig: "root()", Doc: "The top directory of the app's git repository.", Fn: gitQuery("rev-parse", "--show-toplevel")},
-		{Sig: "uncommitted()", Doc: "git status --porcelain of the app (empty when clean).", Fn: gitQuery("status", "--porcelain")},
-		{Sig: "user_name()", Doc: "git config user.name, or \"Unknown\".", Fn: gitUserName},
-		{Sig: "clone()", Fn: gitClone,
+		{Sig: "revision()", Waits: true, Doc: "git rev-parse HEAD of the app.", Fn: gitQuery("rev-parse", "HEAD")},
+		{Sig: "branch()", Waits: true, Doc: "The current branch of the app (git rev-parse --abbrev-ref HEAD).", Fn: gitQuery("rev-parse", "--abbrev-ref", "HEAD")},
+		{Sig: "root()", Waits: true, Doc: "The top directory of the app's git repository.", Fn: gitQuery("rev-parse", "--show-toplevel")},
+		{Sig: "uncommitted()", Waits: true, Doc: "git status --porcelain of the app (empty when clean).", Fn: gitQuery("status", "--porcelain")},
+		{Sig: "user_name()", Waits: true, Doc: "git config user.name, or \"Unknown\".", Fn: gitUserName},
+		{Sig: "clone()", Fn: gitClone, Waits: true,
 			Doc: "A Kamal 2 clone build: struct(root, clone_dir, build_dir, clone, reset, status, revision) with the paths and the commands that clone, reset and check the clone. Creates the clone directory."},
-		{Sig: "remove_clone()", Fn: gitRemoveClone,
+		{Sig: "remove_clone()", Fn: gitRemoveClone, Waits: true,
 			Doc: "Deletes the clone directory of a clone build and creates it again empty, silently (before Kamal's one retry of a failed clone)."},
-		{Sig: "modified_files()", Doc: "git ls-files --modified of the app, as a list.", Fn: gitFiles("ls-files", "--modified")},
-		{Sig: "untracked_files()", Doc: "git ls-files --others of the app, as a list.", Fn: gitFiles("ls-files", "--others")},
+		{Sig: "modified_files()", Waits: true, Doc: "git ls-files --modified of the app, as a list.", Fn: gitFiles("ls-files", "--modified")},
+		{Sig: "untracked_files()", Waits: true, Doc: "git ls-files --others of the app, as a list.", Fn: gitFiles("ls-files", "--others")},
 	},
 }
 
-// Git runs `git args...` in the app directory and returns its trimmed
-// output; results are cached for the run, as Kamal computes them once.
-func (e *Env) Git(args ...string) (string, error) {
+// Git runs `git args...` in the app directory (sshkit.Runner.Query: through
+// the local transport, unlogged, also in a dry run) and returns its
+// trimmed output; results are cached for the run, as Kamal computes them
+// once.
+func (e *Env) Git(ctx context.Context, args ...string) (string, error) {
 	key := strings.Join(args, "\x00")
 	e.mu.Lock()
 	if v, ok := e.gitCache[key]; ok {
@@ -41,13 +43,10 @@ func (e *Env) Git(args ...string) (string, error) {
 		return v, nil
 	}
 	e.mu.Unlock()
-	c := exec.Command("git", args...)
-	c.Dir = e.Dir
-	out, err := c.Output()
+	v, err := e.Runner.Query(ctx, e.Dir, append([]string{"git"}, args...)...)
 	if err != nil {
 		return "", err
 	}
-	v := strings.TrimSpace(string(out))
 	e.mu.Lock()
 	if e.gitCache == nil {
 		e.gitCache = map[string]string{}
@@ -60,7 +59,7 @@ func (e *Env) Git(args ...string) (string, error) {
 // Performer is who the audit log and hooks name: git's user.email, else
 // the local user name (`whoami`). It is worked out once per run (each hook
 // and audit line asks for it).
-func (e *Env) Performer() string {
+func (e *Env) Performer(ctx context.Context) string {
 	const key = "\x00performer"
 	e.mu.Lock()
 	v, ok := e.gitCache[key]
@@ -69,10 +68,10 @@ func (e *Env) Performer() string {
 		return v
 	}
 	v = "Unknown"
-	if email, err := e.Git("config", "user.email"); err == nil && email != "" {
+	if email, err := e.Git(ctx, "config", "user.email"); err == nil && email != "" {
 		v = email
-	} else if out, err := exec.Command("whoami").Output(); err == nil {
-		v = strings.TrimSpace(string(out))
+	} else if out, err := e.Runner.Query(ctx, "", "whoami"); err == nil {
+		v = out
 	}
 	e.mu.Lock()
 	if e.gitCache == nil {
@@ -88,7 +87,7 @@ func gitQuery(args ...string) func(*starlark.Thread, *starlark.Builtin, starlark
 		if err := starlark.UnpackPositionalArgs(b.Name(), a, kw, 0); err != nil {
 			return nil, err
 		}
-		v, err := EnvOf(thread).Git(args...)
+		v, err := EnvOf(thread).Git(Context(thread), args...)
 		if err != nil {
 			return nil, err
 		}
@@ -100,7 +99,7 @@ func gitUserName(thread *starlark.Thread, b *starlark.Builtin, a starlark.Tuple,
 	if err := starlark.UnpackPositionalArgs(b.Name(), a, kw, 0); err != nil {
 		return nil, err
 	}
-	v, err := EnvOf(thread).Git("config", "user.name")
+	v, err := EnvOf(thread).Git(Context(thread), "config", "user.name")
 	if err != nil || v == "" {
 		return starlark.String("Unknown"), nil
 	}
@@ -114,11 +113,11 @@ func gitClone(thread *starlark.Thread, b *starlark.Builtin, a starlark.Tuple, kw
 		return nil, err
 	}
 	e := EnvOf(thread)
-	root, err := e.Git("rev-parse", "--show-toplevel")
+	root, err := e.Git(Context(thread), "rev-parse", "--show-toplevel")
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a git repository: %w", b.Name(), err)
 	}
-	revision, err := e.Git("rev-parse", "HEAD")
+	revision, err := e.Git(Context(thread), "rev-parse", "HEAD")
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", b.Name(), err)
 	}
@@ -155,7 +154,7 @@ func gitFiles(args ...string) func(*starlark.Thread, *starlark.Builtin, starlark
 		if err := starlark.UnpackPositionalArgs(b.Name(), a, kw, 0); err != nil {
 			return nil, err
 		}
-		out, err := EnvOf(thread).Git(args...)
+		out, err := EnvOf(thread).Git(Context(thread), args...)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", b.Name(), err)
 		}

@@ -1,6 +1,7 @@
 package builtins
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,7 +27,7 @@ func TestPerformerIsWorkedOutOnce(t *testing.T) {
 	t.Setenv("PATH", bin)
 	e := &Env{Dir: t.TempDir()}
 	for range 3 {
-		if got := e.Performer(); got != "deployer" {
+		if got := e.Performer(context.Background()); got != "deployer" {
 			t.Fatalf("performer %q, want deployer", got)
 		}
 	}

@@ -32,7 +32,7 @@ type Hooks struct {
 	Roles               []string // the roles selected with -r, else nil
 	Command, Subcommand string
 	// Performer names who runs kamal (git's user.email, else whoami).
-	Performer func() string
+	Performer func(context.Context) string
 	// Locked reports whether the run holds the deploy lock.
 	Locked func() bool
 
@@ -65,7 +65,7 @@ func (h *Hooks) Run(ctx context.Context, name string) (bool, error) {
 	if _, err := os.Stat(abs); err != nil {
 		return false, nil
 	}
-	d := h.details()
+	d := h.details(ctx)
 	c := commands.HookRun(h.Config, name, d)
 	o := sshkit.Options{Level: log.Info, Dir: h.Dir}
 	if h.Config.Generation == config.Kamal1 {
@@ -94,10 +94,10 @@ func (h *Hooks) Run(ctx context.Context, name string) (bool, error) {
 // details are the run facts a hook sees (spec §9.3). Kamal 1 exports no
 // subcommand when run from the command line; Kamal 2's hooks get it in
 // the process environment, where no log line shows it.
-func (h *Hooks) details() commands.HookDetails {
+func (h *Hooks) details(ctx context.Context) commands.HookDetails {
 	d := commands.HookDetails{
 		RecordedAt: commands.Now(),
-		Performer:  h.Performer(),
+		Performer:  h.Performer(ctx),
 		Version:    h.Version,
 		Hosts:      h.Hosts,
 		Command:    h.Command,

@@ -45,7 +45,7 @@ func hooks(t *testing.T, deploy string, scripts map[string]string) (*Hooks, *byt
 		Config: cfg, Dir: dir, Log: logger,
 		Runner:  &sshkit.Runner{Log: logger, Local: &executor.Local{}},
 		Version: "abc123", Hosts: []string{"server1", "server2"}, Command: "build", Subcommand: "push",
-		Performer: func() string { return "ann@example.com" },
+		Performer: func(context.Context) string { return "ann@example.com" },
 		Locked:    func() bool { return true },
 	}, &out
 }

@@ -162,7 +162,10 @@ func (b *lockedBuffer) Reset() {
 	b.buf.Reset()
 }
 
-func (f *scriptedHosts) Run(_ context.Context, host string, req executor.Request) (int, error) {
+func (f *scriptedHosts) Run(ctx context.Context, host string, req executor.Request) (int, error) {
+	if query(host, req) {
+		return (&executor.Local{}).Run(ctx, host, req)
+	}
 	if host == "" {
 		host = "localhost"
 	}

@@ -28,7 +28,7 @@ type Lock struct {
 	Version string // the version the lock's details name
 	// LockedBy names who takes the lock, in its details: git's
 	// user.name, or "" for "Unknown".
-	LockedBy func() string
+	LockedBy func(context.Context) string
 	// Wait is --lock-wait.
 	Wait Wait
 
@@ -101,7 +101,7 @@ func (l *Lock) Take(ctx context.Context, message string) error {
 func (l *Lock) try(ctx context.Context, message string) (busy bool, err error) {
 	lockedBy := "Unknown"
 	if l.LockedBy != nil {
-		if v := l.LockedBy(); v != "" {
+		if v := l.LockedBy(ctx); v != "" {
 			lockedBy = v
 		}
 	}

@@ -87,7 +87,7 @@ func run(t *testing.T, s *server, user string) (*Lock, *syncBuffer) {
 	return &Lock{
 		Config: cfg, Host: "server1", Log: logger, Version: "abc123",
 		Runner:   &sshkit.Runner{Log: logger, Local: &executor.Local{}, Remote: s},
-		LockedBy: func() string { return user },
+		LockedBy: func(context.Context) string { return user },
 	}, out
 }
 

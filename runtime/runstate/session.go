@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	goruntime "runtime"
 	"sort"
 	"strings"
@@ -56,6 +55,11 @@ func NewEnv(o EnvOptions) (*builtins.Env, error) {
 	if o.Stderr == nil {
 		o.Stderr = io.Discard
 	}
+	// The set-up's processes (git, docker's architecture) stop with it.
+	ctx := o.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	// Every secret value is registered with the logger as soon as it is
 	// resolved, so no log line, error or trace can show it.
 	cfg, err := config.Load(config.Options{Context: o.Context, Dir: o.Dir, Path: f.ConfigFile, Destination: f.Destination, OnSecret: o.Log.AddSecret, InlineSecrets: o.InlineSecrets, Stderr: o.Stderr})
@@ -80,8 +84,14 @@ func NewEnv(o EnvOptions) (*builtins.Env, error) {
 		Log:       o.Log,
 		Flags:     f,
 	}
+	runner := &sshkit.Runner{Log: o.Log, Local: o.Local, Remote: o.Remote, DryRun: o.DryRun, LocalUser: sshkit.LocalUserFromEnv(),
+		CommandTimeout: time.Duration(cfg.SSHKit.CommandTimeout) * time.Second}
+	if runner.Local == nil {
+		runner.Local = &executor.Local{Env: dotEnv(cfg)}
+	}
+	env.Runner = runner
 	if needsVersion(f.Subcommand) {
-		if env.Version, err = resolveVersion(env, f.Version, cfg.Getenv); err != nil {
+		if env.Version, err = resolveVersion(ctx, env, f.Version, cfg.Getenv); err != nil {
 			return nil, err
 		}
 	}
@@ -89,17 +99,12 @@ func NewEnv(o EnvOptions) (*builtins.Env, error) {
 	if cfg.Builder.Remote != "" && cfg.Generation == config.Kamal2 {
 		// A dry run or help runs nothing: assume docker's architecture is
 		// this machine's rather than calling docker at start-up.
-		localArch = probeLocalArch(o.DryRun || f.DryRun || f.Subcommand == "help")
+		localArch = probeLocalArch(ctx, runner, o.DryRun || f.DryRun || f.Subcommand == "help")
 	}
 	if env.Builder, err = commands.NewBuilder(cfg, localArch); err != nil {
 		return nil, err
 	}
 	env.NewBuilder = func(c *config.Config) (commands.Builder, error) { return commands.NewBuilder(c, localArch) }
-	runner := &sshkit.Runner{Log: o.Log, Local: o.Local, Remote: o.Remote, DryRun: o.DryRun, LocalUser: sshkit.LocalUserFromEnv(),
-		CommandTimeout: time.Duration(cfg.SSHKit.CommandTimeout) * time.Second}
-	if runner.Local == nil {
-		runner.Local = &executor.Local{Env: dotEnv(cfg)}
-	}
 	if runner.Remote == nil {
 		sshCfg, err := sshConfig(cfg, o.Log, o.Stderr)
 		if err != nil {
@@ -110,10 +115,9 @@ func NewEnv(o EnvOptions) (*builtins.Env, error) {
 			runner.Remote = badPort{cfg.SSH.BadPort}
 		}
 	}
-	env.Runner = runner
 	env.Lock = &lock.Lock{
 		Config: cfg, Host: sel.Primary, Runner: runner, Log: o.Log, Version: env.Version,
-		LockedBy: func() string { v, _ := env.Git("config", "user.name"); return v },
+		LockedBy: func(ctx context.Context) string { v, _ := env.Git(ctx, "config", "user.name"); return v },
 		Wait:     lock.Wait{On: f.LockWait, Timeout: f.LockWaitTimeout, Interval: f.LockWaitInterval},
 	}
 	env.Hooks = &hook.Hooks{
@@ -171,19 +175,19 @@ func dotEnv(cfg *config.Config) []string {
 // sends the working tree, not a clone) has uncommitted changes (Kamal 1.9
 // and 2; Kamal 1.5 never adds it).
 // getenv is the run's environment (Kamal 1: .env included).
-func resolveVersion(env *builtins.Env, flag string, getenv func(string) (string, bool)) (string, error) {
+func resolveVersion(ctx context.Context, env *builtins.Env, flag string, getenv func(string) (string, bool)) (string, error) {
 	if flag != "" {
 		return flag, nil
 	}
 	if v, ok := getenv("VERSION"); ok {
 		return v, nil
 	}
-	rev, err := env.Git("rev-parse", "HEAD")
+	rev, err := env.Git(ctx, "rev-parse", "HEAD")
 	if err != nil {
 		return "", builtins.NewError("RuntimeError", "Can't use commit hash as version, no git repository found in "+env.Dir)
 	}
 	if (env.Config.Generation == config.Kamal2 || env.Config.Release == config.Kamal19) && env.Config.Builder.HasContext {
-		if changes, _ := env.Git("status", "--porcelain"); changes != "" {
+		if changes, _ := env.Git(ctx, "status", "--porcelain"); changes != "" {
 			var b [8]byte
 			rand.Read(b[:])
 			rev += "_uncommitted_" + hex.EncodeToString(b[:])
@@ -192,18 +196,18 @@ func resolveVersion(env *builtins.Env, flag string, getenv func(string) (string,
 	return rev, nil
 }
 
-// probeLocalArch asks the local docker its architecture, silently, as
-// Kamal does for the hybrid split; with assume, it calls nothing and takes
-// this machine's architecture.
-func probeLocalArch(assume bool) string {
+// probeLocalArch asks the local docker its architecture, silently
+// (runner.Query), as Kamal does for the hybrid split; with assume, it
+// calls nothing and takes this machine's architecture.
+func probeLocalArch(ctx context.Context, runner *sshkit.Runner, assume bool) string {
 	if assume {
 		return commands.NormalizeArch(goruntime.GOARCH)
 	}
-	out, err := exec.Command("docker", "info", "--format", "{{.Architecture}}").Output()
+	out, err := runner.Query(ctx, "", "docker", "info", "--format", "{{.Architecture}}")
 	if err != nil {
 		return ""
 	}
-	return commands.NormalizeArch(strings.TrimSpace(string(out)))
+	return commands.NormalizeArch(out)
 }
 
 // sshConfig turns the ssh and sshkit sections into the transport's
