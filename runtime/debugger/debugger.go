@@ -19,6 +19,7 @@ import (
 	"go.starlark.net/syntax"
 
 	"github.com/kamal-go/kamal/builtins"
+	"github.com/kamal-go/kamal/runtime/executor"
 	"github.com/kamal-go/kamal/runtime/interp"
 	"github.com/kamal-go/kamal/runtime/repl"
 )
@@ -357,6 +358,10 @@ var errQuit = errors.New("quit at the debugger's prompt")
 func (d *Debugger) stop(t *starlark.Thread, top int, reason string) error {
 	var err error
 	builtins.Blocking(t, func() {
+		// A prompt is a wait: never while t holds the Starlark lock.
+		if err = executor.Refuse(builtins.Context(t), "a prompt"); err != nil {
+			return
+		}
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		if d.quitting.Load() || builtins.Context(t).Err() != nil {
