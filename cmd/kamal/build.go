@@ -279,7 +279,7 @@ func eject(c *cli) error {
 // the Debug Adapter Protocol client it waits for first; its quit ends the
 // run as Ctrl-C does.
 func (c *cli) debugger(ctx context.Context, in *interp.Interp, o *globalOptions) (*debugger.Debugger, error) {
-	d := debugger.New(in, repl.Prompt{In: c.In, Out: c.Out, HistoryFile: historyFile(), Console: c.console}, c.sigs.interrupt)
+	d := debugger.New(in, repl.Prompt{In: c.In, Out: c.Out, HistoryFile: historyFile(), Console: c.console, Scrub: c.log.Scrub}, c.sigs.interrupt)
 	for _, b := range o.breaks {
 		if err := d.Break(b); err != nil {
 			return nil, usageError(err.Error())

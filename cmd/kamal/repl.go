@@ -47,7 +47,7 @@ func runREPL(ctx context.Context, c *cli, o *replOptions) error {
 	if o.dryRun {
 		mode = "dry run"
 	}
-	p := repl.Prompt{In: c.In, Out: c.Out, HistoryFile: historyFile(), Console: c.console,
+	p := repl.Prompt{In: c.In, Out: c.Out, HistoryFile: historyFile(), Console: c.console, Scrub: c.log.Scrub,
 		Banner: fmt.Sprintf("kamal repl (%s; service %s, version %s). Ctrl-D leaves.", mode, env.Config.Service, env.Version)}
 	if err := repl.Run(ctx, in, p, nil); err != nil && !errors.Is(err, context.Canceled) {
 		return err

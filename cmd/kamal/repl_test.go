@@ -534,3 +534,23 @@ func TestBreakpointRefusesAnOverlongLineOnce(t *testing.T) {
 	}
 	wantLines(t, "output", out, "\"v2\"\n", "resumed with hello v2v2\n")
 }
+
+// Everything a prompt prints is scrubbed of the run's secrets: here the
+// debugger's source line, which quotes the script.
+func TestDebuggerLinesAreScrubbed(t *testing.T) {
+	a := newReplApp(t)
+	f, err := os.OpenFile(filepath.Join(a.dir, ".kamal/scripts/build.star"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("\ndef leak():\n    docker.login()\n    breakpoint()  # the password is pw-s3cret\n")
+	f.Close()
+	out, _, code := a.pipe(t, "1 +\n", "build", "leak")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	wantLines(t, "output", out, "breakpoint()  # the password is [REDACTED]")
+	if strings.Contains(out, "pw-s3cret") {
+		t.Errorf("the secret leaked:\n%s", out)
+	}
+}

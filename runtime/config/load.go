@@ -216,10 +216,11 @@ func (l *loader) read(dot map[string]string, lenient bool) (*mapping, readResult
 			}
 			return nil, res, err
 		}
+		getenv, read := recordReads(l.env(dot))
 		cx := &ruby.Context{
 			Name:    file.name,
 			Dir:     l.dir,
-			Host:    erbHost{getenv: l.env(dot), run: l.erbRun(sh, dot)},
+			Host:    erbHost{getenv: getenv, run: l.erbRun(sh, dot)},
 			Lenient: lenient,
 			Loaded:  loaded,
 			Ruby:    l.rubyERB(dot).Render,
@@ -230,6 +231,13 @@ func (l *loader) read(dot map[string]string, lenient bool) (*mapping, readResult
 			res.fetchErr = cx.FetchErr
 		}
 		if err != nil {
+			if l.opts.OnSecret != nil {
+				// Ruby's message may quote a value ERB read from ENV
+				// (Integer(ENV["KAMAL_REGISTRY_PASSWORD"])): which of them
+				// are secrets cannot be known from a config that did not
+				// render, so each is scrubbed from the error as a secret.
+				l.opts.OnSecret(*read...)
+			}
 			return nil, res, err
 		}
 		doc, err := parseYAML(file.name, []byte(text))
@@ -239,6 +247,18 @@ func (l *loader) read(dot map[string]string, lenient bool) (*mapping, readResult
 		merged = deepMerge(merged, doc)
 	}
 	return merged, res, nil
+}
+
+// recordReads wraps getenv to note every value it returns.
+func recordReads(getenv func(string) (string, bool)) (func(string) (string, bool), *[]string) {
+	var read []string
+	return func(k string) (string, bool) {
+		v, ok := getenv(k)
+		if ok && v != "" {
+			read = append(read, v)
+		}
+		return v, ok
+	}, &read
 }
 
 // detectGeneration says Kamal 2 when the builder section uses a key only

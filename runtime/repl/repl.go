@@ -36,6 +36,18 @@ type Prompt struct {
 	// Console, when the log writes to it, is told while a line is edited
 	// so that log lines do not garble the prompt (nil: not told).
 	Console *Console
+	// Scrub, when set, is applied to everything the prompt prints (values,
+	// errors, a debugger's source lines and locals), so that no secret
+	// known to the run shows there.
+	Scrub func(string) string
+}
+
+// scrubber is p.Scrub, or the identity.
+func (p Prompt) scrubber() func(string) string {
+	if p.Scrub == nil {
+		return func(s string) string { return s }
+	}
+	return p.Scrub
 }
 
 // Run runs p with the interpreter's globals plus extra (a breakpoint's
@@ -57,7 +69,7 @@ func Run(ctx context.Context, in *interp.Interp, p Prompt, extra starlark.String
 			rd.Print(p.Banner + "\n")
 		}
 	} else {
-		rd = &pipeReader{sc: linesOf(p.In), out: p.Out}
+		rd = &pipeReader{sc: linesOf(p.In), out: p.Out, scrub: p.scrubber()}
 	}
 	opts := interp.FileOptions()
 	opts.LoadBindsGlobally = true
@@ -180,19 +192,20 @@ func Open(p Prompt, globals starlark.StringDict) (rd LineReader, close func(), e
 		}
 		return tr, tr.Close, nil
 	}
-	return &pipeReader{sc: linesOf(p.In), out: p.Out}, func() {}, nil
+	return &pipeReader{sc: linesOf(p.In), out: p.Out, scrub: p.scrubber()}, func() {}, nil
 }
 
 // pipeReader reads plain lines and echoes nothing: the transcript of a
 // scripted session is just its results.
 type pipeReader struct {
-	sc  *lineReader
-	out io.Writer
+	sc    *lineReader
+	out   io.Writer
+	scrub func(string) string
 }
 
 func (p *pipeReader) ReadLine(string) (string, error) { return p.sc.next() }
-func (p *pipeReader) Print(s string) { io.WriteString(p.out, s) }
-func (p *pipeReader) Running(func()) {}
+func (p *pipeReader) Print(s string)                  { io.WriteString(p.out, p.scrub(s)) }
+func (p *pipeReader) Running(func())                  {}
 
 // complete extends the word before pos: a global name, or an attribute
 // after "value.". With several candidates it extends to their common

@@ -194,6 +194,7 @@ type TermReader struct {
 	// newTerm makes a line editor on the terminal, sharing the history.
 	newTerm func() *term.Terminal
 	console *Console
+	scrub   func(string) string // Prompt.Scrub
 }
 
 func newTermReader(p Prompt, globals starlark.StringDict) (*TermReader, error) {
@@ -207,7 +208,7 @@ func newTermReader(p Prompt, globals starlark.StringDict) (*TermReader, error) {
 		io.Writer
 	}{in, p.Out}
 	h := loadHistory(p.HistoryFile)
-	r := &TermReader{kb: kb, in: in, hist: h, console: p.Console}
+	r := &TermReader{kb: kb, in: in, hist: h, console: p.Console, scrub: p.scrubber()}
 	r.newTerm = func() *term.Terminal {
 		t := term.NewTerminal(rw, ">>> ")
 		t.History = h
@@ -250,7 +251,7 @@ func (r *TermReader) ReadLine(prompt string) (string, error) {
 	return line, err
 }
 
-func (r *TermReader) Print(s string) { r.t.Write([]byte(s)) }
+func (r *TermReader) Print(s string) { r.t.Write([]byte(r.scrub(s))) }
 
 // abort makes the line being read, and every later one, end as at
 // Ctrl-D: the run was interrupted while the prompt waited.
