@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,5 +71,74 @@ func TestKamal19PinnedAppPushesFromACloneAndPullsOnEveryServer(t *testing.T) {
 	if !dockerImageExists(t, imageRef(version)) {
 		t.Errorf("docker has no %s after the pull", imageRef(version))
 	}
+	assertNoLock(t)
+}
+
+// Kamal 1.9 passes a builder secret as `--secret id="NAME"` and never reads
+// it: docker reads $NAME from the environment kamal runs in, at build time
+// (commands/builder/base.rb build_secrets), natively and with the
+// multiarch buildx builder. Set only in that environment (no .env), the
+// RUN step sees it; set nowhere, docker reports it, not a KeyError.
+func TestKamal19BuilderSecretIsReadByDockerFromTheEnvironment(t *testing.T) {
+	needRig(t)
+	base := shellImage(t)
+	for _, tc := range []struct{ name, builder, builderName, build string }{
+		{"native", "  multiarch: false\n", "", "Running docker build "},
+		{"multiarch", "  multiarch: true\n  local:\n    arch: amd64\n    host: unix:///var/run/docker.sock\n", "kamal-app-multiarch",
+			"Running docker buildx build --push --platform linux/amd64 --builder kamal-app-multiarch "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.builderName != "" {
+				needBuildkitImage(t) // a docker-container builder
+			}
+			app := newApp(t, "app")
+			if tc.builderName != "" {
+				trackBuilders(t, app, tc.builderName)
+			}
+			secret := fmt.Sprintf("gh-token-%d-%s-only-in-the-image", os.Getpid(), tc.name)
+			useSecret(secret)
+			app.WriteFile("Dockerfile", "FROM "+base+"\n"+
+				"RUN --mount=type=secret,id=GITHUB_TOKEN cp /run/secrets/GITHUB_TOKEN /secret-proof.txt\n", 0o644)
+			replaceBuilder(t, app, tc.builder+"  secrets:\n    - GITHUB_TOKEN\n")
+			version := pinKamal(app, "1.9.2")
+
+			stdout, stderr, exit := app.RunEnv([]string{"GITHUB_TOKEN=" + secret}, "build", "push")
+			if exit != 0 {
+				t.Fatalf("push exited %d", exit)
+			}
+			assertContains(t, "stdout", stdout, tc.build, ` --secret id="GITHUB_TOKEN" `)
+			assertNotContains(t, "output", stdout+stderr, secret)
+			assertPushed(t, version)
+			if got := registryImageFile(t, "app", version, "secret-proof.txt"); got != secret {
+				t.Errorf("the secret the RUN step saw is %q, want $GITHUB_TOKEN's value", got)
+			}
+
+			stdout, stderr, exit = app.Run("build", "push")
+			if exit != 1 {
+				t.Fatalf("push without GITHUB_TOKEN exited %d, want 1", exit)
+			}
+			assertContains(t, "stdout", stdout, tc.build, ` --secret id="GITHUB_TOKEN" `, "ERROR (SSHKit::Command::Failed)")
+			assertNotContains(t, "output", stdout+stderr, "KeyError")
+			if tc.builderName != "" {
+				app.mustRun("build", "remove")
+				assertNothingLeft(t, app, tc.builderName)
+			}
+			assertNoLock(t)
+		})
+	}
+}
+
+// Kamal 1.9.2 renders the build command, which checks the Dockerfile,
+// before it probes the builder's context hosts: nothing runs after the
+// clone.
+func TestKamal19MissingDockerfileIsReportedBeforeTheContextHostsProbe(t *testing.T) {
+	app := newApp(t, "app")
+	app.git("rm", "-q", "Dockerfile")
+	app.Commit("no Dockerfile")
+	pinKamal(app, "1.9.2")
+	stdout, stderr, exit := app.Run("build", "push")
+	assertFailed(t, stdout, stderr, exit, "Kamal::Commands::Builder::Base::BuilderError", "Missing Dockerfile")
+	assertContains(t, "stdout", stdout, "Cloning repo into build directory")
+	assertNotContains(t, "stdout", stdout, "Running /usr/bin/env true on localhost", "docker build")
 	assertNoLock(t)
 }
