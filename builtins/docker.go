@@ -77,25 +77,8 @@ func imageArg(f func(e *Env, image string) *shell.Command) Func {
 	}
 }
 
-// login renders `docker login` with the registry credentials, resolving
-// secrets now; both credentials are sensitive words.
-func login(thread *starlark.Thread, e *Env) (*shell.Command, error) {
-	user, err := e.Config.Resolve(e.Config.Registry.Username)
-	if err != nil {
-		return nil, err
-	}
-	password, err := e.Config.Resolve(e.Config.Registry.Password)
-	if err != nil {
-		return nil, err
-	}
-	e.Log.AddSecret(password)
-	return commands.Login(e.Config, user, password), nil
-}
-
-// RegistryLogin is docker.login() for Go callers (kamal registry login):
-// the login command with the credentials resolved and the password
-// registered for redaction.
-func (e *Env) RegistryLogin() (*shell.Command, error) { return login(nil, e) }
+// login is docker.login(): the run's registry login command.
+func login(_ *starlark.Thread, e *Env) (*shell.Command, error) { return e.RegistryLogin() }
 
 // dockerBuild attaches the builder's environment to the command.
 func dockerBuild(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {

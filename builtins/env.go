@@ -19,51 +19,16 @@ import (
 
 	"go.starlark.net/starlark"
 
-	"github.com/kamal-go/kamal/runtime/commands"
-	"github.com/kamal-go/kamal/runtime/config"
 	"github.com/kamal-go/kamal/runtime/executor"
-	"github.com/kamal-go/kamal/runtime/hook"
-	"github.com/kamal-go/kamal/runtime/lock"
-	"github.com/kamal-go/kamal/runtime/log"
-	"github.com/kamal-go/kamal/runtime/sshkit"
+	"github.com/kamal-go/kamal/runtime/runstate"
 )
 
-// Flags are the global command-line options the flow can see.
-type Flags struct {
-	Verbose, Quiet bool
-	SkipHooks      bool
-	DryRun         bool
-	Primary        bool
-	Version        string // --version
-	Hosts, Roles   []string
-	Destination    string
-	ConfigFile     string
-	Command        string // "build"
-	Subcommand     string // "push"
-	// LockWait polls a deploy lock held automatically by another run
-	// (--lock-wait), for up to LockWaitTimeout seconds (default 900), every
-	// LockWaitInterval seconds (default 15).
-	LockWait                          bool
-	LockWaitTimeout, LockWaitInterval float64
-}
-
-// Env is the state of one run.
+// Env is what the builtins of one run share: the run's state (set up by
+// runstate.New; its fields are promoted, so builtins read e.Config,
+// e.Runner...), the debugger, and the lock that on()'s threads take
+// turns with.
 type Env struct {
-	Dir       string // the app's root: where config, hooks and git live
-	Config    *config.Config
-	Selection *config.Selection
-	Flags     Flags
-	Version   string // resolved once before the script starts
-	Runner    *sshkit.Runner
-	Log       *log.Logger
-	// Builder renders the configured builder's commands.
-	Builder commands.Builder
-	// NewBuilder renders the builder for a variant of Config (docker.build
-	// with overrides); nil: overrides are refused.
-	NewBuilder func(*config.Config) (commands.Builder, error)
-	// Lock is the deploy lock, Hooks the hooks, of this run.
-	Lock  *lock.Lock
-	Hooks *hook.Hooks
+	*runstate.State
 	// Debugger stops threads at breakpoint() and follows the threads on()
 	// starts; set by the runtime. Nil makes breakpoint() a no-op.
 	Debugger Debugger
@@ -75,10 +40,10 @@ type Env struct {
 	// a time, while their commands run in parallel. The transports refuse
 	// to start anything for a thread holding it (executor.Refuse).
 	starlarkMu sync.Mutex
-
-	mu       sync.Mutex
-	gitCache map[string]string
 }
+
+// NewEnv returns the builtins' Env for the run st.
+func NewEnv(st *runstate.State) *Env { return &Env{State: st} }
 
 // Debugger is what builtins need of the run's debugger.
 type Debugger interface {

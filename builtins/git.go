@@ -1,7 +1,6 @@
 package builtins
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -29,57 +28,6 @@ var gitModule = Builtin{
 		{Sig: "modified_files()", Waits: true, Doc: "git ls-files --modified of the app, as a list.", Fn: gitFiles("ls-files", "--modified")},
 		{Sig: "untracked_files()", Waits: true, Doc: "git ls-files --others of the app, as a list.", Fn: gitFiles("ls-files", "--others")},
 	},
-}
-
-// Git runs `git args...` in the app directory (sshkit.Runner.Query: through
-// the local transport, unlogged, also in a dry run) and returns its
-// trimmed output; results are cached for the run, as Kamal computes them
-// once.
-func (e *Env) Git(ctx context.Context, args ...string) (string, error) {
-	key := strings.Join(args, "\x00")
-	e.mu.Lock()
-	if v, ok := e.gitCache[key]; ok {
-		e.mu.Unlock()
-		return v, nil
-	}
-	e.mu.Unlock()
-	v, err := e.Runner.Query(ctx, e.Dir, append([]string{"git"}, args...)...)
-	if err != nil {
-		return "", err
-	}
-	e.mu.Lock()
-	if e.gitCache == nil {
-		e.gitCache = map[string]string{}
-	}
-	e.gitCache[key] = v
-	e.mu.Unlock()
-	return v, nil
-}
-
-// Performer is who the audit log and hooks name: git's user.email, else
-// the local user name (`whoami`). It is worked out once per run (each hook
-// and audit line asks for it).
-func (e *Env) Performer(ctx context.Context) string {
-	const key = "\x00performer"
-	e.mu.Lock()
-	v, ok := e.gitCache[key]
-	e.mu.Unlock()
-	if ok {
-		return v
-	}
-	v = "Unknown"
-	if email, err := e.Git(ctx, "config", "user.email"); err == nil && email != "" {
-		v = email
-	} else if out, err := e.Runner.Query(ctx, "", "whoami"); err == nil {
-		v = out
-	}
-	e.mu.Lock()
-	if e.gitCache == nil {
-		e.gitCache = map[string]string{}
-	}
-	e.gitCache[key] = v
-	e.mu.Unlock()
-	return v
 }
 
 func gitQuery(args ...string) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {

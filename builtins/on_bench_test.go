@@ -12,6 +12,7 @@ import (
 	"github.com/kamal-go/kamal/runtime/config"
 	"github.com/kamal-go/kamal/runtime/executor"
 	"github.com/kamal-go/kamal/runtime/log"
+	"github.com/kamal-go/kamal/runtime/runstate"
 	"github.com/kamal-go/kamal/runtime/sshkit"
 )
 
@@ -61,7 +62,7 @@ func BenchmarkOnMemoryPerHost(b *testing.B) {
 		h := &heldHosts{n: n, all: make(chan struct{})}
 		cfg := &config.Config{SSHKit: config.SSHKit{MaxConcurrentStarts: 30}}
 		logger := log.New(io.Discard, false)
-		env := &Env{Config: cfg, Log: logger, Runner: &sshkit.Runner{Log: logger, Remote: h, Local: h}}
+		env := NewEnv(&runstate.State{Config: cfg, Log: logger, Runner: &sshkit.Runner{Log: logger, Remote: h, Local: h}})
 		thread := &starlark.Thread{Name: "bench"}
 		env.Attach(thread)
 		SetContext(thread, context.Background())
@@ -70,7 +71,7 @@ def f(host):
     ssh.run(host, "docker pull registry:4443/app:latest")
 def main(hosts):
     return on(hosts, f)
-`, Predeclared(&Env{}))
+`, Predeclared(NewEnv(&runstate.State{})))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/kamal-go/kamal/runtime/config"
 	"github.com/kamal-go/kamal/runtime/executor"
 	"github.com/kamal-go/kamal/runtime/log"
+	"github.com/kamal-go/kamal/runtime/runstate"
 	"github.com/kamal-go/kamal/runtime/sshkit"
 )
 
@@ -70,7 +71,7 @@ func runOn(t *testing.T, g *gateHosts, limit int, hosts ...string) error {
 	t.Helper()
 	cfg := &config.Config{SSHKit: config.SSHKit{MaxConcurrentStarts: 30, MaxConcurrentHosts: limit}}
 	logger := log.New(io.Discard, false)
-	env := &Env{Config: cfg, Log: logger, Runner: &sshkit.Runner{Log: logger, Remote: g, Local: g}}
+	env := NewEnv(&runstate.State{Config: cfg, Log: logger, Runner: &sshkit.Runner{Log: logger, Remote: g, Local: g}})
 	thread := &starlark.Thread{Name: "test"}
 	env.Attach(thread)
 	SetContext(thread, context.Background())
@@ -80,7 +81,7 @@ def f(host):
 def main(hosts):
     return on(hosts, f)
 `
-	globals, err := starlark.ExecFile(thread, "on_test.star", src, Predeclared(&Env{}))
+	globals, err := starlark.ExecFile(thread, "on_test.star", src, Predeclared(NewEnv(&runstate.State{})))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/kamal-go/kamal/runtime/executor"
 	"github.com/kamal-go/kamal/runtime/log"
+	"github.com/kamal-go/kamal/runtime/runstate"
 	"github.com/kamal-go/kamal/runtime/sshkit"
 )
 
@@ -90,7 +91,7 @@ func testEnv(t *testing.T) (*Env, *bytes.Buffer) {
 	var out bytes.Buffer
 	logger := log.New(&syncWriter{w: &out}, false)
 	local := &executor.Local{}
-	return &Env{Dir: t.TempDir(), Log: logger, Runner: &sshkit.Runner{Log: logger, Local: local, Remote: hereTransport{local}}}, &out
+	return NewEnv(&runstate.State{Dir: t.TempDir(), Log: logger, Runner: &sshkit.Runner{Log: logger, Local: local, Remote: hereTransport{local}}}), &out
 }
 
 // hereTransport runs a host's commands on this machine.

@@ -21,6 +21,7 @@ import (
 	"github.com/kamal-go/kamal/runtime/hook"
 	"github.com/kamal-go/kamal/runtime/lock"
 	"github.com/kamal-go/kamal/runtime/log"
+	"github.com/kamal-go/kamal/runtime/runstate"
 	"github.com/kamal-go/kamal/runtime/sshkit"
 )
 
@@ -189,7 +190,7 @@ func waitsEnv(t *testing.T) *Env {
 	}
 	logger := log.New(io.Discard, false)
 	runner := &sshkit.Runner{Log: logger, Local: refusingLocal{}, Remote: refusingRemote{}}
-	env := &Env{Dir: dir, Config: cfg, Selection: sel, Log: logger, Version: "v1", Runner: runner, Builder: bld}
+	env := NewEnv(&runstate.State{Dir: dir, Config: cfg, Selection: sel, Log: logger, Version: "v1", Runner: runner, Builder: bld})
 	env.Lock = &lock.Lock{Config: cfg, Host: sel.Primary, Runner: runner, Log: logger, Version: "v1"}
 	env.Hooks = &hook.Hooks{Config: cfg, Dir: dir, Runner: runner, Log: logger, Version: "v1", Hosts: sel.Hosts,
 		Command: "build", Subcommand: "push", Performer: func(context.Context) string { return "t" }, Locked: env.Lock.Held}

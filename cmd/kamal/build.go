@@ -12,7 +12,6 @@ import (
 
 	"github.com/kamal-go/kamal/cmd/kamal/internal/thor"
 
-	"github.com/kamal-go/kamal/builtins"
 	"github.com/kamal-go/kamal/runtime/debugger"
 	"github.com/kamal-go/kamal/runtime/interp"
 	"github.com/kamal-go/kamal/runtime/repl"
@@ -40,7 +39,7 @@ func newBuildCommand() *command {
 type buildLoader struct {
 	c      *cli
 	ctx    context.Context
-	env    *builtins.Env
+	env    *runstate.State
 	owned  bool  // env was made by newEnv: close it
 	envErr error // newEnv's error, for a subcommand that needs the config
 	in     *interp.Interp
@@ -57,7 +56,7 @@ func (b *buildLoader) commands(v thor.Values, sub string) ([]buildCommand, error
 	if err != nil {
 		return nil, err
 	}
-	b.env = &builtins.Env{Log: b.c.log, Dir: dir}
+	b.env = &runstate.State{Log: b.c.log, Dir: dir}
 	if e, err := b.c.newEnv(g, "build", sub); err == nil {
 		b.env, b.owned = e, true
 	} else if b.envErr = err; sub != "help" && sub != "api" && sub != "eject" {
@@ -86,7 +85,7 @@ func ownBuildCommands(has func(string) bool) []buildCommand {
 
 func (b *buildLoader) close() {
 	if b.owned {
-		runstate.Close(b.env)
+		b.env.Close()
 	}
 }
 
@@ -237,7 +236,7 @@ func userScripts(dir string, o *globalOptions) []string {
 
 // load prepares the interpreter: the stock script, then the user's. Its
 // errors are loadErrors (their backtrace is always shown).
-func load(ctx context.Context, c *cli, env *builtins.Env, o *globalOptions) (*interp.Interp, error) {
+func load(ctx context.Context, c *cli, env *runstate.State, o *globalOptions) (*interp.Interp, error) {
 	in := interp.New(env)
 	if o.trace {
 		in.Trace(c.Err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/kamal-go/kamal/builtins"
 	"github.com/kamal-go/kamal/runtime/config"
 	"github.com/kamal-go/kamal/runtime/psych"
 	"github.com/kamal-go/kamal/runtime/runstate"
@@ -41,7 +40,7 @@ func runConfig(_ context.Context, c *cli, o *configOptions) error {
 	if err != nil {
 		return err
 	}
-	defer runstate.Close(env)
+	defer env.Close()
 	// Like Kamal's to_h, this reads no secret (no vendor CLI runs for it);
 	// any secret value already resolved is scrubbed all the same.
 	fmt.Fprint(c.Out, c.log.Scrub(psych.Dump(configHash(env))))
@@ -49,7 +48,7 @@ func runConfig(_ context.Context, c *cli, o *configOptions) error {
 }
 
 // configHash is Kamal's Configuration#to_h for the config's generation.
-func configHash(env *builtins.Env) psych.Map {
+func configHash(env *runstate.State) psych.Map {
 	cfg := env.Config
 	kamal1 := cfg.Generation == config.Kamal1
 	var roles []string

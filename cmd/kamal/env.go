@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 
-	"github.com/kamal-go/kamal/builtins"
 	"github.com/kamal-go/kamal/runtime/config"
 	"github.com/kamal-go/kamal/runtime/runstate"
 )
@@ -30,20 +29,20 @@ func (c *cli) loadConfig(g *globalOptions) (*config.Config, error) {
 
 // newEnv loads the config of the app in the working directory and
 // everything a script needs for one run of `kamal COMMAND SUB`. The
-// caller closes it with runstate.Close.
-func (c *cli) newEnv(g *globalOptions, command, sub string) (*builtins.Env, error) {
+// caller closes it with Close.
+func (c *cli) newEnv(g *globalOptions, command, sub string) (*runstate.State, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return nil, err
 	}
-	env, err := runstate.NewEnv(runstate.EnvOptions{
+	env, err := runstate.New(runstate.Options{
 		Context:       c.runContext(),
 		Dir:           dir,
 		Log:           c.log,
 		DryRun:        g.dryRun,
 		InlineSecrets: c.inlineSecrets,
 		Stderr:        c.Err,
-		Flags: builtins.Flags{
+		Flags: runstate.Flags{
 			Verbose: g.verbose, Quiet: g.quiet, SkipHooks: g.skipHooks, DryRun: g.dryRun,
 			Primary: g.primary, Version: g.version, Hosts: splitList(g.hosts), Roles: splitList(g.roles),
 			Destination: g.destination, ConfigFile: g.configFile, Command: command, Subcommand: sub,

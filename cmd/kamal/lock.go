@@ -6,7 +6,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/kamal-go/kamal/builtins"
 	"github.com/kamal-go/kamal/runtime/commands"
 	"github.com/kamal-go/kamal/runtime/lock"
 	"github.com/kamal-go/kamal/runtime/log"
@@ -108,7 +107,7 @@ func runLock(ctx context.Context, c *cli, o *lockOptions) error {
 	if err != nil {
 		return err
 	}
-	defer runstate.Close(env)
+	defer env.Close()
 	c.sigs.watchLock(env.Lock.Held)
 
 	if _, err := env.Hooks.Run(ctx, "pre-connect"); err != nil {
@@ -149,7 +148,7 @@ func runLock(ctx context.Context, c *cli, o *lockOptions) error {
 
 // ensureRunDirectory is Kamal's `mkdir -p .kamal` on every selected host
 // (in parallel), plus Kamal 1's locks directory on the primary host.
-func ensureRunDirectory(ctx context.Context, env *builtins.Env) error {
+func ensureRunDirectory(ctx context.Context, env *runstate.State) error {
 	err := sshkit.OnHosts(env.Selection.Hosts, env.Config.SSHKit.MaxConcurrentHosts, func(_ int, h string) error {
 		_, err := env.Runner.Run(ctx, h, shell.New("mkdir", "-p", env.Config.RunDirectory), sshkit.Options{Level: log.Info})
 		return err

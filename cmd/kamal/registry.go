@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 
-	"github.com/kamal-go/kamal/builtins"
 	"github.com/kamal-go/kamal/runtime/commands"
 	"github.com/kamal-go/kamal/runtime/config"
 	"github.com/kamal-go/kamal/runtime/kamalerr"
@@ -78,7 +77,7 @@ func runRegistry(ctx context.Context, c *cli, o *registryOptions) error {
 	if err != nil {
 		return err
 	}
-	defer runstate.Close(env)
+	defer env.Close()
 	cfg := env.Config
 	kamal1 := cfg.Generation == config.Kamal1
 	if kamal1 && (name == "setup" || name == "remove") {
@@ -124,7 +123,7 @@ func runRegistry(ctx context.Context, c *cli, o *registryOptions) error {
 // registryRun is one run of a registry subcommand.
 type registryRun struct {
 	ctx context.Context
-	env *builtins.Env
+	env *runstate.State
 }
 
 // checkDocker is Kamal 2's ensure_docker_installed.
@@ -163,7 +162,7 @@ func (r *registryRun) everywhere(cmd *shell.Command, skipLocal, skipRemote bool)
 // onHosts runs cmd on every host in parallel (at most
 // sshkit.max_concurrent_hosts at once) and returns the failures in
 // SSHKit's form, in host order.
-func onHosts(ctx context.Context, env *builtins.Env, hosts []string, cmd *shell.Command) error {
+func onHosts(ctx context.Context, env *runstate.State, hosts []string, cmd *shell.Command) error {
 	return sshkit.OnHosts(hosts, env.Config.SSHKit.MaxConcurrentHosts, func(_ int, h string) error {
 		_, err := env.Runner.Run(ctx, h, cmd, sshkit.Options{Level: log.Info})
 		return err

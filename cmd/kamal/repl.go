@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 
 	"github.com/kamal-go/kamal/runtime/repl"
-	"github.com/kamal-go/kamal/runtime/runstate"
 )
 
 // replOptions are `kamal repl`'s: the class options (--dry-run runs
@@ -33,7 +32,7 @@ func runREPL(ctx context.Context, c *cli, o *replOptions) error {
 	if err != nil {
 		return err
 	}
-	defer runstate.Close(env)
+	defer env.Close()
 	in, err := load(ctx, c, env, o.globalOptions)
 	if err != nil {
 		return err

@@ -14,10 +14,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kamal-go/kamal/builtins"
 	"github.com/kamal-go/kamal/cmd/kamal/internal/thor"
 	"github.com/kamal-go/kamal/runtime/interp"
 	"github.com/kamal-go/kamal/runtime/log"
+	"github.com/kamal-go/kamal/runtime/runstate"
 )
 
 // thorRow is one line of testdata/thor.jsonl (tests/thor/table): what
@@ -52,7 +52,7 @@ func unescapeWord(w string) string {
 // build loads them (no config, no user script).
 func stockBuildCommands(t testing.TB) func(thor.Values, string) ([]buildCommand, error) {
 	dir := t.TempDir()
-	in := interp.New(&builtins.Env{Dir: dir, Log: log.New(&bytes.Buffer{}, false)})
+	in := interp.New(&runstate.State{Dir: dir, Log: log.New(&bytes.Buffer{}, false)})
 	if err := in.LoadStock(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -2,13 +2,13 @@ package interp
 
 import (
 	"context"
-	"github.com/kamal-go/kamal/runtime/runstate"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/kamal-go/kamal/builtins"
+	"github.com/kamal-go/kamal/runtime/runstate"
+
 	"github.com/kamal-go/kamal/runtime/executor"
 	"github.com/kamal-go/kamal/runtime/log"
 	"github.com/kamal-go/kamal/runtime/sshkit"
@@ -27,10 +27,10 @@ func TestSSHPortThatIsNoNumberFailsOnConnecting(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out strings.Builder
-	env, err := runstate.NewEnv(runstate.EnvOptions{Dir: dir, Log: log.New(&out, false), Local: &fakeHosts{},
-		Flags: builtins.Flags{ConfigFile: "config/deploy.yml", Command: "build", Subcommand: "details"}})
+	env, err := runstate.New(runstate.Options{Dir: dir, Log: log.New(&out, false), Local: &fakeHosts{},
+		Flags: runstate.Flags{ConfigFile: "config/deploy.yml", Command: "build", Subcommand: "details"}})
 	if err != nil {
-		t.Fatalf("NewEnv: %v", err)
+		t.Fatalf("runstate.New: %v", err)
 	}
 	_, err = env.Runner.Remote.Run(context.Background(), "server1", executor.Request{Script: "true"})
 	if err == nil || sshkit.ClassOf(err) != "SocketError" || !strings.Contains(err.Error(), `"x-SSH_PORT"`) {

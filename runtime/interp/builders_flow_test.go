@@ -3,7 +3,6 @@ package interp
 import (
 	"context"
 	"fmt"
-	"github.com/kamal-go/kamal/runtime/sshkit"
 	"io"
 	"os"
 	"os/exec"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/kamal-go/kamal/runtime/sshkit"
 
 	"github.com/kamal-go/kamal/runtime/executor"
 )

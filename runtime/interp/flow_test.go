@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"github.com/kamal-go/kamal/runtime/runstate"
 	"io"
 	"os"
 	"os/exec"
@@ -14,9 +13,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/kamal-go/kamal/runtime/runstate"
+
 	"go.starlark.net/starlark"
 
-	"github.com/kamal-go/kamal/builtins"
 	"github.com/kamal-go/kamal/runtime/executor"
 	"github.com/kamal-go/kamal/runtime/log"
 )
@@ -140,9 +140,9 @@ func callFlow(t *testing.T, dir, sub string, verbose bool, kwargs []starlark.Tup
 	if verbose {
 		logger.SetThreshold(log.Debug)
 	}
-	env, err := runstate.NewEnv(runstate.EnvOptions{
+	env, err := runstate.New(runstate.Options{
 		Dir: dir, Log: logger, Local: transport, Remote: transport,
-		Flags: builtins.Flags{ConfigFile: "config/deploy.yml", Command: "build", Subcommand: sub},
+		Flags: runstate.Flags{ConfigFile: "config/deploy.yml", Command: "build", Subcommand: sub},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -25,6 +25,7 @@ import (
 
 	"github.com/kamal-go/kamal/builtins"
 	"github.com/kamal-go/kamal/runtime/inputfile"
+	"github.com/kamal-go/kamal/runtime/runstate"
 	"github.com/kamal-go/kamal/scripts"
 )
 
@@ -62,8 +63,9 @@ type loadEntry struct {
 	loading bool
 }
 
-// New returns an interpreter for the run described by env.
-func New(env *builtins.Env) *Interp {
+// New returns an interpreter for the run st.
+func New(st *runstate.State) *Interp {
+	env := builtins.NewEnv(st)
 	in := &Interp{env: env, cache: map[string]*loadEntry{}, effective: starlark.StringDict{}, origin: map[string]string{},
 		root: env.Dir, outsideOK: map[string]bool{}, sources: map[string][]byte{}}
 	in.predeclared = builtins.Predeclared(env)

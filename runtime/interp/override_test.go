@@ -8,15 +8,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"github.com/kamal-go/kamal/runtime/runstate"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/kamal-go/kamal/runtime/runstate"
+
 	"go.starlark.net/starlark"
 
-	"github.com/kamal-go/kamal/builtins"
 	"github.com/kamal-go/kamal/runtime/log"
 )
 
@@ -41,7 +41,7 @@ func userApp(t *testing.T, name string, files map[string]string) string {
 // and the user scripts loaded.
 type session struct {
 	in   *Interp
-	env  *builtins.Env
+	env  *runstate.State
 	fake *fakeHosts
 	out  *bytes.Buffer
 }
@@ -53,9 +53,9 @@ func newSession(t *testing.T, dir string, userFiles ...string) (*session, error)
 	t.Setenv("LOGNAME", "")
 	var out bytes.Buffer
 	fake := &fakeHosts{rules: []rule{{match: "rev-parse HEAD", stdout: revision(t, dir) + "\n"}}}
-	env, err := runstate.NewEnv(runstate.EnvOptions{
+	env, err := runstate.New(runstate.Options{
 		Dir: dir, Log: log.New(&out, false), Local: fake, Remote: fake,
-		Flags: builtins.Flags{ConfigFile: "config/deploy.yml", Command: "build", Subcommand: "push"},
+		Flags: runstate.Flags{ConfigFile: "config/deploy.yml", Command: "build", Subcommand: "push"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -384,8 +384,8 @@ def hello():
 	t.Setenv("KAMAL_REGISTRY_PASSWORD", "s3cret-pw")
 	var out, trace bytes.Buffer
 	fake := &fakeHosts{rules: []rule{{match: "rev-parse HEAD", stdout: revision(t, dir) + "\n"}}}
-	env, err := runstate.NewEnv(runstate.EnvOptions{Dir: dir, Log: log.New(&out, false), Local: fake, Remote: fake,
-		Flags: builtins.Flags{ConfigFile: "config/deploy.yml", Command: "build", Subcommand: "hello"}})
+	env, err := runstate.New(runstate.Options{Dir: dir, Log: log.New(&out, false), Local: fake, Remote: fake,
+		Flags: runstate.Flags{ConfigFile: "config/deploy.yml", Command: "build", Subcommand: "hello"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,14 +3,14 @@ package interp
 import (
 	"bytes"
 	"context"
-	"github.com/kamal-go/kamal/runtime/runstate"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/kamal-go/kamal/builtins"
+	"github.com/kamal-go/kamal/runtime/runstate"
+
 	"github.com/kamal-go/kamal/runtime/log"
 )
 
@@ -64,8 +64,8 @@ builder:
 	for _, sub := range []string{"details", "help"} {
 		var out bytes.Buffer
 		logger := log.New(&out, false)
-		env, err := runstate.NewEnv(runstate.EnvOptions{Dir: dir, Log: logger, DryRun: true,
-			Flags: builtins.Flags{DryRun: true, Command: "build", Subcommand: sub}})
+		env, err := runstate.New(runstate.Options{Dir: dir, Log: logger, DryRun: true,
+			Flags: runstate.Flags{DryRun: true, Command: "build", Subcommand: sub}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,7 +78,7 @@ builder:
 				t.Fatalf("details: %v\n%s", err, out.String())
 			}
 		}
-		runstate.Close(env)
+		env.Close()
 	}
 	if data, err := os.ReadFile(calls); err == nil {
 		t.Errorf("docker was called:\n%s", data)
@@ -110,12 +110,12 @@ sshkit:
 	var out bytes.Buffer
 	logger := log.New(&out, false)
 	logger.SetThreshold(log.Debug)
-	env, err := runstate.NewEnv(runstate.EnvOptions{Dir: dir, Log: logger,
-		Flags: builtins.Flags{Version: "v1", Command: "build", Subcommand: "pull"}})
+	env, err := runstate.New(runstate.Options{Dir: dir, Log: logger,
+		Flags: runstate.Flags{Version: "v1", Command: "build", Subcommand: "pull"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer runstate.Close(env)
+	defer env.Close()
 	in := New(env)
 	if err := in.LoadStock(context.Background()); err != nil {
 		t.Fatal(err)

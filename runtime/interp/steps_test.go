@@ -18,18 +18,18 @@ package interp
 import (
 	"bytes"
 	"context"
-	"github.com/kamal-go/kamal/runtime/runstate"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/kamal-go/kamal/runtime/runstate"
+
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
 	"go.starlark.net/starlarktest"
 
-	"github.com/kamal-go/kamal/builtins"
 	"github.com/kamal-go/kamal/runtime/executor"
 	"github.com/kamal-go/kamal/runtime/log"
 )
@@ -102,9 +102,9 @@ func newStepSession(t *testing.T, dir, rev string) *stepSession {
 	t.Helper()
 	fake := &scriptedHosts{}
 	fake.defaults = []rule{{match: "rev-parse HEAD", stdout: rev + "\n"}}
-	env, err := runstate.NewEnv(runstate.EnvOptions{
+	env, err := runstate.New(runstate.Options{
 		Dir: dir, Log: log.New(&fake.out, false), Local: fake, Remote: fake,
-		Flags: builtins.Flags{ConfigFile: "config/deploy.yml", Command: "build", Subcommand: "push"},
+		Flags: runstate.Flags{ConfigFile: "config/deploy.yml", Command: "build", Subcommand: "push"},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,5 +1,5 @@
 // Package runstate sets up the state of one run: the config loaded, the
-// hosts selected, the version resolved and the runner wired (NewEnv), for
+// hosts selected, the version resolved and the runner wired (New), for
 // the interpreter and the commands written in Go alike.
 package runstate
 
@@ -15,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kamal-go/kamal/builtins"
 	"github.com/kamal-go/kamal/runtime/commands"
 	"github.com/kamal-go/kamal/runtime/config"
 	"github.com/kamal-go/kamal/runtime/executor"
@@ -27,14 +26,14 @@ import (
 	"golang.org/x/term"
 )
 
-// EnvOptions say how to set up a run.
-type EnvOptions struct {
+// Options say how to set up a run.
+type Options struct {
 	// Context is the run's: cancelling it (an interrupt) cuts off the
 	// commands the config runs while it loads.
 	Context context.Context
 	Dir     string // the app's root
 	Log     *log.Logger
-	Flags   builtins.Flags
+	Flags   Flags
 	DryRun  bool
 	// Local and Remote replace the real transports (tests use fakes).
 	Local, Remote executor.Transport
@@ -47,10 +46,10 @@ type EnvOptions struct {
 	Stderr io.Writer
 }
 
-// NewEnv loads the config, selects hosts, resolves the version and wires
+// New loads the config, selects hosts, resolves the version and wires
 // the runner: everything a script needs for one run. It connects to
 // nothing: SSH connections open on first use.
-func NewEnv(o EnvOptions) (*builtins.Env, error) {
+func New(o Options) (*State, error) {
 	f := o.Flags
 	if o.Stderr == nil {
 		o.Stderr = io.Discard
@@ -77,7 +76,7 @@ func NewEnv(o EnvOptions) (*builtins.Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := &builtins.Env{
+	env := &State{
 		Dir:       o.Dir,
 		Config:    cfg,
 		Selection: sel,
@@ -139,13 +138,6 @@ func (b badPort) Run(context.Context, string, executor.Request) (int, error) {
 	return 0, kamalerr.Errorf("SocketError", "getaddrinfo(3): Servname not supported for ai_socktype (ssh port %q)", b.port)
 }
 
-// Close releases the run's connections.
-func Close(env *builtins.Env) {
-	if c, ok := env.Runner.Remote.(interface{ Close() error }); ok {
-		c.Close()
-	}
-}
-
 // needsVersion: builder setup commands work without an app version (and
 // so without git).
 func needsVersion(sub string) bool {
@@ -175,7 +167,7 @@ func dotEnv(cfg *config.Config) []string {
 // sends the working tree, not a clone) has uncommitted changes (Kamal 1.9
 // and 2; Kamal 1.5 never adds it).
 // getenv is the run's environment (Kamal 1: .env included).
-func resolveVersion(ctx context.Context, env *builtins.Env, flag string, getenv func(string) (string, bool)) (string, error) {
+func resolveVersion(ctx context.Context, env *State, flag string, getenv func(string) (string, bool)) (string, error) {
 	if flag != "" {
 		return flag, nil
 	}
@@ -184,7 +176,7 @@ func resolveVersion(ctx context.Context, env *builtins.Env, flag string, getenv 
 	}
 	rev, err := env.Git(ctx, "rev-parse", "HEAD")
 	if err != nil {
-		return "", builtins.NewError("RuntimeError", "Can't use commit hash as version, no git repository found in "+env.Dir)
+		return "", kamalerr.New("RuntimeError", "Can't use commit hash as version, no git repository found in "+env.Dir)
 	}
 	if (env.Config.Generation == config.Kamal2 || env.Config.Release == config.Kamal19) && env.Config.Builder.HasContext {
 		if changes, _ := env.Git(ctx, "status", "--porcelain"); changes != "" {

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kamal-go/kamal/builtins"
 	"github.com/kamal-go/kamal/runtime/executor"
 	"github.com/kamal-go/kamal/runtime/log"
 	"github.com/kamal-go/kamal/runtime/shell"
@@ -38,18 +37,18 @@ func TestKamal1DotEnvReachesTheRunNotTheProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, stderr bytes.Buffer
-	env, err := NewEnv(EnvOptions{Dir: dir, Log: log.New(&out, false), Remote: noHosts{}, Stderr: &stderr,
-		Flags: builtins.Flags{Command: "build", Subcommand: "push"}})
+	env, err := New(Options{Dir: dir, Log: log.New(&out, false), Remote: noHosts{}, Stderr: &stderr,
+		Flags: Flags{Command: "build", Subcommand: "push"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer Close(env)
+	defer env.Close()
 	if env.Version != "from-dotenv" {
 		t.Errorf("version %q, want .env's VERSION", env.Version)
 	}
 	for _, k := range []string{"VERSION", "FROM_DOTENV"} {
 		if v, ok := os.LookupEnv(k); ok {
-			t.Errorf("NewEnv set %s=%q in the process environment", k, v)
+			t.Errorf("New set %s=%q in the process environment", k, v)
 		}
 	}
 	res, err := env.Runner.Run(context.Background(), "", shell.New("printenv", "FROM_DOTENV", "REAL_WINS"), sshkit.Options{Capture: true})
@@ -69,12 +68,12 @@ func TestWarningsGoToTheInjectedStderr(t *testing.T) {
 	// loaded, with a warning.
 	dir := appDir(t, kamal1Deploy+"sshkit:\n  max_concurrent_hosts: 1\n")
 	var out, stderr bytes.Buffer
-	env, err := NewEnv(EnvOptions{Dir: dir, Log: log.New(&out, false), Remote: noHosts{}, Stderr: &stderr,
-		Flags: builtins.Flags{Command: "build", Subcommand: "details"}})
+	env, err := New(Options{Dir: dir, Log: log.New(&out, false), Remote: noHosts{}, Stderr: &stderr,
+		Flags: Flags{Command: "build", Subcommand: "details"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer Close(env)
+	defer env.Close()
 	if len(env.Config.Warnings) == 0 {
 		t.Fatal("the config has no warning to print")
 	}

@@ -1,4 +1,4 @@
-package builtins
+package runstate
 
 import (
 	"context"
@@ -25,7 +25,7 @@ func TestPerformerIsWorkedOutOnce(t *testing.T) {
 		}
 	}
 	t.Setenv("PATH", bin)
-	e := &Env{Dir: t.TempDir()}
+	e := &State{Dir: t.TempDir()}
 	for range 3 {
 		if got := e.Performer(context.Background()); got != "deployer" {
 			t.Fatalf("performer %q, want deployer", got)
