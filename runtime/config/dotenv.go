@@ -58,6 +58,9 @@ type dotenvEntry struct {
 // parseDotenv parses src and returns its assignments in file order (a key
 // assigned twice appears twice; the later wins).
 func parseDotenv(src string, o dotenvOptions) ([]dotenvEntry, error) {
+	// The gem reads files with "rb:bom|utf-8": a UTF-8 byte order mark is
+	// dropped.
+	src = strings.TrimPrefix(src, "\uFEFF")
 	src = strings.ReplaceAll(src, "\r\n", "\n")
 	p := &dotenvParser{src: src, o: o, line: 1, hash: map[string]string{}}
 	return p.parse()
@@ -133,6 +136,7 @@ func (p *dotenvParser) restIsComment(from int) bool {
 
 func (p *dotenvParser) assignment() error {
 	line := p.line
+	start := p.pos
 	i := p.pos
 	export := false
 	if strings.HasPrefix(p.src[i:], "export") {
@@ -180,9 +184,20 @@ func (p *dotenvParser) assignment() error {
 		return p.set(key, "", line)
 	}
 
+	if export && (j == len(p.src) || p.src[j] == '#' || p.src[j] == '\n') && !p.inEnv(key) {
+		// "export F=" has no value (the gem's value group is empty):
+		// like "export F", it must name a variable set earlier.
+		end := p.lineEnd(j)
+		text := p.src[start:end]
+		p.advance(end)
+		if _, ok := p.hash[key]; !ok {
+			return p.errorf(line, "Line %q has an unset variable", text)
+		}
+		return nil
+	}
 	raw, end := p.value(j)
 	p.advance(end)
-	if p.o.keepEnv && key != "DOTENV_LINEBREAK_MODE" {
+	if p.inEnv(key) {
 		if v, ok := p.o.getenv(key); ok {
 			p.hash[key] = v
 			p.entries = append(p.entries, dotenvEntry{key: key, value: v, line: line})
@@ -194,6 +209,16 @@ func (p *dotenvParser) assignment() error {
 		return err
 	}
 	return p.set(key, v, line)
+}
+
+// inEnv reports whether key keeps the environment's value (the gem's
+// existing?, in non-overwrite mode).
+func (p *dotenvParser) inEnv(key string) bool {
+	if !p.o.keepEnv || key == "DOTENV_LINEBREAK_MODE" {
+		return false
+	}
+	_, ok := p.o.getenv(key)
+	return ok
 }
 
 func (p *dotenvParser) set(key, v string, line int) error {

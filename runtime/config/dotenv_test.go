@@ -54,6 +54,10 @@ func TestDotenv(t *testing.T) {
 		{"crlf_lines", "A=1\r\nB=\"2\"\r\n", []string{"A=1", "B=2"}},
 		{"duplicate_key_later_wins_both_listed", "A=1\nA=2\n", []string{"A=1", "A=2"}},
 		{"indented_assignment", "   A=1\n", []string{"A=1"}},
+		// The gem opens files "rb:bom|utf-8": a leading BOM is dropped.
+		{"utf8_byte_order_mark", "\uFEFFA=1\nB=2\n", []string{"A=1", "B=2"}},
+		{"export_with_empty_value_of_defined_key", "F=1\nexport F=\n", []string{"F=1"}},
+		{"export_with_blank_value", "export F= \n", []string{"F="}},
 	}
 	dir := t.TempDir()
 	writeFile(t, dir+"/marker", "here\n")
@@ -82,6 +86,10 @@ func TestDotenvErrors(t *testing.T) {
 		{"key_with_dash", "MY-KEY=1\n", ClassDotenvFormat, ".kamal/secrets:1: malformed line (expected KEY=value)"},
 		{"line_number_after_multiline_value", "A=\"x\ny\"\n=oops\n", ClassDotenvFormat, ".kamal/secrets:3: malformed line (expected KEY=value)"},
 		{"export_without_value", "export A\n", ClassDotenvFormat, `.kamal/secrets:1: Line "export A" has an unset variable`},
+		// dotenv 3's LINE regexp leaves the value group empty after "=":
+		// the same FormatError.
+		{"export_with_empty_value", "B=1\nexport F=\n", ClassDotenvFormat, `.kamal/secrets:2: Line "export F=" has an unset variable`},
+		{"export_with_empty_value_at_the_end", "export F=", ClassDotenvFormat, `.kamal/secrets:1: Line "export F=" has an unset variable`},
 		{"failing_command_names_status_not_output", "A=1\nB=$(echo hunter2; exit 3)\n", ClassRuntime, ".kamal/secrets:2: command $(echo hunter2; exit 3) failed with exit status 3"},
 		{"failing_command_not_found", "B=$(definitely-not-a-command-xyz)\n", ClassRuntime, ".kamal/secrets:1: command $(definitely-not-a-command-xyz) failed with exit status 127"},
 		// The token substituted into the command is another secret: the

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"math"
@@ -8,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -194,8 +196,10 @@ func isMergeKey(n *yaml.Node) bool {
 func scalarValue(n *yaml.Node) any {
 	if n.Style&yaml.TaggedStyle != 0 {
 		switch n.Tag {
-		case "!!str", "!!binary":
+		case "!!str":
 			return n.Value
+		case "!!binary":
+			return decodeBinary(n.Value)
 		case "!!null":
 			return nil
 		case "!!bool", "!!int", "!!float":
@@ -209,7 +213,69 @@ func scalarValue(n *yaml.Node) any {
 	return psychScalar(n.Value)
 }
 
+// decodeBinary is Psych's !!binary: the text decoded as base64 the way
+// Ruby's unpack("m") does, skipping characters outside the alphabet.
+func decodeBinary(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '+' || r == '/' {
+			b.WriteRune(r)
+		}
+	}
+	clean := b.String()
+	if len(clean)%4 == 1 { // a lone last character carries no byte
+		clean = clean[:len(clean)-1]
+	}
+	out, err := base64.RawStdEncoding.DecodeString(clean)
+	if err != nil {
+		return ""
+	}
+	return string(out)
+}
+
+// rubyDate is a Ruby Date, as Psych loads a plain 2012-01-01: its to_s
+// is the ISO date. Kamal's validator takes it for no string.
+type rubyDate string
+
+// psychDate resolves s as Psych does a scalar matching its date pattern:
+// a Date when it is a real day, else the string.
+func psychDate(s string) any {
+	t, err := time.Parse("2006-1-2", s)
+	if err != nil {
+		return s
+	}
+	return rubyDate(t.Format("2006-01-02"))
+}
+
+// julianDay is the Julian day number of d, for Date#inspect.
+func (d rubyDate) julianDay() int {
+	t, _ := time.Parse("2006-01-02", string(d))
+	return int(t.Unix()/86400) + 2440588
+}
+
+// psychSexagesimal is Psych's base-60 integer or float ("12:30" is
+// 12*60^2 + 30*60 = 45000, Psych's own reading, which Kamal gets): each
+// part n at index e counts n * 60^|e-2|, the sign only on the first part.
+func psychSexagesimal(s string, float bool) any {
+	var f float64
+	parts := strings.Split(strings.ReplaceAll(s, "_", ""), ":")
+	for e, p := range parts {
+		n, err := strconv.ParseFloat(p, 64)
+		if err != nil {
+			return s
+		}
+		f += n * math.Pow(60, math.Abs(float64(e-2)))
+	}
+	if float {
+		return f
+	}
+	return int(f)
+}
+
 var (
+	psychDateRE          = regexp.MustCompile(`^\d{4}-(?:1[012]|0\d|\d)-(?:[12]\d|3[01]|0\d|\d)$`)
+	psychSexagesimalInt  = regexp.MustCompile(`^[-+]?[0-9][0-9_]*(:[0-5]?[0-9]){1,2}$`)
+	psychSexagesimalReal = regexp.MustCompile(`^[-+]?[0-9][0-9_]*(:[0-5]?[0-9]){1,2}\.[0-9_]*$`)
 	psychInteger = regexp.MustCompile(`^(?:[-+]?0b[0-1_,]+|[-+]?0[0-7_,]+|[-+]?(?:0|[1-9](?:[0-9]|,[0-9]|_[0-9])*)|[-+]?0x[0-9a-fA-F_,]+)$`)
 	psychFloat   = regexp.MustCompile(`^[-+]?([0-9][0-9_,]*)?\.[0-9]*([eE][-+][0-9]+)?$`)
 	psychWordy   = regexp.MustCompile(`^[^\d.:-]?[[:alpha:]_\s!@#$%\^&*(){}<>|/\\~;=]+`)
@@ -239,6 +305,8 @@ func psychScalar(s string) any {
 	switch {
 	case s == "~" || lower == "null":
 		return nil
+	case psychDateRE.MatchString(s):
+		return psychDate(s)
 	case lower == ".inf" || lower == "+.inf":
 		return math.Inf(1)
 	case lower == "-.inf":
@@ -251,6 +319,10 @@ func psychScalar(s string) any {
 			sym = sym[1 : 1+strings.IndexByte(sym[1:], sym[0])]
 		}
 		return sym
+	case psychSexagesimalInt.MatchString(s):
+		return psychSexagesimal(s, false)
+	case psychSexagesimalReal.MatchString(s):
+		return psychSexagesimal(s, true)
 	case psychFloat.MatchString(s):
 		if s == "." || s == "+." || s == "-." {
 			return s
@@ -313,6 +385,8 @@ func rubyString(v any) string {
 		return strconv.Itoa(v)
 	case float64:
 		return rubyFloat(v)
+	case rubyDate:
+		return string(v)
 	default:
 		return rubyInspect(v)
 	}
@@ -336,6 +410,8 @@ func rubyInspect(v any) string {
 			parts = append(parts, strconv.Quote(k)+" => "+rubyInspect(v.vals[k]))
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
+	case rubyDate:
+		return fmt.Sprintf("#<Date: %s ((%dj,0s,0n),+0s,2299161j)>", string(v), v.julianDay())
 	default:
 		return rubyString(v)
 	}
@@ -389,6 +465,8 @@ func rubyTypeName(v any) string {
 		return "Array"
 	case *mapping:
 		return "Hash"
+	case rubyDate:
+		return "Date"
 	}
 	return fmt.Sprintf("%T", v)
 }

@@ -19,7 +19,13 @@ func TestPsychScalar(t *testing.T) {
 		{"3.10", 3.1}, {"1.", 1.0}, {".5", 0.5}, {"1.5e+3", 1500.0},
 		{"1.2.3", "1.2.3"}, {"3.3.0", "3.3.0"}, {"1.1.1.1", "1.1.1.1"},
 		{":quiet", "quiet"}, {":\"a b\"", "a b"},
-		{"2024-01-01", "2024-01-01"}, {"amd64", "amd64"}, {"localhost:5000", "localhost:5000"},
+		{"amd64", "amd64"}, {"localhost:5000", "localhost:5000"},
+		// Psych 4.0.3 (Debian's ruby 3.1, YAML.unsafe_load as Kamal 2.12
+		// loads): a date is a Date, an impossible one a string; base 60
+		// counts the first of two parts in hours (12:30 is 45000).
+		{"2024-01-01", rubyDate("2024-01-01")}, {"2012-1-5", rubyDate("2012-01-05")}, {"2012-02-30", "2012-02-30"},
+		{"12:30", 45000}, {"12:30:00", 45000}, {"1:2:3", 3723}, {"-1:30", -1800}, {"1:60", "1:60"},
+		{"1:2:3.5", 3723.5}, {"190:20:30", 685230},
 		{"99999999999999999999", "99999999999999999999"},
 	}
 	for _, tt := range tests {
@@ -76,5 +82,28 @@ func TestLargeConfigWithoutAliasesLoads(t *testing.T) {
 	clear, _ := env["clear"].(map[string]any)
 	if n := len(clear); n != 60_000 {
 		t.Fatalf("env.clear has %d variables, want 60000", n)
+	}
+}
+
+func TestPsychBinaryIsDecoded(t *testing.T) {
+	m, err := parseYAML("x.yml", []byte("a: !!binary aGVsbG8=\nb: !!binary |\n  aGVs\n  bG8gd29ybGQ=\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := m.get("a"); a != "hello" {
+		t.Errorf("a = %#v, want \"hello\"", a)
+	}
+	if b, _ := m.get("b"); b != "hello world" {
+		t.Errorf("b = %#v, want \"hello world\"", b)
+	}
+}
+
+// Kamal's validator takes a Date for no string (Kamal 2.12:
+// "service: should be a string").
+func TestDateWhereAStringIsExpectedIsRefusedAsKamalDoes(t *testing.T) {
+	_, err := deploy(strings.Replace(v2Base, "service: app", "service: 2012-01-01", 1)).load(t)
+	wantError(t, err, ClassConfiguration, "service: should be a string")
+	if got := rubyInspect(rubyDate("2012-01-01")); got != "#<Date: 2012-01-01 ((2455928j,0s,0n),+0s,2299161j)>" {
+		t.Errorf("Date#inspect = %s", got)
 	}
 }
