@@ -3,6 +3,8 @@ package builtins
 import (
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
+
+	"github.com/kamal-go/kamal/runtime/config"
 )
 
 var kamalGlobal = Builtin{
@@ -32,4 +34,4 @@ func kamalValue(e *Env) starlark.Value {
 }
 
 // CompatVersion is the Kamal release whose behaviour kamal-go follows.
-const CompatVersion = "2.12.0"
+const CompatVersion = config.NewestVersion

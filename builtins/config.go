@@ -78,7 +78,7 @@ func configValue(e *Env) starlark.Value {
 		"all_roles":      starlark.NewList(roles),
 		"primary_host":   starlark.String(e.Selection.Primary),
 		"hooks_path":     starlark.String(c.HooksPath),
-		"run_directory":  starlark.String(c.RunDirectory),
+		"run_directory":  starlark.String(c.RunDir()),
 		"builder":        starlarkstruct.FromStringDict(starlark.String("builder"), builder),
 		"registry": starlarkstruct.FromStringDict(starlark.String("registry"), starlark.StringDict{
 			"server":     optString(c.Registry.Server),

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -337,10 +336,7 @@ func sshCheckOpenSSH(thread *starlark.Thread, b *starlark.Builtin, args starlark
 	defer cancel()
 	words := make([]string, 0, len(argv)+1)
 	for _, w := range append([]string{"ssh"}, argv...) {
-		if !plainWord.MatchString(w) {
-			w = shell.Escape(w)
-		}
-		words = append(words, w)
+		words = append(words, shell.Shellwords(w))
 	}
 	var stderr bytes.Buffer
 	// Through the local transport, unlogged: Kamal logs no such command.
@@ -358,6 +354,3 @@ func sshCheckOpenSSH(thread *starlark.Thread, b *starlark.Builtin, args starlark
 	}
 	return starlark.None, nil
 }
-
-// plainWord needs no quoting for sh.
-var plainWord = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)

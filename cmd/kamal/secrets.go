@@ -8,6 +8,7 @@ import (
 
 	"github.com/kamal-go/kamal/cmd/kamal/internal/thor"
 	"github.com/kamal-go/kamal/runtime/secrets"
+	"github.com/kamal-go/kamal/runtime/shell"
 )
 
 // secretsOptions are `kamal secrets SUB`'s: the class options and
@@ -117,7 +118,7 @@ func secretsFetch(ctx context.Context, c *cli, o *secretsOptions, names []string
 		// JSON is spliced into the next $(kamal secrets extract …) line,
 		// which is split like a shell's words. On the command line it is
 		// plain JSON, for jq and the like.
-		text = secrets.Shellescape(text)
+		text = shell.Shellwords(text)
 	}
 	fmt.Fprintln(c.Out, text)
 	return nil

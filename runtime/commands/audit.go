@@ -26,7 +26,7 @@ func AuditLine(cfg *config.Config, performer, timestamp, message string) string 
 
 // AuditLogFile is "<run dir>/<svc>[-<dest>]-audit.log".
 func AuditLogFile(cfg *config.Config) string {
-	return rubyJoin(runDirectory(cfg), serviceWithDestination(cfg)+"-audit.log")
+	return rubyJoin(cfg.RunDir(), serviceWithDestination(cfg)+"-audit.log")
 }
 
 // Audit appends line (see AuditLine) to the audit log on a host.
@@ -41,11 +41,11 @@ func Audit(cfg *config.Config, line string) *shell.Command {
 	if isV1(cfg) {
 		c := shell.New("echo").Arg(strings.Split(line, " ")...).Arg(">>", AuditLogFile(cfg))
 		if cfg.Release == config.Kamal19 {
-			c.Setup = shell.New("mkdir", "-p", runDirectory(cfg))
+			c.Setup = shell.New("mkdir", "-p", cfg.RunDir())
 		}
 		return c
 	}
 	return shell.Combine(
-		MkdirKamal(),
+		MkdirRunDirectory(cfg),
 		shell.New("echo", shell.Escape(line), ">>", AuditLogFile(cfg)))
 }

@@ -193,7 +193,7 @@ func buildOptions(cmd *shell.Command, cfg *config.Config, cacheFrom, cacheTo str
 
 // tagOptions is "-t <abs> -t <latest>", each with "-dirty" for dev builds.
 func tagOptions(cfg *config.Config, version string, dirty bool) []string {
-	abs, latest := absoluteImage(cfg, version), latestImage(cfg)
+	abs, latest := cfg.AbsoluteImage(version), cfg.LatestImage()
 	if dirty {
 		abs, latest = abs+"-dirty", latest+"-dirty"
 	}
@@ -203,7 +203,7 @@ func tagOptions(cfg *config.Config, version string, dirty bool) []string {
 // cacheImageRef is "<server>/<cache image>" (server omitted for Docker Hub),
 // the cache image defaulting to "<image>-build-cache".
 func cacheImageRef(cfg *config.Config) string {
-	img := image(cfg) + "-build-cache"
+	img := cfg.Image + "-build-cache"
 	if c := cfg.Builder.Cache; c != nil && c.Image != "" {
 		img = c.Image
 	}

@@ -263,6 +263,6 @@ func (v *v1Builder) Push(o PushOptions) (*shell.Command, error) {
 		return build, nil
 	}
 	return shell.Combine(build,
-		shell.New("docker", "push", absoluteImage(cfg, o.Version)),
-		shell.New("docker", "push", latestImage(cfg))), nil
+		shell.New("docker", "push", cfg.AbsoluteImage(o.Version)),
+		shell.New("docker", "push", cfg.LatestImage())), nil
 }

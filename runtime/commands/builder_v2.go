@@ -340,7 +340,7 @@ func (v *v2Builder) packPush(o PushOptions) (*shell.Command, error) {
 	if len(v.localArches) > 0 {
 		arch = v.localArches[0]
 	}
-	cmd := shell.New("pack", "build", repository(cfg),
+	cmd := shell.New("pack", "build", cfg.Repository(),
 		"--platform", "linux/"+arch,
 		"--creation-time", "now",
 		"--builder", p.Builder)
@@ -372,6 +372,6 @@ func (v *v2Builder) packPush(o PushOptions) (*shell.Command, error) {
 		return cmd, nil
 	}
 	return shell.Combine(cmd,
-		shell.New("docker", "push", absoluteImage(cfg, o.Version)),
-		shell.New("docker", "push", latestImage(cfg))), nil
+		shell.New("docker", "push", cfg.AbsoluteImage(o.Version)),
+		shell.New("docker", "push", cfg.LatestImage())), nil
 }

@@ -17,16 +17,18 @@ const AutomaticLockMessage = "Automatic deploy lock"
 // Kamal 1 "<run dir>/locks/<svc>[-<dest>]".
 func LockDir(cfg *config.Config) string {
 	if isV1(cfg) {
-		return rubyJoin(runDirectory(cfg), "locks", serviceWithDestination(cfg))
+		return rubyJoin(cfg.RunDir(), "locks", serviceWithDestination(cfg))
 	}
-	return rubyJoin(".kamal", "lock-"+serviceWithDestination(cfg))
+	return rubyJoin(cfg.RunDir(), "lock-"+serviceWithDestination(cfg))
 }
 
 func lockDetailsFile(cfg *config.Config) string { return rubyJoin(LockDir(cfg), "details") }
 
-// MkdirKamal is `mkdir -p .kamal`, run on every selected host before the
-// lock is taken and before a Kamal 2 audit record.
-func MkdirKamal() *shell.Command { return shell.New("mkdir", "-p", ".kamal") }
+// MkdirRunDirectory is `mkdir -p <run dir>`, run on every selected host
+// before the lock is taken and before a Kamal 2 audit record.
+func MkdirRunDirectory(cfg *config.Config) *shell.Command {
+	return shell.New("mkdir", "-p", cfg.RunDir())
+}
 
 // MkdirLocks is Kamal 1's `mkdir -p <run dir>/locks` on the primary host;
 // empty for Kamal 2.
@@ -34,7 +36,7 @@ func MkdirLocks(cfg *config.Config) *shell.Command {
 	if !isV1(cfg) {
 		return &shell.Command{}
 	}
-	return shell.New("mkdir", "-p", rubyJoin(runDirectory(cfg), "locks"))
+	return shell.New("mkdir", "-p", rubyJoin(cfg.RunDir(), "locks"))
 }
 
 // LockDetails is the lock's details text, three lines without a trailing

@@ -97,5 +97,8 @@ func TestLockCommands(t *testing.T) {
 			assertCommand(t, LockAcquire(tt.cfg, "a"), acquire, acquire)
 		})
 	}
-	assertCommand(t, MkdirKamal(), "/usr/bin/env mkdir -p .kamal", "/usr/bin/env mkdir -p .kamal")
+	k2 := &config.Config{Generation: config.Kamal2, Service: "app", RunDirectory: "other"}
+	assertCommand(t, MkdirRunDirectory(k2), "/usr/bin/env mkdir -p .kamal", "/usr/bin/env mkdir -p .kamal")
+	k1 := &config.Config{Generation: config.Kamal1, Service: "app", RunDirectory: "/var/kamal"}
+	assertCommand(t, MkdirRunDirectory(k1), "/usr/bin/env mkdir -p /var/kamal", "/usr/bin/env mkdir -p /var/kamal")
 }

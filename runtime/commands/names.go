@@ -7,40 +7,6 @@ import (
 	"github.com/kamal-go/kamal/runtime/shell"
 )
 
-// Image naming (spec §4), kept local so this package does not depend on
-// helpers another package may add to config.
-
-// image is the configured image, or the service name when a Kamal 2 local
-// registry lets the image be omitted.
-func image(cfg *config.Config) string {
-	if cfg.Image == "" {
-		return cfg.Service
-	}
-	return cfg.Image
-}
-
-// repository is "<registry.server>/<image>", or just the image for Docker Hub.
-func repository(cfg *config.Config) string {
-	if cfg.Registry.Server == "" {
-		return image(cfg)
-	}
-	return cfg.Registry.Server + "/" + image(cfg)
-}
-
-// absoluteImage is "<repository>:<version>".
-func absoluteImage(cfg *config.Config, version string) string {
-	return repository(cfg) + ":" + version
-}
-
-// latestImage is "<repository>:latest" or "<repository>:latest-<dest>".
-func latestImage(cfg *config.Config) string {
-	tag := "latest"
-	if cfg.Destination != "" {
-		tag += "-" + cfg.Destination
-	}
-	return repository(cfg) + ":" + tag
-}
-
 // serviceWithDestination is "<svc>" or "<svc>-<dest>", the stem of the lock
 // directory and the audit log file.
 func serviceWithDestination(cfg *config.Config) string {
@@ -48,15 +14,6 @@ func serviceWithDestination(cfg *config.Config) string {
 		return cfg.Service
 	}
 	return cfg.Service + "-" + cfg.Destination
-}
-
-// runDirectory is Kamal 1's run_directory (default ".kamal"); Kamal 2
-// always uses ".kamal".
-func runDirectory(cfg *config.Config) string {
-	if cfg.Generation == config.Kamal1 && cfg.RunDirectory != "" {
-		return cfg.RunDirectory
-	}
-	return ".kamal"
 }
 
 // isV1 reports whether cfg is a Kamal 1 configuration (1.5.2 or 1.9.2:

@@ -35,6 +35,3 @@ func ValidateImage(cfg *config.Config, image string) *shell.Command {
 			shell.New("grep", "-x", cfg.Service)),
 		shell.New(`(echo "Image `+image+` is missing the 'service' label" && exit 1)`))
 }
-
-// AbsoluteImage is "<repository>:<version>" (§4), the image pull works on.
-func AbsoluteImage(cfg *config.Config, version string) string { return absoluteImage(cfg, version) }

@@ -14,14 +14,14 @@ func TestPullCommandsMatchTranscripts(t *testing.T) {
 		{
 			name:    "Kamal 1.5.2",
 			cfgV1:   true,
-			image:   AbsoluteImage(seedV1(), seedVersion),
+			image:   seedV1().AbsoluteImage(seedVersion),
 			rm:      "docker image rm --force 127.0.0.1:5000/app:24b6e0d8d17159f4bc57db8ced6f87bc2f6e2127",
 			pull:    "docker pull 127.0.0.1:5000/app:24b6e0d8d17159f4bc57db8ced6f87bc2f6e2127",
 			inspect: `docker inspect -f '{{ .Config.Labels.service }}' 127.0.0.1:5000/app:24b6e0d8d17159f4bc57db8ced6f87bc2f6e2127 | grep -x app || (echo "Image 127.0.0.1:5000/app:24b6e0d8d17159f4bc57db8ced6f87bc2f6e2127 is missing the 'service' label" && exit 1)`,
 		},
 		{
 			name:    "Kamal 2.12",
-			image:   AbsoluteImage(rigV2(), rigVersion),
+			image:   rigV2().AbsoluteImage(rigVersion),
 			rm:      "docker image rm --force 127.0.0.1:5556/app:28b352e33ce29611e6d9c421fb0c8cbe332d9657",
 			pull:    "docker pull 127.0.0.1:5556/app:28b352e33ce29611e6d9c421fb0c8cbe332d9657",
 			inspect: `docker inspect -f '{{ .Config.Labels.service }}' 127.0.0.1:5556/app:28b352e33ce29611e6d9c421fb0c8cbe332d9657 | grep -x app || (echo "Image 127.0.0.1:5556/app:28b352e33ce29611e6d9c421fb0c8cbe332d9657 is missing the 'service' label" && exit 1)`,
@@ -40,16 +40,4 @@ func TestPullCommandsMatchTranscripts(t *testing.T) {
 	}
 	const mirror = "docker info --format '{{index .RegistryConfig.Mirrors 0}}'"
 	assertCommand(t, MirrorProbe(), mirror, mirror)
-}
-
-func TestAbsoluteImageOnDockerHubAndLocalRegistry(t *testing.T) {
-	cfg := v2Config(configBuilderAmd64())
-	if got := AbsoluteImage(cfg, "999"); got != "dhh/app:999" {
-		t.Errorf("hub: %q", got)
-	}
-	cfg.Image = ""
-	cfg.Registry.Server, cfg.Registry.Local, cfg.Registry.LocalPort = "localhost:5000", true, 5000
-	if got := AbsoluteImage(cfg, "999"); got != "localhost:5000/app:999" {
-		t.Errorf("local registry without image: %q", got)
-	}
 }

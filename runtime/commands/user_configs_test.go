@@ -360,7 +360,7 @@ func TestRegistryCommandsFromUserConfigs(t *testing.T) {
 	const remove = "docker stop kamal-docker-registry && docker rm kamal-docker-registry"
 	assertCommand(t, LocalRegistryRemove(cfg), remove, remove)
 	// Pull side of a local registry: the image is localhost:PORT/<image>.
-	assertCommand(t, Pull(AbsoluteImage(cfg, "999")), "docker pull localhost:5555/dhh/app:999", "docker pull localhost:5555/dhh/app:999")
+	assertCommand(t, Pull(cfg.AbsoluteImage("999")), "docker pull localhost:5555/dhh/app:999", "docker pull localhost:5555/dhh/app:999")
 
 	// `server: localhost` without a port is not a local registry (§3.3).
 	cfg, _ = userConfig(t, "registry:\n  server: localhost\n  username: u\n  password: p\nbuilder:\n  arch: amd64\n")

@@ -43,9 +43,9 @@ func (l *loader) build(raw *mapping, gen Generation, dot map[string]string) (*Co
 		dotenv:      dot,
 	}
 	c.Release, c.ReleaseReason = l.release, l.releaseReason
-	c.RunDirectory = ".kamal"
+	c.RunDirectory = DefaultRunDirectory
 	if gen == Kamal1 {
-		c.RunDirectory = strOr(raw, "run_directory", ".kamal")
+		c.RunDirectory = strOr(raw, "run_directory", DefaultRunDirectory)
 	}
 	c.RequireDestination, _ = get(raw, "require_destination").(bool)
 	c.AllowEmptyRoles, _ = get(raw, "allow_empty_roles").(bool)

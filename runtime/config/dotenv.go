@@ -177,7 +177,7 @@ func (p *dotenvParser) assignment() error {
 		p.advance(p.lineEnd(i))
 		if export {
 			if _, ok := p.hash[key]; !ok {
-				return p.errorf(line, "Line %q has an unset variable", "export "+key)
+				return p.errorf(line, "Line %s has an unset variable", ruby.InspectString("export "+key))
 			}
 			return nil
 		}

@@ -1,6 +1,10 @@
 package config
 
-import "github.com/kamal-go/kamal/runtime/kamalerr"
+import (
+	"github.com/kamal-go/kamal/runtime/kamalerr"
+
+	"github.com/kamal-go/kamal/runtime/ruby"
+)
 
 // The classes of the errors config returns (kamalerr owns them).
 const (
@@ -30,5 +34,5 @@ func configErrorf(format string, args ...any) *Error {
 
 // keyNotFound is Ruby's KeyError for a missing ENV.fetch / ENV lookup.
 func keyNotFound(key string) *Error {
-	return newError(ClassKey, "key not found: %q", key)
+	return newError(ClassKey, "key not found: %s", ruby.InspectString(key))
 }

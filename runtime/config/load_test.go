@@ -373,6 +373,7 @@ builder:
 				eq(t, c.Registry, Registry{Server: "localhost:5555", Local: true, LocalPort: 5555})
 				eq(t, c.Image, "app")
 				eq(t, c.Repository(), "localhost:5555/app")
+				eq(t, c.AbsoluteImage("999"), "localhost:5555/app:999")
 			},
 		},
 		{

@@ -39,10 +39,14 @@ func (r Release) Version() string {
 	case Kamal19:
 		return "1.9.2"
 	case Kamal212:
-		return "2.12.0"
+		return NewestVersion
 	}
 	return ""
 }
+
+// NewestVersion is the newest Kamal release kamal-go follows (Kamal212):
+// the version `kamal version` prints and scripts see as kamal.version.
+const NewestVersion = "2.12.0"
 
 // Name is the short name of the generation ("1.9").
 func (r Release) Name() string {

@@ -85,7 +85,7 @@ type Config struct {
 
 	HooksPath    string // as configured, default ".kamal/hooks"
 	SecretsPath  string // default ".kamal/secrets" (Kamal 2)
-	RunDirectory string // Kamal 1 run_directory, default ".kamal"; Kamal 2 always ".kamal"
+	RunDirectory string // as loaded: Kamal 1 run_directory, else DefaultRunDirectory; use RunDir
 
 	RequireDestination bool
 	AllowEmptyRoles    bool

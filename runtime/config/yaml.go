@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/kamal-go/kamal/runtime/ruby"
 )
 
 // This file turns YAML text into the values Ruby's Psych would produce, so
@@ -397,7 +399,7 @@ func rubyInspect(v any) string {
 	case nil:
 		return "nil"
 	case string:
-		return strconv.Quote(v)
+		return ruby.InspectString(v)
 	case []any:
 		parts := make([]string, len(v))
 		for i, e := range v {
@@ -407,7 +409,7 @@ func rubyInspect(v any) string {
 	case *mapping:
 		parts := make([]string, 0, v.len())
 		for _, k := range v.keys {
-			parts = append(parts, strconv.Quote(k)+" => "+rubyInspect(v.vals[k]))
+			parts = append(parts, ruby.InspectString(k)+" => "+rubyInspect(v.vals[k]))
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
 	case rubyDate:

@@ -398,7 +398,7 @@ func inspect(v rv) (string, error) {
 	case nil:
 		return "nil", nil
 	case string:
-		return rubyQuote(v), nil
+		return InspectString(v), nil
 	case int64:
 		return strconv.FormatInt(v, 10), nil
 	case bool:
@@ -415,51 +415,6 @@ func inspect(v rv) (string, error) {
 		return "[" + strings.Join(parts, ", ") + "]", nil
 	}
 	return "", &rbUnsupported{what: "inspect of a " + rbClass(v)}
-}
-
-// rubyQuote is String#inspect for UTF-8 text.
-func rubyQuote(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for i, r := range s {
-		switch r {
-		case '"', '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\f':
-			b.WriteString(`\f`)
-		case '\v':
-			b.WriteString(`\v`)
-		case '\a':
-			b.WriteString(`\a`)
-		case '\b':
-			b.WriteString(`\b`)
-		case 0x1b:
-			b.WriteString(`\e`)
-		case '#':
-			if i+1 < len(s) && (s[i+1] == '{' || s[i+1] == '$' || s[i+1] == '@') {
-				b.WriteString(`\#`)
-			} else {
-				b.WriteByte('#')
-			}
-		default:
-			if r == utf8.RuneError && len(s) > i && s[i] >= 0x80 {
-				fmt.Fprintf(&b, `\x%02X`, s[i])
-			} else if r < 0x20 || r == 0x7f {
-				fmt.Fprintf(&b, `\x%02X`, r)
-			} else {
-				b.WriteRune(r)
-			}
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
 }
 
 func rbEqual(a, b rv) bool {
@@ -771,7 +726,7 @@ func (ev *rubyEval) function(n nCall) (rv, error) {
 		case string:
 			i, err := strconv.ParseInt(strings.TrimSpace(a), 0, 64)
 			if err != nil {
-				return nil, &rbError{"ArgumentError", "invalid value for Integer(): " + rubyQuote(a)}
+				return nil, &rbError{"ArgumentError", "invalid value for Integer(): " + InspectString(a)}
 			}
 			return i, nil
 		case nil:
@@ -1232,7 +1187,7 @@ var uriDefaultPorts = map[string]int64{
 // Ruby keeps them.
 func parseURI(s string) (rv, error) {
 	u := &rbURI{raw: s}
-	bad := &rbError{"URI::InvalidURIError", "bad URI(is not URI?): " + rubyQuote(s)}
+	bad := &rbError{"URI::InvalidURIError", "bad URI(is not URI?): " + InspectString(s)}
 	if strings.ContainsAny(s, " \t\n\"<>\\^`{|}") {
 		return nil, bad
 	}

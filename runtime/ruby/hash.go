@@ -42,7 +42,7 @@ func hashFetch(ev *rubyEval, h *rbHash, n nCall, args []rv) (rv, error) {
 	if len(args) == 2 {
 		return args[1], nil
 	}
-	return nil, &rbError{"KeyError", "key not found: " + rubyQuote(k)}
+	return nil, &rbError{"KeyError", "key not found: " + InspectString(k)}
 }
 
 func hashDig(ev *rubyEval, h *rbHash, n nCall, args []rv) (rv, error) {

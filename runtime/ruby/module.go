@@ -55,7 +55,7 @@ func envFetch(ev *rubyEval, mod string, n nCall, args []rv) (rv, error) {
 	if len(args) == 2 {
 		return args[1], nil
 	}
-	kerr := &rbError{"KeyError", fmt.Sprintf("key not found: %s", rubyQuote(k))}
+	kerr := &rbError{"KeyError", fmt.Sprintf("key not found: %s", InspectString(k))}
 	if ev.cx.Lenient {
 		if ev.cx.FetchErr == nil {
 			ev.cx.FetchErr = newError(kamalerr.ClassKey, "%s", kerr.msg)

@@ -93,7 +93,7 @@ func timeStrftime(ev *rubyEval, t *rbTime, n nCall, args []rv) (rv, error) {
 	}
 	s, ok := strftime(t.t, f)
 	if !ok {
-		return nil, ev.unsupported(n.line, "Time#strftime("+rubyQuote(f)+")")
+		return nil, ev.unsupported(n.line, "Time#strftime("+InspectString(f)+")")
 	}
 	return s, nil
 }

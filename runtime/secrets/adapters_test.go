@@ -3,7 +3,6 @@ package secrets
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"testing"
 )
 
@@ -371,23 +370,5 @@ func TestExtract(t *testing.T) {
 				t.Fatalf("Extract = %q, %v; want %q", got, err, tt.want)
 			}
 		})
-	}
-}
-
-func TestShellescapeRoundTripsThroughTheShell(t *testing.T) {
-	tests := map[string]string{
-		``:                    `''`,
-		`{"a/B":"p w"}`:       `\{\"a/B\":\"p\ w\"\}`,
-		"x\ny":                "x'\n'y",
-		"kamal-go_1.2,3:4+@/": "kamal-go_1.2,3:4+@/",
-		"é$`!":                `\é\$\` + "`" + `\!`,
-	}
-	for in, want := range tests {
-		if got := Shellescape(in); got != want {
-			t.Errorf("Shellescape(%q) = %q, want %q", in, got, want)
-		}
-	}
-	if !strings.Contains(Shellescape("'"), `\'`) {
-		t.Error("a single quote must be escaped")
 	}
 }

@@ -3,6 +3,8 @@ package secrets
 import (
 	"os"
 	"strings"
+
+	"github.com/kamal-go/kamal/runtime/ruby"
 )
 
 // doppler is the doppler adapter (`doppler`). Secrets are names, with
@@ -54,7 +56,7 @@ func (doppler) fetch(v *vendor, secrets []string, from, _ string, _ []string) (*
 		return nil, err
 	}
 	if !ok {
-		return nil, runtimeErrorf("Could not read %s from Doppler", rubyInspect(secrets))
+		return nil, runtimeErrorf("Could not read %s from Doppler", ruby.InspectStrings(secrets))
 	}
 	var obj map[string]any
 	var order []string

@@ -2,6 +2,8 @@ package secrets
 
 import (
 	"strings"
+
+	"github.com/kamal-go/kamal/runtime/ruby"
 )
 
 // lastPass is the lastpass adapter (`lpass`). Secrets are entry names
@@ -38,7 +40,7 @@ func (lastPass) fetch(v *vendor, secrets []string, from, _ string, _ []string) (
 		return nil, err
 	}
 	if !ok {
-		return nil, runtimeErrorf("Could not read %s from LastPass", rubyInspect(secrets))
+		return nil, runtimeErrorf("Could not read %s from LastPass", ruby.InspectStrings(secrets))
 	}
 	var items []struct {
 		Fullname string `json:"fullname"`

@@ -2,6 +2,9 @@ package secrets
 
 import (
 	"strings"
+
+	"github.com/kamal-go/kamal/runtime/ruby"
+	"github.com/kamal-go/kamal/runtime/shell"
 )
 
 // passbolt is the passbolt adapter (`passbolt`, configured beforehand
@@ -35,7 +38,7 @@ type pbFolder struct {
 
 // pbName is how Kamal quotes a name in a filter: shellescape, then
 // Ruby's inspect.
-func pbName(s string) string { return rubyString(Shellescape(s)) }
+func pbName(s string) string { return ruby.InspectString(shell.Shellwords(s)) }
 
 func (p passbolt) fetch(v *vendor, secrets []string, from, _ string, _ []string) (*Results, error) {
 	secrets = prefixed(secrets, from)
@@ -82,7 +85,7 @@ func (p passbolt) fetch(v *vendor, secrets []string, from, _ string, _ []string)
 		return nil, err
 	}
 	if !ok {
-		return nil, runtimeErrorf("Could not read %s from Passbolt", rubyInspect(secrets))
+		return nil, runtimeErrorf("Could not read %s from Passbolt", ruby.InspectStrings(secrets))
 	}
 	var items []struct {
 		Name     string `json:"name"`

@@ -276,69 +276,6 @@ func prefixed(secrets []string, from string) []string {
 	return out
 }
 
-// rubyInspect is Ruby's Array#inspect of strings, as Kamal's messages
-// interpolate an array: ["a", "b"].
-func rubyInspect(ss []string) string {
-	parts := make([]string, len(ss))
-	for i, s := range ss {
-		parts[i] = rubyString(s)
-	}
-	return "[" + strings.Join(parts, ", ") + "]"
-}
-
-// rubyString is String#inspect for the common case: double quotes,
-// backslash and quote escaped, control characters as \n, \t or \xHH.
-func rubyString(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch r {
-		case '"', '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '#':
-			b.WriteRune(r) // "#{" would be escaped by Ruby; rare in secret names
-		default:
-			if r < 0x20 || r == 0x7f {
-				fmt.Fprintf(&b, `\x%02X`, r)
-			} else {
-				b.WriteRune(r)
-			}
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
-
-// Shellescape is Ruby's String#shellescape: ” for the empty string, a
-// backslash before every character outside [A-Za-z0-9_\-.,:+/@\n], and a
-// newline as '\n' in single quotes. `kamal secrets fetch` prints its JSON
-// this way so that $(...) in a secrets file passes it on as one word.
-func Shellescape(s string) string {
-	if s == "" {
-		return "''"
-	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\n':
-			b.WriteString("'\n'")
-		case r < 0x80 && (r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("_-.,:+/@", r)):
-			b.WriteRune(r)
-		default:
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
 // Extract is `kamal secrets extract NAME SECRETS`: the value of NAME in
 // the JSON object secrets, else of the first key ending in /NAME.
 func Extract(name, secrets string) (string, error) {

@@ -126,10 +126,13 @@ func finish(body string) string {
 	return b.String()
 }
 
-// Shellwords escapes s the way Ruby's Shellwords.escape does, which Kamal 2
-// uses for paths: every character outside [A-Za-z0-9_-.,:+/@] gets a
-// backslash, a newline becomes a quoted newline, and the empty string
-// becomes a pair of single quotes.
+// Shellwords escapes s the way Ruby's Shellwords.escape (String#shellescape)
+// does, which Kamal 2 uses for paths and `kamal secrets fetch` for its
+// output: every character outside [A-Za-z0-9_-.,:+/@] gets a backslash,
+// non-ASCII characters too (Ruby's pattern matches them), a newline
+// becomes a quoted newline, and the empty string becomes a pair of single
+// quotes. It is the one shell-escaping rule for words kamal-go itself
+// hands to a shell.
 func Shellwords(s string) string {
 	if s == "" {
 		return "''"
@@ -139,10 +142,10 @@ func Shellwords(s string) string {
 		switch {
 		case r == '\n':
 			b.WriteString("'\n'")
-		case r < utf8.RuneSelf && !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_-.,:+/@", r)):
-			b.WriteByte('\\')
+		case r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_-.,:+/@", r)):
 			b.WriteRune(r)
 		default:
+			b.WriteByte('\\')
 			b.WriteRune(r)
 		}
 	}

@@ -1,6 +1,9 @@
 package shell
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestEscapeV1DumpsLikeRuby(t *testing.T) {
 	tests := []struct {
@@ -22,5 +25,23 @@ func TestEscapeV1DumpsLikeRuby(t *testing.T) {
 				t.Errorf("EscapeV1(%q) = %s, want %s", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestShellwordsRoundTripsThroughTheShell(t *testing.T) {
+	tests := map[string]string{
+		``:                    `''`,
+		`{"a/B":"p w"}`:       `\{\"a/B\":\"p\ w\"\}`,
+		"x\ny":                "x'\n'y",
+		"kamal-go_1.2,3:4+@/": "kamal-go_1.2,3:4+@/",
+		"é$`!":                `\é\$\` + "`" + `\!`,
+	}
+	for in, want := range tests {
+		if got := Shellwords(in); got != want {
+			t.Errorf("Shellwords(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if !strings.Contains(Shellwords("'"), `\'`) {
+		t.Error("a single quote must be escaped")
 	}
 }
