@@ -5,7 +5,9 @@ import (
 	"os"
 
 	"github.com/kamal-go/kamal/runtime/config"
+	"github.com/kamal-go/kamal/runtime/executor"
 	"github.com/kamal-go/kamal/runtime/runstate"
+	"golang.org/x/term"
 )
 
 // runContext is the run's context, cancelled by the first interrupt.
@@ -27,6 +29,15 @@ func (c *cli) loadConfig(g *globalOptions) (*config.Config, error) {
 	return config.Load(config.Options{Context: c.runContext(), Dir: dir, Path: g.configFile, Destination: g.destination, OnSecret: c.log.AddSecret, InlineSecrets: c.inlineSecrets})
 }
 
+// passphrase asks for a key's passphrase on the terminal when the run
+// has one (its standard input), else nil: such keys must be in the agent.
+func (c *cli) passphrase() func(string) ([]byte, error) {
+	if c.In != nil && term.IsTerminal(int(c.In.Fd())) {
+		return executor.TerminalPassphrase
+	}
+	return nil
+}
+
 // newEnv loads the config of the app in the working directory and
 // everything a script needs for one run of `kamal COMMAND SUB`. The
 // caller closes it with Close.
@@ -42,6 +53,7 @@ func (c *cli) newEnv(g *globalOptions, command, sub string) (*runstate.State, er
 		DryRun:        g.dryRun,
 		InlineSecrets: c.inlineSecrets,
 		Stderr:        c.Err,
+		Passphrase:    c.passphrase(),
 		Flags: runstate.Flags{
 			Verbose: g.verbose, Quiet: g.quiet, SkipHooks: g.skipHooks, DryRun: g.dryRun,
 			Primary: g.primary, Version: g.version, Hosts: splitList(g.hosts), Roles: splitList(g.roles),

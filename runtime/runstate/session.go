@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
 	goruntime "runtime"
 	"sort"
 	"strings"
@@ -23,7 +22,6 @@ import (
 	"github.com/kamal-go/kamal/runtime/lock"
 	"github.com/kamal-go/kamal/runtime/log"
 	"github.com/kamal-go/kamal/runtime/sshkit"
-	"golang.org/x/term"
 )
 
 // Options say how to set up a run.
@@ -40,6 +38,10 @@ type Options struct {
 	// InlineSecrets runs a secrets file's $(kamal secrets ...) in-process
 	// (config.Options.InlineSecrets).
 	InlineSecrets func(args []string) (string, error)
+	// Passphrase asks for an encrypted key's passphrase
+	// (executor.SSHConfig.Passphrase); nil when there is no terminal to
+	// ask on.
+	Passphrase func(keyFile string) ([]byte, error)
 	// Stderr receives what Kamal prints with Ruby's warn (the config's
 	// warnings, net-ssh's log at ssh.log_level info or debug) and the
 	// standard error of the config's commands; nil discards them.
@@ -109,6 +111,7 @@ func New(o Options) (*State, error) {
 		if err != nil {
 			return nil, err
 		}
+		sshCfg.Passphrase = o.Passphrase
 		runner.Remote = executor.NewSSH(sshCfg)
 		if cfg.SSH.BadPort != "" {
 			runner.Remote = badPort{cfg.SSH.BadPort}
@@ -248,9 +251,6 @@ func sshConfig(cfg *config.Config, logger *log.Logger, stderr io.Writer) (execut
 			return s, kamalerr.New(config.ClassConfiguration, err.Error())
 		}
 		s.OpenSSH = oc
-	}
-	if term.IsTerminal(int(os.Stdin.Fd())) {
-		s.Passphrase = executor.TerminalPassphrase
 	}
 	keys, warnings, err := cfg.SSHKeyData()
 	if err != nil {
