@@ -336,7 +336,7 @@ func sshCheckOpenSSH(thread *starlark.Thread, b *starlark.Builtin, args starlark
 	defer cancel()
 	words := make([]string, 0, len(argv)+1)
 	for _, w := range append([]string{"ssh"}, argv...) {
-		words = append(words, shell.Shellwords(w))
+		words = append(words, shell.Quote(w))
 	}
 	var stderr bytes.Buffer
 	// Through the local transport, unlogged: Kamal logs no such command.
