@@ -41,6 +41,23 @@ var psychErrorCases = []struct {
 		"Psych::SyntaxError: (<unknown>): found unknown escape character while parsing a quoted scalar at line 2 column 8"},
 	{"duplicate_yaml_directive", "%YAML 1.1\n%YAML 1.1\n---\nservice: app\n",
 		"Psych::SyntaxError: (<unknown>): found duplicate %YAML directive at line 1 column 1"},
+	// Where go-yaml v4 reads libyaml's errors differently: placed from v3's line.
+	{"key_without_colon", "service: app\nenv\n  clear: {A: b}\n",
+		"Psych::SyntaxError: (<unknown>): could not find expected ':' while scanning a simple key at line 2 column 1"},
+	{"flow_mapping_as_a_key", "service: app\nenv:\n  clear:\n    {A: b\n    B: c\n",
+		"Psych::SyntaxError: (<unknown>): did not find expected ',' or '}' while parsing a flow mapping at line 4 column 5"},
+	{"tab_after_a_list_item", "registry:\n  password:\n    - KAMAL_REGISTRY_PASSWORD\n\t\n",
+		"Psych::SyntaxError: (<unknown>): found a tab character that violates indentation while scanning a plain scalar at line 3 column 7"},
+	{"tab_before_an_indented_item", "servers:\n  web:\n     \t - a\n",
+		"Psych::SyntaxError: (<unknown>): found character that cannot start any token while scanning for the next token at line 3 column 6"},
+	{"anchor_running_into_a_dot", "servers:\n  - &65.21.185.202\n",
+		"Psych::SyntaxError: (<unknown>): did not find expected alphabetic or numeric character while scanning an anchor at line 2 column 5"},
+	{"stray_colon_line", "service: app\nimage: a\n: \nenv: {}\n",
+		"Psych::SyntaxError: (<unknown>): did not find expected key while parsing a block mapping at line 1 column 1"},
+	{"unclosed_flow_sequence_in_a_list", "env:\n  secret:\n    - [A\n    - B\n  clear:\n    C: d\n",
+		"Psych::SyntaxError: (<unknown>): did not find expected ',' or ']' while parsing a flow sequence at line 3 column 7"},
+	{"unknown_alias_then_a_syntax_error", "service: *app\nimage: [app\nservers: [a]\n",
+		"Psych::SyntaxError: (<unknown>): did not find expected ',' or ']' while parsing a flow sequence at line 2 column 8"},
 	{"unknown_alias", "service: app\nimage: *app\n",
 		"Psych::BadAlias: Unknown alias: app"},
 	{"unknown_alias_merged", "service: app\nbuilder:\n  <<: *defaults\n",
@@ -103,5 +120,15 @@ func TestYAMLThatLibyamlAcceptsLoads(t *testing.T) {
 		if _, err := parseYAML("config/deploy.yml", []byte(src)); err != nil {
 			t.Errorf("%q: %v", src, err)
 		}
+	}
+}
+
+// v3 reports a parser error on the 0-based line of its context mark: the
+// unclosed '[' of "- [A" is on (1-based) line 3, at column 7.
+func TestLibyamlGuessPlacesAnUnclosedFlowSequenceFromV3sLine(t *testing.T) {
+	src := []byte("env:\n  secret:\n    - [A\n    - B\n\nasset_path: x\n")
+	where, context, ok := libyamlGuess(src, 2, "did not find expected ',' or ']'")
+	if !ok || where != "line 3 column 7" || context != "while parsing a flow sequence" {
+		t.Errorf("got %q %q %v, want line 3 column 7, while parsing a flow sequence", where, context, ok)
 	}
 }
