@@ -214,7 +214,7 @@ func (s *dapServer) handle(m dap.Message, r *dap.Request) bool {
 		names, vals := s.d.frameVars(st.t, sel)
 		vars := make([]dap.Variable, len(names))
 		for i, n := range names {
-			vars[i] = dap.Variable{Name: n, Value: s.d.in.Env().Log.Scrub(vals[i].String()), Type: vals[i].Type(), EvaluateName: n}
+			vars[i] = dap.Variable{Name: n, Value: s.d.in.State().Log.Scrub(vals[i].String()), Type: vals[i].Type(), EvaluateName: n}
 		}
 		s.send(&dap.VariablesResponse{Response: response(r), Body: dap.VariablesResponseBody{Variables: vars}})
 	case *dap.EvaluateRequest:

@@ -648,7 +648,7 @@ func (d *Debugger) locals(t *starlark.Thread, sel int) string {
 	}
 	var b strings.Builder
 	for i, n := range names {
-		fmt.Fprintf(&b, "%s = %s\n", n, d.in.Env().Log.Scrub(vals[i].String()))
+		fmt.Fprintf(&b, "%s = %s\n", n, d.in.State().Log.Scrub(vals[i].String()))
 	}
 	return b.String()
 }
@@ -731,16 +731,16 @@ func (d *Debugger) eval(rd repl.LineReader, t *starlark.Thread, sel int, scope, 
 	if expr := repl.SoleExpr(f); expr != nil {
 		v, err := starlark.EvalExprOptions(f.Options, et, expr, scope)
 		if err != nil {
-			rd.Print(d.in.Env().Log.Scrub(interp.ErrorText(d.in.HintUndefined(err, scope.Keys()))) + "\n")
+			rd.Print(d.in.State().Log.Scrub(interp.ErrorText(d.in.HintUndefined(err, scope.Keys()))) + "\n")
 			return
 		}
 		if v != starlark.None {
-			rd.Print(d.in.Env().Log.Scrub(v.String()) + "\n")
+			rd.Print(d.in.State().Log.Scrub(v.String()) + "\n")
 		}
 		return
 	}
 	if err := starlark.ExecREPLChunk(f, et, scope); err != nil {
-		rd.Print(d.in.Env().Log.Scrub(interp.ErrorText(d.in.HintUndefined(err, scope.Keys()))) + "\n")
+		rd.Print(d.in.State().Log.Scrub(interp.ErrorText(d.in.HintUndefined(err, scope.Keys()))) + "\n")
 	}
 	for k, v := range scope {
 		if before[k] != v {

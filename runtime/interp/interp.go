@@ -367,8 +367,8 @@ func (in *Interp) SetDebugger(d builtins.Debugger) {
 	in.env.Debugger = d
 }
 
-// Env is the run the Interp works for.
-func (in *Interp) Env() *builtins.Env { return in.env }
+// State is the run the Interp works for.
+func (in *Interp) State() *runstate.State { return in.env.State }
 
 // Root is the app directory user labels resolve in.
 func (in *Interp) Root() string { return in.root }

@@ -132,7 +132,7 @@ func rep(ctx context.Context, in *interp.Interp, opts *syntax.FileOptions, rd Li
 			return io.EOF
 		}
 		// A syntax error quotes the input, which may hold a secret.
-		rd.Print(in.Env().Log.Scrub(err.Error()) + "\n")
+		rd.Print(in.State().Log.Scrub(err.Error()) + "\n")
 		return nil
 	}
 
@@ -155,18 +155,18 @@ func rep(ctx context.Context, in *interp.Interp, opts *syntax.FileOptions, rd Li
 		v, err := starlark.EvalExprOptions(f.Options, t, expr, globals)
 		if err != nil {
 			err = in.HintUndefined(err, globals.Keys())
-			rd.Print(in.Env().Log.Scrub(interp.ErrorText(err)) + "\n")
+			rd.Print(in.State().Log.Scrub(interp.ErrorText(err)) + "\n")
 			return nil
 		}
 		globals["_"] = v
 		if v != starlark.None {
-			rd.Print(in.Env().Log.Scrub(v.String()) + "\n")
+			rd.Print(in.State().Log.Scrub(v.String()) + "\n")
 		}
 		return nil
 	}
 	if err := starlark.ExecREPLChunk(f, t, globals); err != nil {
 		err = in.HintUndefined(err, globals.Keys())
-		rd.Print(in.Env().Log.Scrub(interp.ErrorText(err)) + "\n")
+		rd.Print(in.State().Log.Scrub(interp.ErrorText(err)) + "\n")
 	}
 	return nil
 }
