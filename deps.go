@@ -5,7 +5,6 @@ package tools
 import (
 	_ "github.com/creack/pty"
 	_ "github.com/rogpeppe/go-internal/testscript"
-	_ "github.com/spf13/pflag"
 	_ "go.starlark.net/starlark"
 	_ "go.yaml.in/yaml/v3"
 	_ "golang.org/x/crypto/ssh"

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/kamal-go/kamal/runtime/debugger"
 	"github.com/kamal-go/kamal/runtime/interp"
+	"github.com/kamal-go/kamal/runtime/log"
 	"github.com/kamal-go/kamal/runtime/repl"
 	"github.com/kamal-go/kamal/runtime/runstate"
 )
@@ -24,7 +26,7 @@ func newBuildCommand() *command {
 		help: func(ctx context.Context, c *cli, g *globalOptions) error {
 			b := &buildLoader{c: c, ctx: ctx}
 			defer b.close()
-			if _, err := b.commands(g.opts, "help"); err != nil {
+			if err := b.load(g, "help"); err != nil {
 				return err
 			}
 			return buildHelp(c, b, nil)
@@ -33,9 +35,16 @@ func newBuildCommand() *command {
 }
 
 // buildLoader loads the build scripts (the stock one, then the user's)
-// once, when the parser reaches `kamal build`: their functions are its
-// subcommands, their parameters the options. The same interpreter then
-// runs the subcommand.
+// for `kamal build`: their functions are its subcommands, their
+// parameters the options.
+//
+// The parser needs that table before the subcommand is known, and Thor
+// checks a command line before Kamal reads any config. The stock script's
+// top level only defines functions, so without a user script commands
+// loads it alone, without a config, only for the table, and the run loads
+// it again with its environment once the command line is checked. A
+// user's script may run anything at its top level (and read the config):
+// it is loaded once, with the config, before the parse goes on.
 type buildLoader struct {
 	c      *cli
 	ctx    context.Context
@@ -45,31 +54,52 @@ type buildLoader struct {
 	in     *interp.Interp
 }
 
-// commands loads the scripts for `kamal build SUB` (sub as typed) and
-// returns the subcommands. Help, api and eject need no config: when it
-// does not load they go on without it, as every other subcommand stops
-// with its error.
+// commands returns the subcommands of `kamal build SUB` (sub as typed).
 func (b *buildLoader) commands(v thor.Values, sub string) ([]buildCommand, error) {
 	g := newGlobalOptions(v)
-	b.c.setVerbosity(g) // the config loads now: with -v, its debug lines show
 	dir, err := os.Getwd()
 	if err != nil {
 		return nil, err
+	}
+	var in *interp.Interp
+	if len(userScripts(dir, g)) == 0 {
+		in = interp.New(&runstate.State{Dir: dir, Log: log.New(io.Discard, false)})
+		if err := in.LoadStock(b.ctx); err != nil {
+			return nil, loadError{err}
+		}
+	} else {
+		if err := b.load(g, sub); err != nil {
+			return nil, err
+		}
+		in = b.in
+	}
+	var cmds []buildCommand
+	for _, kc := range in.Commands() {
+		cmds = append(cmds, toBuildCommand(kc))
+	}
+	return append(cmds, ownBuildCommands(in.Has)...), nil
+}
+
+// load loads the config and the scripts for subcommand sub (once). Help,
+// api and eject need no config: when it does not load they go on without
+// it, as every other subcommand stops with its error.
+func (b *buildLoader) load(g *globalOptions, sub string) error {
+	if b.in != nil {
+		return nil
+	}
+	b.c.setVerbosity(g) // the config loads now: with -v, its debug lines show
+	dir, err := os.Getwd()
+	if err != nil {
+		return err
 	}
 	b.env = &runstate.State{Log: b.c.log, Dir: dir}
 	if e, err := b.c.newEnv(g, "build", sub); err == nil {
 		b.env, b.owned = e, true
 	} else if b.envErr = err; sub != "help" && sub != "api" && sub != "eject" {
-		return nil, err
+		return err
 	}
-	if b.in, err = load(b.ctx, b.c, b.env, g); err != nil {
-		return nil, err
-	}
-	var cmds []buildCommand
-	for _, kc := range b.in.Commands() {
-		cmds = append(cmds, toBuildCommand(kc))
-	}
-	return append(cmds, ownBuildCommands(b.in.Has)...), nil
+	b.in, err = load(b.ctx, b.c, b.env, g)
+	return err
 }
 
 // ownBuildCommands are kamal-go's own build subcommands no script
@@ -117,6 +147,11 @@ func toBuildCommand(kc interp.Command) buildCommand {
 // anything else as the function SUB of the effective script.
 func runBuild(ctx context.Context, c *cli, b *buildLoader, g *globalOptions) error {
 	name, args := g.args[1], g.args[2:]
+	if name != "api" && name != "eject" {
+		if err := b.load(g, name); err != nil {
+			return err
+		}
+	}
 	switch name {
 	case "help":
 		return buildHelp(c, b, args)
