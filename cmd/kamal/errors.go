@@ -53,6 +53,10 @@ func (c *cli) exitCode(err error) int {
 		fmt.Fprintln(c.Err, te.Msg)
 		return 1
 	}
+	var exit *kamalerr.Exit
+	if errors.As(err, &exit) {
+		return exit.Status
+	}
 	class, msg := classify(err)
 	var ee *starlark.EvalError
 	var le loadError

@@ -68,6 +68,14 @@ func TestInterruptWhileLoading(t *testing.T) {
 			want:  "ERROR (Interrupt): Interrupted",
 		},
 		{
+			// A hash literal: rendered by Ruby's own ERB (the fallback).
+			name:  "erb_rendered_by_ruby_sigint",
+			files: map[string]string{"config/deploy.yml": strings.Replace(kamal2Config, "service: app", "service: app<% h = {a: 1}; `"+slow+"` %>", 1)},
+			args:  []string{"config"},
+			sig:   syscall.SIGINT,
+			want:  "ERROR (Interrupt): Interrupted while running kamal config",
+		},
+		{
 			name: "script_top_level_loop_sigint",
 			files: map[string]string{".kamal/scripts/build.star": "local.run(cmd(\"sh\", \"-c\", \"echo $$ > started\"))\n" +
 				"def spin():\n    for i in range(1 << 62):\n        pass\nspin()\n"},
@@ -130,8 +138,8 @@ func TestInterruptWhileLoading(t *testing.T) {
 			if strings.Contains(out.String(), "@kamal//") {
 				t.Errorf("the interrupt names a frame of the stock script:\n%s", out.String())
 			}
-			if pid != 0 && groupHasLiveMember(pid) {
-				t.Errorf("process group %d still has a live member after kamal exited", pid)
+			if pid != 0 && (groupHasLiveMember(pid) || groupHasLiveMember(processGroup(pid))) {
+				t.Errorf("the process group of %d still has a live member after kamal exited", pid)
 			}
 		})
 	}
@@ -156,9 +164,26 @@ func waitForPid(t *testing.T, path string, done <-chan error, out *lockedBuffer)
 	return 0
 }
 
+// processGroup is pid's process group, or 0 when pid is gone.
+func processGroup(pid int) int {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	if len(f) < 3 || f[0] == "Z" {
+		return 0
+	}
+	pgid, _ := strconv.Atoi(f[2])
+	return pgid
+}
+
 // groupHasLiveMember reports whether process group pgid has a process
 // that is not a zombie.
 func groupHasLiveMember(pgid int) bool {
+	if pgid == 0 {
+		return false
+	}
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")

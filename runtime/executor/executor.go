@@ -11,6 +11,7 @@ package executor
 import (
 	"context"
 	"io"
+	"os"
 )
 
 // Request is one command line to run.
@@ -20,6 +21,9 @@ type Request struct {
 	// WholeEnv makes Env a local command's whole environment instead of
 	// an addition to os.Environ() (a variable can then be left out).
 	WholeEnv bool
+	// ExtraFiles are open files a local command inherits as descriptors
+	// 3, 4, ... (exec.Cmd.ExtraFiles); ignored remotely.
+	ExtraFiles []*os.File
 	Dir      string    // local working directory ("" = current); ignored remotely
 	Stdin    io.Reader // optional; nil means empty input
 	// Stdout and Stderr receive output as it arrives (nil discards it).

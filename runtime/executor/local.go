@@ -81,6 +81,7 @@ func (l *Local) Run(ctx context.Context, host string, req Request) (int, error) 
 			cmd.Env = req.Env
 		}
 		cmd.Stdin = req.Stdin
+		cmd.ExtraFiles = req.ExtraFiles
 		if req.Stdout != nil {
 			cmd.Stdout = out.stdout
 		}

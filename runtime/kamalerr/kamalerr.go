@@ -53,3 +53,9 @@ func ClassOf(err error) string {
 	}
 	return ""
 }
+
+// Exit is Ruby's SystemExit (exit or abort in a config's ERB): Kamal
+// does not rescue it, so the process ends with Status and prints nothing.
+type Exit struct{ Status int }
+
+func (e *Exit) Error() string { return fmt.Sprintf("exit %d", e.Status) }

@@ -1,13 +1,17 @@
 package ruby
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 
+	"github.com/kamal-go/kamal/runtime/executor"
 	"github.com/kamal-go/kamal/runtime/kamalerr"
+	"github.com/kamal-go/kamal/runtime/shell"
 )
 
 // External renders a whole file with Ruby's own ERB, for the code the Go
@@ -18,7 +22,10 @@ import (
 // (the gems when installed). Ruby's stderr (and that of the commands the ERB runs) goes to
 // stderr; a Ruby exception becomes the Kamal error line of its class.
 type External struct {
-	Dir string
+	// Context cuts ruby off (its whole process group) at an interrupt;
+	// nil: never.
+	Context context.Context
+	Dir     string
 	// Env is the process environment for ruby, with extra (what
 	// Dotenv.load set) added.
 	Env    func(extra map[string]string) []string
@@ -42,6 +49,8 @@ src = tmpl.read.force_encoding(Encoding::UTF_8)
 begin
   result = ERB.new(src, trim_mode: "-").result
   out.write "ok\n", result
+rescue SystemExit => e
+  out.write "exit\n", e.status.to_s
 rescue Exception => e
   out.write "error\n", e.class.name, "\n", e.message
 end
@@ -67,29 +76,47 @@ func (r *External) Render(src string, extra map[string]string) (string, error) {
 		return fail(err)
 	}
 	defer resR.Close()
-	cmd := exec.Command(bin, "-e", rubyRenderScript)
-	cmd.Dir = r.Dir
-	cmd.Env = r.Env(extra)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, r.Stderr
-	if cmd.Stderr == nil {
-		cmd.Stderr = os.Stderr
+	ctx := r.Context
+	if ctx == nil {
+		ctx = context.Background()
 	}
-	cmd.ExtraFiles = []*os.File{tmplR, resW}
-	err = cmd.Start()
-	resW.Close()
-	if err != nil {
-		tmplW.Close()
-		return fail(err)
+	stderr := r.Stderr
+	if stderr == nil {
+		stderr = os.Stderr
 	}
 	go func() {
 		io.WriteString(tmplW, src) // an early exit of ruby ends it with EPIPE
 		tmplW.Close()
 	}()
-	res, readErr := io.ReadAll(resR)
-	runErr := cmd.Wait()
-	if readErr != nil {
-		return fail(readErr)
+	type result struct {
+		res []byte
+		err error
 	}
+	read := make(chan result, 1)
+	go func() {
+		b, err := io.ReadAll(resR)
+		read <- result{b, err}
+	}()
+	// The one local command runner: ruby gets its own process group,
+	// ended when ctx is (an interrupt while the config loads).
+	code, runErr := (&executor.Local{}).Run(ctx, "", executor.Request{
+		Script: shell.Quote(bin) + " -e " + shell.Quote(rubyRenderScript),
+		Env:    r.Env(extra), WholeEnv: true, Dir: r.Dir,
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: stderr,
+		ExtraFiles: []*os.File{tmplR, resW},
+	})
+	resW.Close()
+	got := <-read
+	if ctx.Err() != nil {
+		return "", ErrInterrupted
+	}
+	if runErr != nil {
+		return fail(runErr)
+	}
+	if got.err != nil {
+		return fail(got.err)
+	}
+	res := got.res
 	status, rest, _ := strings.Cut(string(res), "\n")
 	switch status {
 	case "ok":
@@ -97,10 +124,15 @@ func (r *External) Render(src string, extra map[string]string) (string, error) {
 	case "error":
 		class, msg, _ := strings.Cut(rest, "\n")
 		return "", newError(class, "%s", msg)
+	case "exit":
+		// exit/abort in the ERB: Kamal's rescue => e does not catch
+		// SystemExit, so Ruby exits with its status, printing nothing.
+		n, _ := strconv.Atoi(strings.TrimSpace(rest))
+		return "", &kamalerr.Exit{Status: n}
 	}
-	var exit *exec.ExitError
-	if errors.As(runErr, &exit) {
-		return "", newError(kamalerr.ClassRuntime, "ruby rendering the ERB exited with status %d", exit.ExitCode())
-	}
-	return fail(runErr)
+	return "", newError(kamalerr.ClassRuntime, "ruby rendering the ERB exited with status %d", code)
 }
+
+// ErrInterrupted is returned when the run was interrupted while ruby
+// rendered the ERB.
+var ErrInterrupted = errors.New("interrupted while ruby rendered the ERB")
