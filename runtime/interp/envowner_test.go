@@ -1,6 +1,7 @@
 package interp
 
 import (
+	"errors"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -17,12 +18,15 @@ func TestOnlyTheInterpreterMakesTheBuiltinsEnv(t *testing.T) {
 	root := filepath.Join("..", "..")
 	var found []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // a file another test made and removed meanwhile
+		}
 		if err != nil {
 			return err
 		}
 		rel, _ := filepath.Rel(root, path)
 		if d.IsDir() {
-			if rel == "builtins" || rel == filepath.Join("runtime", "interp") || strings.HasPrefix(d.Name(), ".") && rel != "." {
+			if rel == "builtins" || rel == filepath.Join("runtime", "interp") || d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".") && rel != "." {
 				return filepath.SkipDir
 			}
 			return nil
@@ -31,6 +35,9 @@ func TestOnlyTheInterpreterMakesTheBuiltinsEnv(t *testing.T) {
 			return nil
 		}
 		f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
