@@ -12,11 +12,11 @@ import (
 	"strings"
 
 	"github.com/kamal-go/kamal/cmd/kamal/internal/thor"
-
 	"github.com/kamal-go/kamal/runtime/debugger"
 	"github.com/kamal-go/kamal/runtime/interp"
 	"github.com/kamal-go/kamal/runtime/log"
 	"github.com/kamal-go/kamal/runtime/repl"
+	"github.com/kamal-go/kamal/runtime/ruby"
 	"github.com/kamal-go/kamal/runtime/runstate"
 )
 
@@ -222,7 +222,7 @@ func buildFlags(b *buildLoader, name string, opts thor.Values, args []string) ([
 	for i := 0; i < len(args); i++ {
 		n, value, hasValue := strings.Cut(strings.TrimPrefix(args[i], "--"), "=")
 		if !strings.HasPrefix(args[i], "--") || n == "" {
-			return nil, &thor.Error{Msg: fmt.Sprintf("ERROR: \"kamal build %s\" was called with arguments %s\nUsage: \"kamal build %s\"", name, thor.InspectList(args[i:]), name)}
+			return nil, &thor.Error{Msg: fmt.Sprintf("ERROR: \"kamal build %s\" was called with arguments %s\nUsage: \"kamal build %s\"", name, ruby.InspectStrings(args[i:]), name)}
 		}
 		if !hasValue && i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") {
 			i++

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kamal-go/kamal/cmd/kamal/internal/thor"
 	"github.com/kamal-go/kamal/runtime/kamalerr"
+	"github.com/kamal-go/kamal/runtime/ruby"
 )
 
 // usageError is a command line Kamal (Thor) rejects before doing
@@ -20,7 +21,7 @@ func (e usageError) Class() string { return "ArgumentError" }
 // notFound is Thor's answer to a command name a namespace does not have
 // (Kamal names no namespace in it).
 func notFound(name string) error {
-	return &thor.Error{Msg: "Could not find command " + thor.Inspect(name) + "."}
+	return &thor.Error{Msg: "Could not find command " + ruby.InspectString(name) + "."}
 }
 
 // loadError is a failure to load a script: its Starlark backtrace is

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/kamal-go/kamal/cmd/kamal/internal/thor"
+	"github.com/kamal-go/kamal/runtime/ruby"
 	"github.com/kamal-go/kamal/runtime/secrets"
 	"github.com/kamal-go/kamal/runtime/shell"
 )
@@ -156,7 +157,7 @@ func (c *cli) inlineSecrets(args []string) (string, error) {
 		return "", err
 	}
 	if res.HandedOff || res.Path[0] != "secrets" {
-		return "", &thor.Error{Msg: fmt.Sprintf("Could not find command %s.", thor.Inspect(strings.Join(args, " ")))}
+		return "", &thor.Error{Msg: fmt.Sprintf("Could not find command %s.", ruby.InspectString(strings.Join(args, " ")))}
 	}
 	g := fromResult(res)
 	var out strings.Builder

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/kamal-go/kamal/runtime/ruby"
 )
 
 // Namespace is a Thor class: the top level (kamal COMMAND) or a
@@ -282,10 +284,10 @@ func (c *call) undefined(name string) error {
 	for _, cmd := range c.commands() {
 		dict = append(dict, cmd.Name)
 	}
-	msg := "Could not find command " + Inspect(name) + "."
+	msg := "Could not find command " + ruby.InspectString(name) + "."
 	if sug := didYouMean(dict, name); len(sug) > 0 {
 		for i, s := range sug {
-			sug[i] = Inspect(s)
+			sug[i] = ruby.InspectString(s)
 		}
 		msg += "\nDid you mean?  " + strings.Join(sug, "\n               ")
 	}
@@ -318,7 +320,7 @@ func (c *call) wrongArguments(cmd *Command, args []string) error {
 	if len(args) == 0 {
 		msg += "no arguments"
 	} else {
-		msg += "arguments " + InspectList(args)
+		msg += "arguments " + ruby.InspectStrings(args)
 	}
 	return &Error{Msg: msg + "\nUsage: \"" + Banner(c.path, cmd) + "\""}
 }

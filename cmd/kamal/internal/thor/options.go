@@ -16,6 +16,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/kamal-go/kamal/runtime/ruby"
 )
 
 // Type is an option's Thor type.
@@ -407,7 +409,7 @@ func (p *options) parseNumeric(sw string) (any, error) {
 		return nil, &Error{Msg: "Expected numeric value for '" + sw + "'; got nil"}
 	}
 	if m := match(numericRE, s); m == nil || m[0] != s {
-		return nil, &Error{Msg: "Expected numeric value for '" + sw + "'; got " + Inspect(s)}
+		return nil, &Error{Msg: "Expected numeric value for '" + sw + "'; got " + ruby.InspectString(s)}
 	}
 	p.shift()
 	return rubyNumber(s), nil
