@@ -16,7 +16,14 @@ import (
 
 // Request is one command line to run.
 type Request struct {
-	Script string   // the exact shell command line (already rendered)
+	Script string // the exact shell command line (already rendered)
+	// Logged is the command as the log shows it ("Running ... on HOST"),
+	// sensitive words redacted, when the caller logs it; "" otherwise.
+	// Transports that record commands rather than run them keep this.
+	Logged string
+	// Query marks a fact the run reads silently on this machine
+	// (sshkit.Runner.Query: git queries, whoami, docker's architecture).
+	Query bool
 	Env    []string // extra "K=V" for local commands (added to os.Environ()); ignored remotely
 	// WholeEnv makes Env a local command's whole environment instead of
 	// an addition to os.Environ() (a variable can then be left out).

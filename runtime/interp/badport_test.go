@@ -27,7 +27,7 @@ func TestSSHPortThatIsNoNumberFailsOnConnecting(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out strings.Builder
-	env, err := runstate.New(runstate.Options{Dir: dir, Log: log.New(&out, false), Local: &fakeHosts{},
+	env, err := runstate.New(runstate.Options{Dir: dir, Log: log.New(&out, false), Local: newWorld(),
 		Flags: runstate.Flags{ConfigFile: "config/deploy.yml", Command: "build", Subcommand: "details"}})
 	if err != nil {
 		t.Fatalf("runstate.New: %v", err)

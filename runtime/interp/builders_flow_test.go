@@ -1,66 +1,37 @@
 package interp
 
 import (
-	"context"
 	"fmt"
-	"io"
+	"github.com/kamal-go/kamal/runtime/sshkit"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/kamal-go/kamal/runtime/sshkit"
-
-	"github.com/kamal-go/kamal/runtime/executor"
+	"github.com/kamal-go/kamal/runtime/fakeworld"
 )
 
 // Flows of issue 3 (builders, registries, clone, mirrors) against fake
 // hosts: each pins the log line by line (testdata/builders-*.golden) and
 // checks what ran where.
 
-// fakeForwards is fakeHosts that also forwards ports (recording them).
-type fakeForwards struct {
-	*fakeHosts
-	mu       sync.Mutex
-	forwards []string // "host remote->local", in request order per host
-	closed   int
-	refuse   string // host whose forward is refused
-	envs     []string
-}
+// fakeForwards is the fake world that also forwards ports (recording
+// them).
+type fakeForwards = fakeworld.World
 
-func (f *fakeForwards) Forward(_ context.Context, host, remote, local string) (io.Closer, error) {
-	if host == f.refuse {
-		return nil, fmt.Errorf("ssh %s: %w: listening on %s: denied", host, executor.ErrForwardRefused, remote)
-	}
-	f.mu.Lock()
-	f.forwards = append(f.forwards, host+" "+remote+"->"+local)
-	f.mu.Unlock()
-	return closerFunc(func() error {
-		f.mu.Lock()
-		f.closed++
-		f.mu.Unlock()
-		return nil
-	}), nil
-}
-
-// Run records the process environment of local commands, then runs as
-// fakeHosts.
-func (f *fakeForwards) Run(ctx context.Context, host string, req executor.Request) (int, error) {
-	if host == "" && len(req.Env) > 0 {
-		f.mu.Lock()
-		if !strings.Contains(req.Script, ".kamal/hooks/") { // hooks get their KAMAL_* (and pre-connect the secrets)
-			f.envs = append(f.envs, strings.Fields(req.Script)[0]+" "+strings.Fields(req.Script)[1]+": "+strings.Join(req.Env, " "))
+// localEnvs lists "WORD WORD: ENV" for every local command run with a
+// process environment, except hooks (which get their KAMAL_*).
+func localEnvs(f *fakeForwards) []string {
+	var out []string
+	for _, c := range f.Ran() {
+		if c.Host == "" && len(c.Env) > 0 && !strings.Contains(c.Script, ".kamal/hooks/") {
+			w := strings.Fields(c.Script)
+			out = append(out, w[0]+" "+w[1]+": "+strings.Join(c.Env, " "))
 		}
-		f.mu.Unlock()
 	}
-	return f.fakeHosts.Run(ctx, host, req)
+	return out
 }
-
-type closerFunc func() error
-
-func (c closerFunc) Close() error { return c() }
 
 // appConfig is testdata/kamal2 (or kamal1) with config/deploy.yml
 // replaced, committed.
@@ -95,22 +66,7 @@ func runFlow(t *testing.T, dir, sub string, verbose bool, f *fakeForwards) (stri
 	return got, err
 }
 
-func newFake(rules ...rule) *fakeForwards {
-	return &fakeForwards{fakeHosts: &fakeHosts{rules: rules}}
-}
-
-// ranOn lists the scripts run on host ("" for local) in order.
-func (f *fakeForwards) ranOn(host string) []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []string
-	for _, r := range f.ran {
-		if h, s, _ := strings.Cut(r, "|"); h == host {
-			out = append(out, s)
-		}
-	}
-	return out
-}
+func newFake(rules ...rule) *fakeForwards { return newWorld(rules...) }
 
 func hasScript(list []string, part string) bool {
 	for _, s := range list {
@@ -147,12 +103,12 @@ const localRegistry = `registry:
 
 func cloneRules(t *testing.T, dir string) []rule {
 	return []rule{
-		{match: "rev-parse HEAD", stdout: revision(t, dir) + "\n"},
-		{match: "--recurse-submodules", status: 128, stderr: "fatal: destination path 'app' already exists and is not an empty directory.\n"},
+		{Match: "rev-parse HEAD", Stdout: revision(t, dir) + "\n"},
+		{Match: "--recurse-submodules", Status: 128, Stderr: "fatal: destination path 'app' already exists and is not an empty directory.\n"},
 	}
 }
 
-var noMirror = rule{match: "RegistryConfig.Mirrors", status: 1, stderr: "template: :1:2: executing \"\" at <index .RegistryConfig.Mirrors 0>: error calling index: reflect: slice index out of range\n"}
+var noMirror = rule{Match: "RegistryConfig.Mirrors", Status: 1, Stderr: "template: :1:2: executing \"\" at <index .RegistryConfig.Mirrors 0>: error calling index: reflect: slice index out of range\n"}
 
 func TestRemoteBuilderCreateChecksTheHostOverSSHWithTheURLsUser(t *testing.T) {
 	dir := appConfig(t, "kamal2", v2Base+v2Registry+"builder:\n  arch: arm64\n  remote: ssh://root@server1:2222\n")
@@ -163,7 +119,7 @@ func TestRemoteBuilderCreateChecksTheHostOverSSHWithTheURLsUser(t *testing.T) {
 	}
 	golden(t, "builders-remote-create", got)
 	// The check connects with the URL's user and port, not ssh.user.
-	if r := f.ranOn("ssh://root@server1:2222"); len(r) != 1 || r[0] != "/usr/bin/env true" {
+	if r := f.RanOn("ssh://root@server1:2222"); len(r) != 1 || r[0] != "/usr/bin/env true" {
 		t.Errorf("ran on the builder host: %q", r)
 	}
 }
@@ -171,8 +127,8 @@ func TestRemoteBuilderCreateChecksTheHostOverSSHWithTheURLsUser(t *testing.T) {
 func TestRemoteBuilderPushRecreatesAMissingBuilderAndBuildsWithoutAClientToken(t *testing.T) {
 	dir := appConfig(t, "kamal2", v2Base+v2Registry+"builder:\n  arch: arm64\n  remote: ssh://root@server1\n  secrets:\n    - KAMAL_REGISTRY_PASSWORD\n")
 	rules := append(cloneRules(t, dir),
-		rule{match: "docker buildx inspect", status: 1, stderr: "ERROR: no builder \"kamal-remote-ssh---root-server1\" found\n"},
-		rule{match: "docker context rm", status: 1, stderr: "context not found\n"},
+		rule{Match: "docker buildx inspect", Status: 1, Stderr: "ERROR: no builder \"kamal-remote-ssh---root-server1\" found\n"},
+		rule{Match: "docker context rm", Status: 1, Stderr: "context not found\n"},
 	)
 	f := newFake(rules...)
 	got, err := runFlow(t, dir, "push", false, f)
@@ -180,16 +136,16 @@ func TestRemoteBuilderPushRecreatesAMissingBuilderAndBuildsWithoutAClientToken(t
 		t.Fatal(err)
 	}
 	golden(t, "builders-remote-push", got)
-	local := f.ranOn("")
+	local := f.RanOn("")
 	if hasScript(local, "docker login") {
 		t.Error("a remote builder must not log in locally")
 	}
-	if !hasScript(f.ranOn("ssh://root@server1"), "true") {
+	if !hasScript(f.RanOn("ssh://root@server1"), "true") {
 		t.Error("re-creation did not check the builder host")
 	}
 	// The build secret reaches buildx through its process environment only.
-	if fmt.Sprint(f.envs) != "[( export: KAMAL_REGISTRY_PASSWORD=s3cret-pw]" { // the build, in its BUILDKIT_NO_CLIENT_TOKEN wrapper
-		t.Errorf("local process environments %q, want the secret on the build only", f.envs)
+	if fmt.Sprint(localEnvs(f)) != "[( export: KAMAL_REGISTRY_PASSWORD=s3cret-pw]" { // the build, in its BUILDKIT_NO_CLIENT_TOKEN wrapper
+		t.Errorf("local process environments %q, want the secret on the build only", localEnvs(f))
 	}
 	for _, s := range local {
 		if strings.Contains(s, "s3cret-pw") {
@@ -207,14 +163,15 @@ func TestLocalRegistryPullForwardsThePortToEverySelectedHost(t *testing.T) {
 	}
 	golden(t, "builders-local-registry-pull", got)
 	want := []string{"server1 127.0.0.1:5000->localhost:5000", "server2 127.0.0.1:5000->localhost:5000", "server3 127.0.0.1:5000->localhost:5000"}
-	if fmt.Sprint(sortedCopy(f.forwards)) != fmt.Sprint(want) {
-		t.Errorf("forwards %q, want %q", f.forwards, want)
+	forwards, closed := f.Forwards()
+	if fmt.Sprint(sortedCopy(forwards)) != fmt.Sprint(want) {
+		t.Errorf("forwards %q, want %q", forwards, want)
 	}
-	if f.closed != 3 {
-		t.Errorf("%d forwards closed, want 3", f.closed)
+	if closed != 3 {
+		t.Errorf("%d forwards closed, want 3", closed)
 	}
 	for _, h := range []string{"server1", "server2", "server3"} {
-		if hasScript(f.ranOn(h), "docker login") {
+		if hasScript(f.RanOn(h), "docker login") {
 			t.Errorf("%s logged in to a local registry", h)
 		}
 	}
@@ -223,17 +180,17 @@ func TestLocalRegistryPullForwardsThePortToEverySelectedHost(t *testing.T) {
 func TestLocalRegistryPullFailsWhenAForwardIsRefused(t *testing.T) {
 	dir := appConfig(t, "kamal2", v2Base+localRegistry+"builder:\n  arch: amd64\n")
 	f := newFake(noMirror)
-	f.refuse = "server2"
+	f.Refuse = "server2"
 	got, err := runFlow(t, dir, "pull", false, f)
 	if err == nil || err.Error() != "Failed to establish port forward on server2" {
 		t.Fatalf("err = %v", err)
 	}
 	golden(t, "builders-local-registry-refused", got)
-	if hasScript(f.ranOn("server1"), "docker pull") {
+	if hasScript(f.RanOn("server1"), "docker pull") {
 		t.Error("pulled although a forward failed")
 	}
-	if f.closed != len(f.forwards) {
-		t.Errorf("%d of %d forwards closed", f.closed, len(f.forwards))
+	if forwards, closed := f.Forwards(); closed != len(forwards) {
+		t.Errorf("%d of %d forwards closed", closed, len(forwards))
 	}
 }
 
@@ -245,17 +202,17 @@ func TestLocalRegistryPushWithARemoteBuilderForwardsToTheBuilderHost(t *testing.
 		t.Fatal(err)
 	}
 	golden(t, "builders-local-registry-remote-push", got)
-	if want := []string{"ssh://builder@bk.example.com:2122 127.0.0.1:5000->localhost:5000"}; fmt.Sprint(f.forwards) != fmt.Sprint(want) {
-		t.Errorf("forwards %q, want %q", f.forwards, want)
+	if forwards, want := fmt.Sprint(f.Forwards()), "[ssh://builder@bk.example.com:2122 127.0.0.1:5000->localhost:5000] 1"; forwards != want {
+		t.Errorf("forwards and closed %s, want %s", forwards, want)
 	}
 }
 
 func TestPullSeedsEachMirrorFromOneHostFirst(t *testing.T) {
 	dir := appConfig(t, "kamal2", v2Base+v2Registry+"builder:\n  arch: amd64\n  driver: docker\n")
 	f := newFake(
-		rule{host: "server1", match: "RegistryConfig.Mirrors", stdout: "https://mirror-a.example.com/\n"},
-		rule{host: "server2", match: "RegistryConfig.Mirrors", stdout: "https://mirror-a.example.com/\n"},
-		rule{host: "server3", match: "RegistryConfig.Mirrors", stdout: "https://mirror-b.example.com/\n"},
+		rule{Host: "server1", Match: "RegistryConfig.Mirrors", Stdout: "https://mirror-a.example.com/\n"},
+		rule{Host: "server2", Match: "RegistryConfig.Mirrors", Stdout: "https://mirror-a.example.com/\n"},
+		rule{Host: "server3", Match: "RegistryConfig.Mirrors", Stdout: "https://mirror-b.example.com/\n"},
 	)
 	got, err := runFlow(t, dir, "pull", false, f)
 	if err != nil {
@@ -264,9 +221,9 @@ func TestPullSeedsEachMirrorFromOneHostFirst(t *testing.T) {
 	golden(t, "builders-mirror-pull", got)
 	// The seeds pull before any other host does.
 	var order []string
-	for _, r := range f.ran {
-		if h, s, _ := strings.Cut(r, "|"); strings.HasPrefix(s, "docker pull") {
-			order = append(order, h)
+	for _, c := range f.Ran() {
+		if strings.HasPrefix(c.Script, "docker pull") {
+			order = append(order, c.Host)
 		}
 	}
 	if fmt.Sprint(order) != "[server1 server3 server2]" {
@@ -278,20 +235,20 @@ func TestCloneThatCannotBeResetIsDeletedAndClonedAgain(t *testing.T) {
 	dir := appConfig(t, "kamal2", v2Base+v2Registry+"builder:\n  arch: amd64\n  driver: docker\n")
 	rev := revision(t, dir)
 	f := newFake(
-		rule{match: "rev-parse HEAD", stdout: rev + "\n"},
-		rule{match: "fetch origin", status: 1, stderr: "fatal: 'origin' does not appear to be a git repository\n"},
+		rule{Match: "rev-parse HEAD", Stdout: rev + "\n"},
+		rule{Match: "fetch origin", Status: 1, Stderr: "fatal: 'origin' does not appear to be a git repository\n"},
 	)
 	// The clone dir is taken and fetching into it fails: Kamal deletes it
 	// and clones again; the fresh clone here fails as well, and that
 	// failure is the raw command's.
-	f.rules = append([]rule{{match: "--recurse-submodules", status: 128, stderr: "fatal: destination path 'app' already exists and is not an empty directory.\n"}}, f.rules...)
+	f.Answer(rule{Match: "--recurse-submodules", Status: 128, Stderr: "fatal: destination path 'app' already exists and is not an empty directory.\n"})
 	got, err := runFlow(t, dir, "push", false, f)
 	if err == nil || sshkit.ClassOf(err) != "SSHKit::Command::Failed" {
 		t.Fatalf("err = %v, want the second clone's SSHKit::Command::Failed", err)
 	}
 	golden(t, "builders-clone-retry-fails", got)
 
-	f2 := newFake(rule{match: "rev-parse HEAD", stdout: rev + "\n"}, rule{match: "status --porcelain", stdout: " M Dockerfile\n"})
+	f2 := newFake(rule{Match: "rev-parse HEAD", Stdout: rev + "\n"}, rule{Match: "status --porcelain", Stdout: " M Dockerfile\n"})
 	got, err = runFlow(t, dir, "push", false, f2)
 	if err == nil || sshkit.ClassOf(err) != "Kamal::Cli::Build::BuildError" || !strings.Contains(err.Error(), "is dirty, M Dockerfile") {
 		t.Fatalf("err = %v", err)
@@ -315,7 +272,7 @@ builder:
     host: ssh://root@server1
 `
 	dir := appConfig(t, "kamal1", cfg)
-	f := newFake(rule{match: "docker context inspect", stdout: "ssh://root@old-builder\n"})
+	f := newFake(rule{Match: "docker context inspect", Stdout: "ssh://root@old-builder\n"})
 	got, err := runFlow(t, dir, "push", false, f)
 	if err != nil {
 		t.Fatal(err)
@@ -337,7 +294,7 @@ builder:
   multiarch: true
 `
 	dir := appConfig(t, "kamal1", cfg)
-	f := newFake(rule{match: "docker buildx inspect", status: 1, stderr: "ERROR: no builder \"kamal-app-multiarch\" found\n"})
+	f := newFake(rule{Match: "docker buildx inspect", Status: 1, Stderr: "ERROR: no builder \"kamal-app-multiarch\" found\n"})
 	got, err := runFlow(t, dir, "push", false, f)
 	if err != nil {
 		t.Fatal(err)
@@ -376,7 +333,7 @@ func sortedCopy(l []string) []string {
 func TestMissingBuilderSecretFailsBeforeTheBuilderIsInspectedOrCreated(t *testing.T) {
 	dir := appConfig(t, "kamal2", v2Base+v2Registry+"builder:\n  arch: arm64\n  remote: ssh://root@server1\n  secrets:\n    - NOT_IN_ANY_FILE\n")
 	rules := append(cloneRules(t, dir),
-		rule{match: "docker buildx inspect", status: 1, stderr: "ERROR: no builder \"kamal-remote-ssh---root-server1\" found\n"},
+		rule{Match: "docker buildx inspect", Status: 1, Stderr: "ERROR: no builder \"kamal-remote-ssh---root-server1\" found\n"},
 	)
 	f := newFake(rules...)
 	got, err := runFlow(t, dir, "push", false, f)
@@ -384,7 +341,7 @@ func TestMissingBuilderSecretFailsBeforeTheBuilderIsInspectedOrCreated(t *testin
 		t.Fatalf("push: err = %v, want the missing secret\n%s", err, got)
 	}
 	for _, part := range []string{"docker buildx inspect", "docker buildx create", "docker context create", "docker buildx build"} {
-		if hasScript(f.ranOn(""), part) {
+		if hasScript(f.RanOn(""), part) {
 			t.Errorf("%q ran before the missing secret was reported:\n%s", part, got)
 		}
 	}

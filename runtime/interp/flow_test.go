@@ -4,67 +4,36 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"io"
+	"github.com/kamal-go/kamal/runtime/runstate"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
-
-	"github.com/kamal-go/kamal/runtime/runstate"
 
 	"go.starlark.net/starlark"
 
 	"github.com/kamal-go/kamal/runtime/executor"
+	"github.com/kamal-go/kamal/runtime/fakeworld"
 	"github.com/kamal-go/kamal/runtime/log"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
-// fakeHosts answers every command successfully unless a rule matches, and
-// records what ran where. It stands in for docker and the servers, so the
-// stock flows can be pinned line by line without a daemon.
-type fakeHosts struct {
-	mu    sync.Mutex
-	ran   []string
-	rules []rule
-}
+// fakeHosts is the fake world (runtime/fakeworld) the stock flows are
+// pinned against, line by line, without a daemon; rule is its answer.
+type (
+	fakeHosts = fakeworld.World
+	rule      = fakeworld.Rule
+)
 
-type rule struct {
-	host   string // "" matches any
-	match  string // substring of the script
-	status int
-	stdout string
-	stderr string
-}
-
-func (f *fakeHosts) Run(ctx context.Context, host string, req executor.Request) (int, error) {
-	if query(host, req) {
-		return (&executor.Local{}).Run(ctx, host, req)
-	}
-	f.mu.Lock()
-	f.ran = append(f.ran, host+"|"+req.Script)
-	rules := f.rules
-	f.mu.Unlock()
-	for _, r := range rules {
-		if (r.host == "" || r.host == host) && strings.Contains(req.Script, r.match) {
-			io.WriteString(req.Stdout, r.stdout)
-			io.WriteString(req.Stderr, r.stderr)
-			return r.status, nil
-		}
-	}
-	return 0, nil
-}
-
-// query reports whether req is one of the facts the run reads silently
-// through the local transport (sshkit.Runner.Query: git queries, whoami,
-// docker's architecture): the fakes run those for real in the test app,
-// as the flows would, and record none of them, as Kamal logs none.
-func query(host string, req executor.Request) bool {
-	return host == "" && (strings.HasPrefix(req.Script, "git ") || req.Script == "whoami" ||
-		req.Script == "docker info --format '{{.Architecture}}'")
+// newWorld is a fake world answering by rules that runs the facts the
+// flows read silently (git queries, whoami) for real, in the test app.
+func newWorld(rules ...rule) *fakeHosts {
+	w := fakeworld.New(rules...)
+	w.Queries = &executor.Local{}
+	return w
 }
 
 // app copies testdata/NAME into a fresh git repository.
@@ -113,7 +82,7 @@ func normalise(s, dir string) string {
 
 func run(t *testing.T, dir, sub string, verbose bool, rules ...rule) (string, *fakeHosts, error) {
 	t.Helper()
-	fake := &fakeHosts{rules: rules}
+	fake := newWorld(rules...)
 	out, err := runWith(t, dir, sub, verbose, fake)
 	return out, fake, err
 }
@@ -191,10 +160,10 @@ func TestStockFlows(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := app(t, tt.app)
 			got, _, err := run(t, dir, tt.sub, tt.verbose,
-				rule{match: "rev-parse HEAD", stdout: revision(t, dir) + "\n"},
-				rule{match: "--recurse-submodules", status: 128, stderr: "fatal: destination path 'app' already exists and is not an empty directory.\n"},
-				rule{match: "RegistryConfig.Mirrors", status: 1, stderr: "template: :1:2: executing \"\" at <index .RegistryConfig.Mirrors 0>: error calling index: reflect: slice index out of range\n"},
-				rule{match: "docker context ls", stdout: "NAME DESCRIPTION\ndefault *\n"},
+				rule{Match: "rev-parse HEAD", Stdout: revision(t, dir) + "\n"},
+				rule{Match: "--recurse-submodules", Status: 128, Stderr: "fatal: destination path 'app' already exists and is not an empty directory.\n"},
+				rule{Match: "RegistryConfig.Mirrors", Status: 1, Stderr: "template: :1:2: executing \"\" at <index .RegistryConfig.Mirrors 0>: error calling index: reflect: slice index out of range\n"},
+				rule{Match: "docker context ls", Stdout: "NAME DESCRIPTION\ndefault *\n"},
 			)
 			if err != nil {
 				t.Fatal(err)

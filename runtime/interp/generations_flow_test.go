@@ -1,7 +1,6 @@
 package interp
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -9,8 +8,6 @@ import (
 	"testing"
 
 	"go.starlark.net/starlark"
-
-	"github.com/kamal-go/kamal/runtime/executor"
 )
 
 // Flows of the Kamal 1.9 generation (issue 9): an app whose Gemfile.lock
@@ -44,14 +41,14 @@ func TestDetailsVerboseSaysWhichGenerationAndWhy(t *testing.T) {
 			if tt.pin != "" {
 				pin(t, dir, tt.pin)
 			}
-			got, _, err := run(t, dir, "details", true, rule{match: "docker context ls", stdout: "NAME\n"})
+			got, _, err := run(t, dir, "details", true, rule{Match: "docker context ls", Stdout: "NAME\n"})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !strings.HasPrefix(got, tt.want) {
 				t.Errorf("details -v does not start with the generation line %q:\n%s", tt.want, got)
 			}
-			quiet, _, err := run(t, dir, "details", false, rule{match: "docker context ls", stdout: "NAME\n"})
+			quiet, _, err := run(t, dir, "details", false, rule{Match: "docker context ls", Stdout: "NAME\n"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,30 +59,25 @@ func TestDetailsVerboseSaysWhichGenerationAndWhy(t *testing.T) {
 	}
 }
 
-// dirFake is fakeForwards that also records the working directory of
-// every local command.
-type dirFake struct {
-	*fakeForwards
-	dirs map[string]string // first word pair of the script -> Dir
-}
-
-func (f *dirFake) Run(ctx context.Context, host string, req executor.Request) (int, error) {
-	if host == "" {
-		f.mu.Lock()
-		f.dirs[req.Script] = req.Dir
-		f.mu.Unlock()
+// localDirs maps each local script to the directory it ran in.
+func localDirs(f *fakeForwards) map[string]string {
+	m := map[string]string{}
+	for _, c := range f.Ran() {
+		if c.Host == "" {
+			m[c.Script] = c.Dir
+		}
 	}
-	return f.fakeForwards.Run(ctx, host, req)
+	return m
 }
 
 // kamal19Rules answer like the rig would for a 1.9-pinned kamal1 app:
 // the clone is on HEAD, server1 and server2 use mirror A, server3 mirror B.
 func kamal19Rules(t *testing.T, dir string) []rule {
 	return []rule{
-		{match: "rev-parse HEAD", stdout: revision(t, dir) + "\n"},
-		{host: "server1", match: "RegistryConfig.Mirrors", stdout: "https://mirror-a.example.com/\n"},
-		{host: "server2", match: "RegistryConfig.Mirrors", stdout: "https://mirror-a.example.com/\n"},
-		{host: "server3", match: "RegistryConfig.Mirrors", stdout: "https://mirror-b.example.com/\n"},
+		{Match: "rev-parse HEAD", Stdout: revision(t, dir) + "\n"},
+		{Host: "server1", Match: "RegistryConfig.Mirrors", Stdout: "https://mirror-a.example.com/\n"},
+		{Host: "server2", Match: "RegistryConfig.Mirrors", Stdout: "https://mirror-a.example.com/\n"},
+		{Host: "server3", Match: "RegistryConfig.Mirrors", Stdout: "https://mirror-b.example.com/\n"},
 	}
 }
 
@@ -109,24 +101,24 @@ func TestKamal19Flows(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := app(t, "kamal1")
 			pin(t, dir, "1.9.2")
-			f := &dirFake{fakeForwards: newFake(kamal19Rules(t, dir)...), dirs: map[string]string{}}
+			f := newFake(kamal19Rules(t, dir)...)
 			got, err := runWith(t, dir, tt.sub, tt.verbose, f)
 			if err != nil {
 				t.Fatal(err)
 			}
 			golden(t, name, got)
-			for _, r := range f.ran {
-				if strings.Contains(r, "locks") || strings.Contains(r, "git archive") {
-					t.Errorf("Kamal 1.9 ran a 1.5 step: %s", r)
+			for _, c := range f.Ran() {
+				if strings.Contains(c.Script, "locks") || strings.Contains(c.Script, "git archive") {
+					t.Errorf("Kamal 1.9 ran a 1.5 step on %q: %s", c.Host, c.Script)
 				}
 			}
 			if tt.sub == "push" {
 				for _, h := range []string{"server1", "server2", "server3"} {
-					if ran := f.ranOn(h); len(ran) > 0 {
+					if ran := f.RanOn(h); len(ran) > 0 {
 						t.Errorf("push ran on %s: %q", h, ran)
 					}
 				}
-				for script, d := range f.dirs {
+				for script, d := range localDirs(f) {
 					if strings.HasPrefix(script, "docker build") && !strings.Contains(d, "kamal-clones/app-") {
 						t.Errorf("the build ran in %q, not in the clone", d)
 					}
@@ -142,13 +134,13 @@ func TestKamal19PushResetsAnExistingClone(t *testing.T) {
 	dir := app(t, "kamal1")
 	pin(t, dir, "1.8.3")
 	f := newFake(append(kamal19Rules(t, dir),
-		rule{match: "--recurse-submodules", status: 128, stderr: "fatal: destination path 'app' already exists and is not an empty directory.\n"})...)
+		rule{Match: "--recurse-submodules", Status: 128, Stderr: "fatal: destination path 'app' already exists and is not an empty directory.\n"})...)
 	got, err := runFlow(t, dir, "push", false, f)
 	if err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "kamal19-push-reset-clone", got)
-	if hasScript(f.ranOn(""), " gc ") {
+	if hasScript(f.RanOn(""), " gc ") {
 		t.Error("Kamal 1.9 ran git gc on the clone")
 	}
 }
@@ -174,7 +166,7 @@ builder:
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nLABEL x=y\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	f := &dirFake{fakeForwards: newFake(), dirs: map[string]string{}}
+	f := newFake()
 	got, err := runWith(t, dir, "push", false, f)
 	if err != nil {
 		t.Fatal(err)
@@ -184,7 +176,7 @@ builder:
 	if !strings.Contains(got, "VERSION_uncommitted_RAND") {
 		t.Errorf("the version of a context build with changes has no _uncommitted_ suffix:\n%s", got)
 	}
-	for script, d := range f.dirs {
+	for script, d := range localDirs(f) {
 		if strings.HasPrefix(script, "docker build") && d != dir {
 			t.Errorf("the context build ran in %q, not in the app directory %q", d, dir)
 		}
@@ -237,8 +229,8 @@ func TestKamal1RefusesKamal2OnlyOptions(t *testing.T) {
 			if err == nil || err.Error() != tt.want {
 				t.Fatalf("err = %v, want %q", err, tt.want)
 			}
-			if len(f.ran) > 0 {
-				t.Errorf("ran %q before refusing", f.ran)
+			if ran := f.Ran(); len(ran) > 0 {
+				t.Errorf("ran %q before refusing", ran)
 			}
 		})
 	}
@@ -257,7 +249,7 @@ func TestKamal19MissingDockerfileIsReportedBeforeTheContextHostsProbe(t *testing
 	if err == nil || err.Error() != "Missing Dockerfile" {
 		t.Fatalf("push: err = %v, want Missing Dockerfile\n%s", err, got)
 	}
-	for _, s := range f.ranOn("") {
+	for _, s := range f.RanOn("") {
 		if s == "true" || strings.HasSuffix(s, " true") {
 			t.Errorf("the context-hosts probe %q ran before the missing Dockerfile was reported:\n%s", s, got)
 		}
@@ -303,7 +295,7 @@ builder:
 				t.Errorf("the build does not pass both secrets by id:\n%s", got)
 			}
 			// The build is the only local command given an environment.
-			buildEnv := strings.Join(f.envs, "\n")
+			buildEnv := strings.Join(localEnvs(f), "\n")
 			if !strings.Contains(buildEnv, "NPM_TOKEN=npm-from-dotenv") || strings.Contains(buildEnv, "GITHUB_TOKEN") {
 				t.Errorf("the build's environment is %q, want NPM_TOKEN from .env and no GITHUB_TOKEN", buildEnv)
 			}

@@ -12,7 +12,7 @@ import (
 // mode, and a failure stops the run before any docker context exists.
 func TestRemoteBuilderCreateChecksOpenSSHFirstAndStopsWhenItFails(t *testing.T) {
 	dir := appConfig(t, "kamal2", v2Base+v2Registry+"builder:\n  arch: arm64\n  remote: ssh://app@server1:2222\n")
-	f := newFake(rule{host: "", match: "BatchMode=yes", status: 255, stderr: "app@server1: Permission denied (publickey).\n"})
+	f := newFake(rule{Host: "", Match: "BatchMode=yes", Status: 255, Stderr: "app@server1: Permission denied (publickey).\n"})
 	got, err := runFlow(t, dir, "create", false, f)
 	if err == nil {
 		t.Fatalf("create succeeded:\n%s", got)
@@ -21,7 +21,7 @@ func TestRemoteBuilderCreateChecksOpenSSHFirstAndStopsWhenItFails(t *testing.T) 
 	if err.Error() != want || kamalerr.ClassOf(err) != "Kamal::Cli::Build::BuildError" {
 		t.Errorf("err %q (class %q)\nwant %q", err, kamalerr.ClassOf(err), want)
 	}
-	local := f.ranOn("")
+	local := f.RanOn("")
 	var checked bool
 	for _, s := range local {
 		if strings.Contains(s, "docker context create") || strings.Contains(s, "buildx create") {

@@ -52,7 +52,7 @@ func newSession(t *testing.T, dir string, userFiles ...string) (*session, error)
 	t.Setenv("USER", "")
 	t.Setenv("LOGNAME", "")
 	var out bytes.Buffer
-	fake := &fakeHosts{rules: []rule{{match: "rev-parse HEAD", stdout: revision(t, dir) + "\n"}}}
+	fake := newWorld(rule{Match: "rev-parse HEAD", Stdout: revision(t, dir) + "\n"})
 	env, err := runstate.New(runstate.Options{
 		Dir: dir, Log: log.New(&out, false), Local: fake, Remote: fake,
 		Flags: runstate.Flags{ConfigFile: "config/deploy.yml", Command: "build", Subcommand: "push"},
@@ -83,17 +83,17 @@ func mustSession(t *testing.T, dir string, userFiles ...string) *session {
 
 func (s *session) call(t *testing.T, name string, kwargs ...starlark.Tuple) error {
 	t.Helper()
-	s.fake.mu.Lock()
-	s.fake.ran = nil
-	s.fake.mu.Unlock()
+	s.fake.Reset()
 	return s.in.Call(context.Background(), name, kwargs)
 }
 
 // ran is what ran, one "HOST|SCRIPT" per command, in order.
 func (s *session) ran() string {
-	s.fake.mu.Lock()
-	defer s.fake.mu.Unlock()
-	return strings.Join(s.fake.ran, "\n")
+	var lines []string
+	for _, c := range s.fake.Ran() {
+		lines = append(lines, c.Host+"|"+c.Script)
+	}
+	return strings.Join(lines, "\n")
 }
 
 func (s *session) commands() map[string]Command {
@@ -383,7 +383,7 @@ def hello():
 `})
 	t.Setenv("KAMAL_REGISTRY_PASSWORD", "s3cret-pw")
 	var out, trace bytes.Buffer
-	fake := &fakeHosts{rules: []rule{{match: "rev-parse HEAD", stdout: revision(t, dir) + "\n"}}}
+	fake := newWorld(rule{Match: "rev-parse HEAD", Stdout: revision(t, dir) + "\n"})
 	env, err := runstate.New(runstate.Options{Dir: dir, Log: log.New(&out, false), Local: fake, Remote: fake,
 		Flags: runstate.Flags{ConfigFile: "config/deploy.yml", Command: "build", Subcommand: "hello"}})
 	if err != nil {
@@ -413,7 +413,7 @@ def hello():
 
 	// A failing builtin is marked.
 	trace.Reset()
-	fake.rules = append([]rule{{match: "echo hi", status: 1}}, fake.rules...)
+	fake.Answer(rule{Match: "echo hi", Status: 1})
 	in.Call(context.Background(), "hello", nil)
 	if !strings.Contains(trace.String(), "local.run") || !strings.Contains(trace.String(), "(failed)") {
 		t.Errorf("trace of a failure:\n%s", trace.String())

@@ -35,9 +35,9 @@ func TestRedactionNeverChangesOrdinaryText(t *testing.T) {
 			t.Fatalf("git %v: %v\n%s", args, err, out)
 		}
 	}
-	echo := rule{match: "pre-connect", stdout: "a=secret host=server1 stage=production token=" + token + "\n"}
+	echo := rule{Match: "pre-connect", Stdout: "a=secret host=server1 stage=production token=" + token + "\n"}
 
-	head := rule{match: "rev-parse HEAD", stdout: revision(t, dir) + "\n"}
+	head := rule{Match: "rev-parse HEAD", Stdout: revision(t, dir) + "\n"}
 
 	push, _, err := run(t, dir, "push", true, echo, head)
 	if err != nil {

@@ -30,7 +30,7 @@ import (
 	"go.starlark.net/starlarkstruct"
 	"go.starlark.net/starlarktest"
 
-	"github.com/kamal-go/kamal/runtime/executor"
+	"github.com/kamal-go/kamal/runtime/fakeworld"
 	"github.com/kamal-go/kamal/runtime/log"
 )
 
@@ -100,8 +100,8 @@ type stepSession struct {
 
 func newStepSession(t *testing.T, dir, rev string) *stepSession {
 	t.Helper()
-	fake := &scriptedHosts{}
-	fake.defaults = []rule{{match: "rev-parse HEAD", stdout: rev + "\n"}}
+	fake := &scriptedHosts{defaults: []rule{{Match: "rev-parse HEAD", Stdout: rev + "\n"}}}
+	fake.World = newWorld(fake.defaults...)
 	env, err := runstate.New(runstate.Options{
 		Dir: dir, Log: log.New(&fake.out, false), Local: fake, Remote: fake,
 		Flags: runstate.Flags{ConfigFile: "config/deploy.yml", Command: "build", Subcommand: "push"},
@@ -128,14 +128,26 @@ func (s *stepSession) exec(file string, src []byte, assert starlark.StringDict) 
 	return starlark.ExecFileOptions(fileOptions, s.in.thread(context.Background(), "load"), file, src, pre)
 }
 
-// scriptedHosts is the fake executor of the Starlark tests: rules set by
-// the test answer first, then the defaults, then success.
+// scriptedHosts is the fake world of the Starlark tests: rules set by the
+// test answer first (the latest first), then the defaults, then success.
 type scriptedHosts struct {
-	mu       sync.Mutex
-	rules    []rule
+	*fakeworld.World
 	defaults []rule
-	ran      [][2]string // host, script
 	out      lockedBuffer
+}
+
+// commands are the scripts run, with their hosts (local ones on
+// "localhost").
+func (f *scriptedHosts) commands() [][2]string {
+	var out [][2]string
+	for _, c := range f.Ran() {
+		host := c.Host
+		if host == "" {
+			host = "localhost"
+		}
+		out = append(out, [2]string{host, c.Script})
+	}
+	return out
 }
 
 // lockedBuffer is the run's log, written by its threads.
@@ -162,41 +174,14 @@ func (b *lockedBuffer) Reset() {
 	b.buf.Reset()
 }
 
-func (f *scriptedHosts) Run(ctx context.Context, host string, req executor.Request) (int, error) {
-	if query(host, req) {
-		return (&executor.Local{}).Run(ctx, host, req)
-	}
-	if host == "" {
-		host = "localhost"
-	}
-	f.mu.Lock()
-	f.ran = append(f.ran, [2]string{host, req.Script})
-	rules := append(append([]rule{}, f.rules...), f.defaults...)
-	f.mu.Unlock()
-	for _, r := range rules {
-		if (r.host == "" || r.host == host) && strings.Contains(req.Script, r.match) {
-			if req.Stdout != nil {
-				req.Stdout.Write([]byte(r.stdout))
-			}
-			if req.Stderr != nil {
-				req.Stderr.Write([]byte(r.stderr))
-			}
-			return r.status, nil
-		}
-	}
-	return 0, nil
-}
-
 func (f *scriptedHosts) module() *starlarkstruct.Module {
 	return &starlarkstruct.Module{Name: "fake", Members: starlark.StringDict{
 		"on": starlark.NewBuiltin("fake.on", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 			var r rule
-			if err := starlark.UnpackArgs(b.Name(), args, kwargs, "match", &r.match, "status?", &r.status, "stdout?", &r.stdout, "stderr?", &r.stderr, "host?", &r.host); err != nil {
+			if err := starlark.UnpackArgs(b.Name(), args, kwargs, "match", &r.Match, "status?", &r.Status, "stdout?", &r.Stdout, "stderr?", &r.Stderr, "host?", &r.Host); err != nil {
 				return nil, err
 			}
-			f.mu.Lock()
-			f.rules = append(f.rules, r)
-			f.mu.Unlock()
+			f.Answer(r)
 			return starlark.None, nil
 		}),
 		"commands": starlark.NewBuiltin("fake.commands", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -204,10 +189,8 @@ func (f *scriptedHosts) module() *starlarkstruct.Module {
 			if err := starlark.UnpackArgs(b.Name(), args, kwargs, "host?", &host); err != nil {
 				return nil, err
 			}
-			f.mu.Lock()
-			defer f.mu.Unlock()
 			var out []starlark.Value
-			for _, r := range f.ran {
+			for _, r := range f.commands() {
 				if host == "" || r[0] == host {
 					out = append(out, starlark.String(r[1]))
 				}
@@ -219,10 +202,8 @@ func (f *scriptedHosts) module() *starlarkstruct.Module {
 			if err := starlark.UnpackArgs(b.Name(), args, kwargs, "match", &match); err != nil {
 				return nil, err
 			}
-			f.mu.Lock()
-			defer f.mu.Unlock()
 			var out []starlark.Value
-			for _, r := range f.ran {
+			for _, r := range f.commands() {
 				if strings.Contains(r[1], match) {
 					out = append(out, starlark.String(r[0]))
 				}
@@ -233,17 +214,13 @@ func (f *scriptedHosts) module() *starlarkstruct.Module {
 			if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
 				return nil, err
 			}
-			f.mu.Lock()
-			defer f.mu.Unlock()
 			return starlark.String(f.out.String()), nil
 		}),
 		"reset": starlark.NewBuiltin("fake.reset", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 			if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
 				return nil, err
 			}
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			f.ran, f.rules = nil, nil
+			f.World = newWorld(f.defaults...)
 			f.out.Reset()
 			return starlark.None, nil
 		}),

@@ -31,7 +31,7 @@ func (r *Runner) Query(ctx context.Context, dir string, argv ...string) (string,
 	}
 	script := strings.Join(words, " ")
 	var stdout, stderr bytes.Buffer
-	status, err := local.Run(ctx, "", executor.Request{Script: script, Dir: dir, Stdout: &stdout, Stderr: &stderr})
+	status, err := local.Run(ctx, "", executor.Request{Script: script, Dir: dir, Query: true, Stdout: &stdout, Stderr: &stderr})
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", script, err)
 	}

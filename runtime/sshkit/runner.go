@@ -99,7 +99,7 @@ func (r *Runner) Run(ctx context.Context, host string, c *shell.Command, o Optio
 	}
 	stdout := &log.LineWriter{Log: cl, Keep: keep}
 	stderr := &log.LineWriter{Log: cl, Stderr: true, Keep: tail}
-	req := executor.Request{Script: c.Executed(), Stdin: o.Stdin, Stdout: stdout, Stderr: stderr}
+	req := executor.Request{Script: c.Executed(), Logged: c.Logged(), Stdin: o.Stdin, Stdout: stdout, Stderr: stderr}
 	if req.Stdin == nil && c.Stdin != "" {
 		req.Stdin = strings.NewReader(c.Stdin)
 	}
