@@ -13,7 +13,7 @@ import (
 // run's context is. Threads are never shared between goroutines.
 func NewThread(parent *starlark.Thread, name string) *starlark.Thread {
 	t := &starlark.Thread{Name: name, Print: parent.Print, Load: parent.Load}
-	for _, k := range []string{envKey, contextKey} {
+	for _, k := range inheritedLocals {
 		t.SetLocal(k, parent.Local(k))
 	}
 	if e := EnvOf(parent); e != nil && e.Debugger != nil {
@@ -21,6 +21,12 @@ func NewThread(parent *starlark.Thread, name string) *starlark.Thread {
 	}
 	return t
 }
+
+// inheritedLocals are the thread-local values a thread made for a script
+// shares with its parent: the run's Env and context, and starlarktest's
+// reporter (stored under "Reporter"), so that a test's assert works inside
+// on() (kamal build test).
+var inheritedLocals = []string{envKey, contextKey, "Reporter"}
 
 // watch cancels thread when its context ends; call the returned stop when
 // the thread is done. It holds no goroutine while it waits: a thousand

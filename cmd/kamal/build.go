@@ -109,6 +109,7 @@ func ownBuildCommands(has func(string) bool) []buildCommand {
 		{name: "api", options: []*thor.Option{{Name: "stubs", Type: thor.String, Banner: "DIR", Desc: "Write the builtins as stubs for an editor there"}}},
 		{name: "eject"},
 		{name: "script"},
+		{name: "test", maxArgs: -1, options: []*thor.Option{{Name: "run", Type: thor.String, Banner: "REGEXP", Desc: "Run only the tests whose name this matches"}}},
 	}
 	return slices.DeleteFunc(own, func(c buildCommand) bool { return has(c.name) })
 }
@@ -162,6 +163,8 @@ func runBuild(ctx context.Context, c *cli, b *buildLoader, g *globalOptions) err
 			o.stubs = &dir
 		}
 		return runAPI(c.Out, o)
+	case "test":
+		return runTests(ctx, c, g, args)
 	case "eject":
 		return eject(c)
 	}

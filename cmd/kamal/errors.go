@@ -42,6 +42,9 @@ func (c *cli) exitCode(err error) int {
 	if err == nil {
 		return 0
 	}
+	if errors.Is(err, errTestsFailed) {
+		return 1
+	}
 	if c.sigs != nil {
 		if s := c.sigs.signal(); s != nil {
 			c.log.Fatal("Interrupt", describeInterrupt(err, c.ran))

@@ -82,7 +82,7 @@ func secretsNamespace() *thor.Namespace {
 func buildNamespace(cmds []buildCommand) *thor.Namespace {
 	ns := &thor.Namespace{Name: "build", Options: classOptions()}
 	for _, c := range cmds {
-		ns.Commands = append(ns.Commands, &thor.Command{Name: c.name, Options: c.options, AnyOptions: c.anyOptions})
+		ns.Commands = append(ns.Commands, &thor.Command{Name: c.name, Options: c.options, AnyOptions: c.anyOptions, MaxArgs: c.maxArgs})
 	}
 	return ns
 }
@@ -92,6 +92,7 @@ type buildCommand struct {
 	name       string
 	options    []*thor.Option
 	anyOptions bool // def f(**kwargs): any --name[=value]
+	maxArgs    int  // positional arguments it takes (-1: any number)
 }
 
 // grammar is kamal's command line: Kamal 2.12's commands in Kamal's

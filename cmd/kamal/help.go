@@ -68,6 +68,7 @@ func printBuildHelp(w io.Writer, cmds []interp.Command) {
 		rows = append(rows, [2]string{usage, firstLine(c.Doc)})
 	}
 	rows = append(rows, [2]string{"kamal build help [COMMAND]", "Describe subcommands or one specific subcommand"})
+	rows = append(rows, [2]string{"kamal build test [FILE...] [--run REGEXP]", "Run the scripts' tests (.kamal/scripts/*_test.star) against a fake world"})
 	sortRows(rows)
 	fmt.Fprintln(w, "Commands:")
 	table(w, rows)
