@@ -241,3 +241,22 @@ func mustOutput(t *testing.T, name string, args ...string) string {
 	}
 	return string(out)
 }
+
+// TestExampleNotifyScriptTests runs the example's own tests
+// (.kamal/scripts/build_test.star) with kamal build test, then one that
+// expects the wrong thing: it fails with its FILE:LINE and exit status 1,
+// and nothing reached the rig (no lock, no image).
+func TestExampleNotifyScriptTests(t *testing.T) {
+	app := newApp(t, "notify")
+	stdout, _, exit := app.Run("build", "test")
+	if exit != 0 || !strings.HasSuffix(stdout, "5 passed, 0 failed\n") {
+		t.Fatalf("kamal build test exited %d:\n%s", exit, stdout)
+	}
+	app.WriteFile("wrong_test.star", "def test_wrong():\n    steps.push()\n    assert.eq(ran(), [])\n", 0o644)
+	stdout, _, exit = app.Run("build", "test", "wrong_test.star")
+	if exit != 1 || !strings.Contains(stdout, "--- FAIL: test_wrong\n    wrong_test.star:3: [(") || !strings.HasSuffix(stdout, "0 passed, 1 failed\n") {
+		t.Errorf("a wrong expectation: exit %d, want 1 and its FILE:LINE:\n%s", exit, stdout)
+	}
+	assertNotPushed(t, app.Version())
+	assertNoLock(t)
+}
