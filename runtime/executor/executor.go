@@ -24,7 +24,7 @@ type Request struct {
 	// Query marks a fact the run reads silently on this machine
 	// (sshkit.Runner.Query: git queries, whoami, docker's architecture).
 	Query bool
-	Env    []string // extra "K=V" for local commands (added to os.Environ()); ignored remotely
+	Env   []string // extra "K=V" for local commands (added to os.Environ()); ignored remotely
 	// WholeEnv makes Env a local command's whole environment instead of
 	// an addition to os.Environ() (a variable can then be left out).
 	WholeEnv bool

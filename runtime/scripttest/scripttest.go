@@ -33,6 +33,7 @@ import (
 	"go.starlark.net/starlarktest"
 
 	"github.com/kamal-go/kamal/builtins"
+	"github.com/kamal-go/kamal/runtime/executor"
 	"github.com/kamal-go/kamal/runtime/fakeworld"
 	"github.com/kamal-go/kamal/runtime/interp"
 	"github.com/kamal-go/kamal/runtime/log"
@@ -140,6 +141,8 @@ func newSession(ctx context.Context, o Options) (*session, error) {
 	if o.Verbose {
 		logger.SetThreshold(log.Debug)
 	}
+	s.world.Redact = logger.Scrub
+	s.world.Queries = gitQueries{}
 	flags := o.Flags
 	flags.Command, flags.Subcommand = "build", "test"
 	env, err := runstate.NewEnv(runstate.EnvOptions{Dir: o.Dir, Log: logger, Flags: flags, Local: s.world, Remote: s.world})
@@ -147,7 +150,6 @@ func newSession(ctx context.Context, o Options) (*session, error) {
 		return nil, err
 	}
 	s.env = env
-	s.world.Redact = logger.Scrub
 	s.in = interp.New(env)
 	if err := s.in.LoadStock(ctx); err != nil {
 		return nil, err
@@ -167,6 +169,19 @@ func newSession(ctx context.Context, o Options) (*session, error) {
 		"answer": starlark.NewBuiltin("answer", s.answer),
 	})
 	return s, nil
+}
+
+// gitQueries runs the silent queries that only read the app's git
+// repository (and whoami, for the lock's and audit's performer) for real:
+// the version and the uncommitted-changes notice come from them. Any other
+// query (docker's architecture) runs nothing and answers empty.
+type gitQueries struct{}
+
+func (gitQueries) Run(ctx context.Context, host string, req executor.Request) (int, error) {
+	if strings.HasPrefix(req.Script, "git ") || req.Script == "whoami" {
+		return (&executor.Local{}).Run(ctx, host, req)
+	}
+	return 0, nil
 }
 
 // testNames lists file's test_* functions in the order they are defined.
