@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kamal-go/kamal/builtins"
+	"github.com/kamal-go/kamal/runtime/runstate"
 	"github.com/kamal-go/kamal/runtime/scripttest"
 )
 
@@ -26,7 +26,7 @@ func runAppTests(t *testing.T, dir string) {
 	scripts, _ := filepath.Glob(filepath.Join(dir, ".kamal", "scripts", "build.star"))
 	sum, err := scripttest.Run(context.Background(), scripttest.Options{
 		Dir: dir, Out: &out, Scripts: scripts,
-		Flags: builtins.Flags{ConfigFile: "config/deploy.yml"},
+		Flags: runstate.Flags{ConfigFile: "config/deploy.yml"},
 	})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())

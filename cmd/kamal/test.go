@@ -7,8 +7,8 @@ import (
 	"os"
 	"regexp"
 
-	"github.com/kamal-go/kamal/builtins"
 	"github.com/kamal-go/kamal/cmd/kamal/internal/thor"
+	"github.com/kamal-go/kamal/runtime/runstate"
 	"github.com/kamal-go/kamal/runtime/scripttest"
 )
 
@@ -47,7 +47,7 @@ func runTests(ctx context.Context, c *cli, g *globalOptions, files []string) err
 	}
 	sum, err := scripttest.Run(ctx, scripttest.Options{
 		Dir: dir, Files: o.files, Run: o.run, Scripts: userScripts(dir, g), Out: c.Out, Verbose: g.verbose,
-		Flags: builtins.Flags{
+		Flags: runstate.Flags{
 			Verbose: g.verbose, Quiet: g.quiet, SkipHooks: g.skipHooks, Primary: g.primary, Version: g.version,
 			Hosts: splitList(g.hosts), Roles: splitList(g.roles), Destination: g.destination, ConfigFile: g.configFile,
 		},

@@ -32,7 +32,6 @@ import (
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarktest"
 
-	"github.com/kamal-go/kamal/builtins"
 	"github.com/kamal-go/kamal/runtime/executor"
 	"github.com/kamal-go/kamal/runtime/fakeworld"
 	"github.com/kamal-go/kamal/runtime/interp"
@@ -53,7 +52,7 @@ type Options struct {
 	Scripts []string
 	// Flags are the run's flags (-c, -d, -h, -r, --version ...); Command
 	// and Subcommand are set here.
-	Flags builtins.Flags
+	Flags runstate.Flags
 	// Out receives the results; with Verbose, each test's log too.
 	Out     io.Writer
 	Verbose bool
@@ -128,7 +127,7 @@ func testFiles(o Options) ([]string, error) {
 // session is one test's interpreter over its own world.
 type session struct {
 	in    *interp.Interp
-	env   *builtins.Env
+	env   *runstate.State
 	world *fakeworld.World
 	log   bytes.Buffer
 }
@@ -145,7 +144,7 @@ func newSession(ctx context.Context, o Options) (*session, error) {
 	s.world.Queries = gitQueries{}
 	flags := o.Flags
 	flags.Command, flags.Subcommand = "build", "test"
-	env, err := runstate.NewEnv(runstate.EnvOptions{Dir: o.Dir, Log: logger, Flags: flags, Local: s.world, Remote: s.world})
+	env, err := runstate.New(runstate.Options{Context: ctx, Stderr: o.Out, Dir: o.Dir, Log: logger, Flags: flags, Local: s.world, Remote: s.world})
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +189,7 @@ func testNames(ctx context.Context, o Options, file string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer runstate.Close(s.env)
+	defer s.env.Close()
 	g, err := s.in.LoadFile(ctx, file)
 	if err != nil {
 		return nil, err
@@ -216,7 +215,7 @@ func runTest(ctx context.Context, o Options, file, name string) ([]string, strin
 	if err != nil {
 		return nil, "", err
 	}
-	defer runstate.Close(s.env)
+	defer s.env.Close()
 	g, err := s.in.LoadFile(ctx, file)
 	if err != nil {
 		return nil, "", err

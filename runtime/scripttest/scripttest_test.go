@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kamal-go/kamal/builtins"
+	"github.com/kamal-go/kamal/runtime/runstate"
 )
 
 // run runs the harness on testdata/app at version v1 (no git needed).
@@ -19,7 +19,7 @@ func run(t *testing.T, files []string, sel string) (string, Summary, error) {
 		t.Fatal(err)
 	}
 	o := Options{Dir: dir, Out: &bytes.Buffer{}, Scripts: []string{filepath.Join(dir, ".kamal", "scripts", "build.star")},
-		Flags: builtins.Flags{ConfigFile: "config/deploy.yml", Version: "v1"}}
+		Flags: runstate.Flags{ConfigFile: "config/deploy.yml", Version: "v1"}}
 	for _, f := range files {
 		o.Files = append(o.Files, filepath.Join(dir, f))
 	}
