@@ -264,7 +264,10 @@ func userScripts(dir string, o *globalOptions) []string {
 		out = append(out, base)
 	}
 	if o.destination != "" {
-		dest := filepath.Join(dir, ".kamal", "scripts", "build."+o.destination+".star")
+		// Not cleaned: the destination is pasted into the name, and a -d
+		// with "../" must not reach outside .kamal/scripts (as the config
+		// loader's overlay).
+		dest := filepath.Join(dir, ".kamal", "scripts") + string(filepath.Separator) + "build." + o.destination + ".star"
 		if _, err := os.Stat(dest); err == nil {
 			out = append(out, dest)
 		}

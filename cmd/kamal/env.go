@@ -6,6 +6,7 @@ import (
 
 	"github.com/kamal-go/kamal/runtime/config"
 	"github.com/kamal-go/kamal/runtime/executor"
+	"github.com/kamal-go/kamal/runtime/lock"
 	"github.com/kamal-go/kamal/runtime/runstate"
 	"golang.org/x/term"
 )
@@ -44,6 +45,10 @@ func (c *cli) passphrase() func(string) ([]byte, error) {
 func (c *cli) newEnv(g *globalOptions, command, sub string) (*runstate.State, error) {
 	dir, err := os.Getwd()
 	if err != nil {
+		return nil, err
+	}
+	wait := lock.Wait{On: g.lockWait, Timeout: g.lockWaitTimeout, Interval: g.lockWaitInterval}
+	if err := wait.Check(); err != nil {
 		return nil, err
 	}
 	env, err := runstate.New(runstate.Options{

@@ -119,10 +119,12 @@ func newLoader(opts Options) (*loader, error) {
 		path = DefaultPath
 	}
 	l := &loader{dir: dir, dest: opts.Destination, getenv: getenv, stderr: opts.Stderr, opts: opts}
-	l.files = append(l.files, configFile{name: path, abs: absIn(dir, path)})
+	base := absIn(dir, path)
+	l.files = append(l.files, configFile{name: path, abs: base})
 	if opts.Destination != "" {
-		ov := OverlayPath(path, opts.Destination)
-		l.files = append(l.files, configFile{name: ov, abs: absIn(dir, ov)})
+		// Kamal: Pathname#sub_ext on the expanded base path, not cleaned
+		// after (see inDir): -d ../../x/evil is not found, as in Kamal.
+		l.files = append(l.files, configFile{name: OverlayPath(path, opts.Destination), abs: OverlayPath(base, opts.Destination)})
 	}
 	return l, nil
 }

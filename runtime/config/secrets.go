@@ -56,11 +56,17 @@ func (s *Secrets) Filenames() []string {
 	return []string{s.path + "-common", specific}
 }
 
-func (s *Secrets) abs(name string) string {
+func (s *Secrets) abs(name string) string { return inDir(s.dir, name) }
+
+// inDir is name, relative to dir unless absolute, as Ruby opens it: not
+// cleaned. A destination is pasted into file names, and cleaning
+// ".kamal/secrets.../../x" would turn a path the kernel refuses (no
+// directory "secrets...") into one outside the app.
+func inDir(dir, name string) string {
 	if filepath.IsAbs(name) {
 		return name
 	}
-	return filepath.Join(s.dir, name)
+	return dir + string(filepath.Separator) + name
 }
 
 // load parses the files once. Callers hold s.mu.
@@ -319,7 +325,7 @@ func loadDotenvFiles(dir, dest string, getenv func(string) (string, bool), sh *s
 		return v, ok
 	}
 	for _, name := range names {
-		data, err := inputfile.ReadFile(filepath.Join(dir, name), name)
+		data, err := inputfile.ReadFile(inDir(dir, name), name)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}

@@ -271,3 +271,15 @@ func TestPlainTextHasTheConfigsTextButNoSecret(t *testing.T) {
 		}
 	}
 }
+
+// A destination is pasted into the secrets file's name as Kamal does,
+// never cleaned: ".kamal/secrets.../../x" names no file (there is no
+// directory "secrets..."), where a cleaned path would read .kamal/x.
+func TestSecretsDestinationIsNotCleanedOutOfItsDirectory(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, ".kamal", "x"), "A=outside\n")
+	s := newSecrets(Kamal2, dir, ".kamal/secrets", "../../x", mapEnv(nil), &shell{dir: dir})
+	if v, err := s.Lookup("A"); err == nil {
+		t.Fatalf("read %q from a file outside the secrets path", v)
+	}
+}

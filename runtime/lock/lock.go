@@ -44,6 +44,17 @@ type Wait struct {
 	Timeout, Interval float64
 }
 
+// Check refuses a wait Kamal would mishandle: with On, an Interval of
+// zero polls the servers without pause (Kamal 2.12 does) and a negative
+// one crashes at the first retry (Ruby's sleep: "time interval must not
+// be negative"). One clear line instead, before anything runs.
+func (w Wait) Check() error {
+	if w.On && !(w.Interval > 0) {
+		return kamalerr.Errorf(kamalerr.ClassArgument, "--lock-wait-interval must be more than 0 seconds, got %s", num(w.Interval))
+	}
+	return nil
+}
+
 // Held reports whether this run holds the lock.
 func (l *Lock) Held() bool {
 	l.mu.Lock()
