@@ -6,10 +6,6 @@ import (
 	"github.com/kamal-go/kamal/runtime/kamalerr"
 )
 
-// NewError returns an error of the given Kamal class, which the CLI prints
-// as "  ERROR (<Class>): <message>".
-func NewError(class, msg string) *kamalerr.Error { return kamalerr.New(class, msg) }
-
 var errorGlobal = Builtin{
 	Sig: "error(class, message)",
 	Doc: "Stops the run with Kamal's error line \"ERROR (CLASS): MESSAGE\" (fail() is Starlark's own, for script bugs).",
@@ -21,5 +17,5 @@ func errorBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tu
 	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 2, &class, &msg); err != nil {
 		return nil, err
 	}
-	return nil, NewError(class, msg)
+	return nil, kamalerr.New(class, msg)
 }

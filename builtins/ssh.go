@@ -15,6 +15,7 @@ import (
 	"go.starlark.net/starlarkstruct"
 
 	"github.com/kamal-go/kamal/runtime/executor"
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 	"github.com/kamal-go/kamal/runtime/log"
 	"github.com/kamal-go/kamal/runtime/serve"
 	"github.com/kamal-go/kamal/runtime/shell"
@@ -147,7 +148,7 @@ func openForwards(parent context.Context, logger *log.Logger, fw executor.Forwar
 		}
 		host := sshkit.DisplayHost(hosts[i])
 		if errors.Is(err, executor.ErrForwardRefused) {
-			err = NewError("RuntimeError", "Failed to establish port forward on "+host)
+			err = kamalerr.New(kamalerr.ClassRuntime, "Failed to establish port forward on "+host)
 		}
 		logger.Log(log.Error, fmt.Sprintf("Error setting up port forwarding to %s: %s: %s", host, sshkit.ClassOf(err), err.Error()))
 		return closers, err
@@ -156,7 +157,7 @@ func openForwards(parent context.Context, logger *log.Logger, fw executor.Forwar
 		return closers, err
 	}
 	if len(closers) < len(hosts) {
-		return closers, NewError("RuntimeError", "Timed out waiting for port forwarding to be established")
+		return closers, kamalerr.New(kamalerr.ClassRuntime, "Timed out waiting for port forwarding to be established")
 	}
 	return closers, nil
 }
@@ -224,7 +225,7 @@ func sshServe(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, NewError("RuntimeError", fmt.Sprintf("Cannot serve %s: %s", image, oneLine(err.Error())))
+		return nil, kamalerr.New(kamalerr.ClassRuntime, fmt.Sprintf("Cannot serve %s: %s", image, oneLine(err.Error())))
 	}
 	defer img.Close()
 	e.Log.Debugf("Serving %s as %s: %d layers, manifest %s", image, served.ref, len(img.Layers()), img.Digest)
@@ -348,7 +349,7 @@ func sshCheckOpenSSH(thread *starlark.Thread, b *starlark.Builtin, args starlark
 		} else if why == "" {
 			why = fmt.Sprintf("exit status %d", status)
 		}
-		return nil, NewError("Kamal::Cli::Build::BuildError", fmt.Sprintf(
+		return nil, kamalerr.New(kamalerr.ClassBuild, fmt.Sprintf(
 			"docker reaches the remote builder %s through OpenSSH, which cannot connect (ssh %s: %s): give OpenSSH the key with ssh-agent (ssh-add) or a Host entry with User, Port and IdentityFile in ~/.ssh/config",
 			url, strings.Join(argv, " "), why))
 	}

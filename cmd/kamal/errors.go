@@ -16,7 +16,7 @@ import (
 type usageError string
 
 func (e usageError) Error() string { return string(e) }
-func (e usageError) Class() string { return "ArgumentError" }
+func (e usageError) Class() string { return kamalerr.ClassArgument }
 
 // notFound is Thor's answer to a command name a namespace does not have
 // (Kamal names no namespace in it).
@@ -68,7 +68,7 @@ func (c *cli) exitCode(err error) int {
 		fmt.Fprint(c.Err, c.log.Scrub(traceback(ee)))
 	}
 	if class == "" {
-		class = "RuntimeError"
+		class = kamalerr.ClassRuntime
 	}
 	c.log.Fatal(class, msg)
 	return 1

@@ -86,9 +86,9 @@ func runRegistry(ctx context.Context, c *cli, o *registryOptions) error {
 	local := cfg.Registry.Local && !kamal1
 	switch {
 	case name == "login" && local:
-		return kamalerr.New("RuntimeError", "Cannot use login command with a local registry. Use `kamal registry setup` instead.")
+		return kamalerr.New(kamalerr.ClassRuntime, "Cannot use login command with a local registry. Use `kamal registry setup` instead.")
 	case name == "logout" && local:
-		return kamalerr.New("RuntimeError", "Cannot use logout command with a local registry. Use `kamal registry remove` instead.")
+		return kamalerr.New(kamalerr.ClassRuntime, "Cannot use logout command with a local registry. Use `kamal registry remove` instead.")
 	}
 	r := &registryRun{ctx: ctx, env: env}
 	if name == "setup" || name == "login" {
@@ -139,7 +139,7 @@ func (r *registryRun) checkDocker() error {
 	if strings.Contains(res.Stdout+res.Stderr+err.Error(), "command not found") {
 		msg = "Docker is not installed locally"
 	}
-	return kamalerr.New("Kamal::Cli::DependencyError", msg)
+	return kamalerr.New(kamalerr.ClassDependency, msg)
 }
 
 // everywhere runs cmd locally, then (after the pre-connect hook, as

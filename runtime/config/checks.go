@@ -1,7 +1,6 @@
 package config
 
 import (
-	"github.com/kamal-go/kamal/runtime/sshurl"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -9,6 +8,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/kamal-go/kamal/runtime/kamalerr"
+	"github.com/kamal-go/kamal/runtime/sshurl"
 
 	"github.com/kamal-go/kamal/runtime/ruby"
 )
@@ -21,7 +23,7 @@ var serviceName = regexp.MustCompile(`(?im)^[a-z0-9_-]+$`)
 func (c *Config) check(raw *mapping, running string) error {
 	gen := c.Generation
 	if c.RequireDestination && c.Destination == "" {
-		return newError(ClassArgument, "You must specify a destination")
+		return newError(kamalerr.ClassArgument, "You must specify a destination")
 	}
 	for _, key := range []string{"service", "image", "registry"} {
 		if !present(get(raw, key)) && !(key == "image" && c.Image != "") {
@@ -368,7 +370,7 @@ var gemSegment = regexp.MustCompile(`[0-9]+|[a-zA-Z]+`)
 
 func gemSegments(v string) ([]any, error) {
 	if !gemVersionPattern.MatchString(v) {
-		return nil, newError(ClassArgument, "Malformed version number string %s", v)
+		return nil, newError(kamalerr.ClassArgument, "Malformed version number string %s", v)
 	}
 	v = strings.ReplaceAll(strings.TrimSpace(v), "-", ".pre.")
 	var segs []any

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 	"github.com/kamal-go/kamal/runtime/ruby"
 )
 
@@ -76,7 +77,7 @@ type dotenvParser struct {
 }
 
 func (p *dotenvParser) errorf(line int, format string, args ...any) error {
-	return newError(ClassDotenvFormat, "%s:%d: %s", p.o.name, line, fmt.Sprintf(format, args...))
+	return newError(kamalerr.ClassDotenvFormat, "%s:%d: %s", p.o.name, line, fmt.Sprintf(format, args...))
 }
 
 func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v' }
@@ -387,7 +388,7 @@ func (p *dotenvParser) command(written string, line int) (string, error) {
 		// --inline): their errors are the load's.
 		words, err := ruby.Shellsplit(text)
 		if err != nil {
-			return "", newError("ArgumentError", "%s", err.Error())
+			return "", newError(kamalerr.ClassArgument, "%s", err.Error())
 		}
 		out, err := p.o.inline(append(words[1:], "--inline"))
 		if err != nil {
@@ -400,10 +401,10 @@ func (p *dotenvParser) command(written string, line int) (string, error) {
 		return "", interrupted(fmt.Sprintf("$(%s) (%s:%d)", written, p.o.name, line))
 	}
 	if err != nil {
-		return "", newError(ClassRuntime, "%s:%d: command $(%s) could not run: %v", p.o.name, line, written, err)
+		return "", newError(kamalerr.ClassRuntime, "%s:%d: command $(%s) could not run: %v", p.o.name, line, written, err)
 	}
 	if status != 0 {
-		return "", newError(ClassRuntime, "%s:%d: command $(%s) failed with exit status %d", p.o.name, line, written, status)
+		return "", newError(kamalerr.ClassRuntime, "%s:%d: command $(%s) failed with exit status %d", p.o.name, line, written, status)
 	}
 	return ruby.Chomp(out), nil
 }

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 )
 
 func TestDotenv(t *testing.T) {
@@ -81,22 +83,22 @@ func TestDotenvErrors(t *testing.T) {
 	tests := []struct {
 		name, in, class, msg string
 	}{
-		{"malformed_line_names_line_not_content", "A=1\n\nthis is hunter2\n", ClassDotenvFormat, ".kamal/secrets:3: malformed line (expected KEY=value)"},
-		{"colon_needs_a_blank", "A:1\n", ClassDotenvFormat, ".kamal/secrets:1: malformed line (expected KEY=value)"},
-		{"key_with_dash", "MY-KEY=1\n", ClassDotenvFormat, ".kamal/secrets:1: malformed line (expected KEY=value)"},
-		{"line_number_after_multiline_value", "A=\"x\ny\"\n=oops\n", ClassDotenvFormat, ".kamal/secrets:3: malformed line (expected KEY=value)"},
-		{"export_without_value", "export A\n", ClassDotenvFormat, `.kamal/secrets:1: Line "export A" has an unset variable`},
+		{"malformed_line_names_line_not_content", "A=1\n\nthis is hunter2\n", kamalerr.ClassDotenvFormat, ".kamal/secrets:3: malformed line (expected KEY=value)"},
+		{"colon_needs_a_blank", "A:1\n", kamalerr.ClassDotenvFormat, ".kamal/secrets:1: malformed line (expected KEY=value)"},
+		{"key_with_dash", "MY-KEY=1\n", kamalerr.ClassDotenvFormat, ".kamal/secrets:1: malformed line (expected KEY=value)"},
+		{"line_number_after_multiline_value", "A=\"x\ny\"\n=oops\n", kamalerr.ClassDotenvFormat, ".kamal/secrets:3: malformed line (expected KEY=value)"},
+		{"export_without_value", "export A\n", kamalerr.ClassDotenvFormat, `.kamal/secrets:1: Line "export A" has an unset variable`},
 		// dotenv 3's LINE regexp leaves the value group empty after "=":
 		// the same FormatError.
-		{"export_with_empty_value", "B=1\nexport F=\n", ClassDotenvFormat, `.kamal/secrets:2: Line "export F=" has an unset variable`},
-		{"export_with_empty_value_at_the_end", "export F=", ClassDotenvFormat, `.kamal/secrets:1: Line "export F=" has an unset variable`},
-		{"failing_command_names_status_not_output", "A=1\nB=$(echo hunter2; exit 3)\n", ClassRuntime, ".kamal/secrets:2: command $(echo hunter2; exit 3) failed with exit status 3"},
-		{"failing_command_not_found", "B=$(definitely-not-a-command-xyz)\n", ClassRuntime, ".kamal/secrets:1: command $(definitely-not-a-command-xyz) failed with exit status 127"},
+		{"export_with_empty_value", "B=1\nexport F=\n", kamalerr.ClassDotenvFormat, `.kamal/secrets:2: Line "export F=" has an unset variable`},
+		{"export_with_empty_value_at_the_end", "export F=", kamalerr.ClassDotenvFormat, `.kamal/secrets:1: Line "export F=" has an unset variable`},
+		{"failing_command_names_status_not_output", "A=1\nB=$(echo hunter2; exit 3)\n", kamalerr.ClassRuntime, ".kamal/secrets:2: command $(echo hunter2; exit 3) failed with exit status 3"},
+		{"failing_command_not_found", "B=$(definitely-not-a-command-xyz)\n", kamalerr.ClassRuntime, ".kamal/secrets:1: command $(definitely-not-a-command-xyz) failed with exit status 127"},
 		// The token substituted into the command is another secret: the
 		// command is quoted as written.
-		{"failing_command_quoted_as_written", "API_TOKEN=tok-9f8e7d6c5b4a\nB=$(curl -sf -H \"Authorization: Bearer $API_TOKEN\" http://127.0.0.1:1/ || exit 7)\n", ClassRuntime,
+		{"failing_command_quoted_as_written", "API_TOKEN=tok-9f8e7d6c5b4a\nB=$(curl -sf -H \"Authorization: Bearer $API_TOKEN\" http://127.0.0.1:1/ || exit 7)\n", kamalerr.ClassRuntime,
 			`.kamal/secrets:2: command $(curl -sf -H "Authorization: Bearer $API_TOKEN" http://127.0.0.1:1/ || exit 7) failed with exit status 7`},
-		{"failing_command_with_env_token_quoted_as_written", "B=$(exit 5; echo ${ENV_TOKEN})\n", ClassRuntime,
+		{"failing_command_with_env_token_quoted_as_written", "B=$(exit 5; echo ${ENV_TOKEN})\n", kamalerr.ClassRuntime,
 			`.kamal/secrets:1: command $(exit 5; echo ${ENV_TOKEN}) failed with exit status 5`},
 	}
 	sh := &shell{dir: t.TempDir(), stderr: io.Discard}

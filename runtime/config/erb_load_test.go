@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 )
 
 func TestERBInLoad(t *testing.T) {
@@ -100,7 +102,7 @@ func TestERBRubyFallback(t *testing.T) {
 		needRuby(t)
 		t.Setenv("SVC", "web_app")
 		_, err := Load(fx.options(fx.dir(t)))
-		wantError(t, err, ClassKey, `key not found: "HOST"`)
+		wantError(t, err, kamalerr.ClassKey, `key not found: "HOST"`)
 	})
 	t.Run("with_ruby_commands_run_once", func(t *testing.T) {
 		needRuby(t)
@@ -129,13 +131,13 @@ func TestERBRubyFallback(t *testing.T) {
 		t.Setenv("PATH", t.TempDir())
 		t.Setenv("SVC", "web_app")
 		_, err := Load(fx.options(fx.dir(t)))
-		wantError(t, err, ClassConfiguration, "config/deploy.qa.yml:2: unsupported ERB: a hash literal in <%= {app: ENV['SVC']}.fetch(:app).tr('_', '-') %> (install Ruby, a ruby on PATH, and the file is rendered by Ruby's ERB)")
+		wantError(t, err, kamalerr.ClassConfiguration, "config/deploy.qa.yml:2: unsupported ERB: a hash literal in <%= {app: ENV['SVC']}.fetch(:app).tr('_', '-') %> (install Ruby, a ruby on PATH, and the file is rendered by Ruby's ERB)")
 	})
 	t.Run("without_ruby_control_flow_across_tags", func(t *testing.T) {
 		t.Setenv("PATH", t.TempDir())
 		fx := deploy(v1Base).withDest("s").with("config/deploy.s.yml", "\n<% while false %>\nx: 1\n<% end %>\n")
 		_, err := Load(fx.options(fx.dir(t)))
-		wantError(t, err, ClassConfiguration, "config/deploy.s.yml:2: unsupported ERB: while in <% while false %> (install Ruby, a ruby on PATH, and the file is rendered by Ruby's ERB)")
+		wantError(t, err, kamalerr.ClassConfiguration, "config/deploy.s.yml:2: unsupported ERB: while in <% while false %> (install Ruby, a ruby on PATH, and the file is rendered by Ruby's ERB)")
 	})
 }
 

@@ -6,19 +6,6 @@ import (
 	"github.com/kamal-go/kamal/runtime/ruby"
 )
 
-// The classes of the errors config returns (kamalerr owns them).
-const (
-	ClassConfiguration = kamalerr.ClassConfiguration
-	ClassArgument      = kamalerr.ClassArgument
-	ClassRuntime       = kamalerr.ClassRuntime
-	ClassKey           = kamalerr.ClassKey
-	ClassYAMLSyntax    = kamalerr.ClassYAMLSyntax
-	ClassYAMLBadAlias  = kamalerr.ClassYAMLBadAlias
-	ClassDotenvFormat  = kamalerr.ClassDotenvFormat
-	ClassNoMethod      = kamalerr.ClassNoMethod
-	ClassInterrupt     = kamalerr.ClassInterrupt
-)
-
 // Error is a configuration failure as Kamal would report it (see
 // kamalerr.Error).
 type Error = kamalerr.Error
@@ -29,10 +16,10 @@ func newError(class, format string, args ...any) *Error {
 
 // configErrorf returns a Kamal::ConfigurationError.
 func configErrorf(format string, args ...any) *Error {
-	return newError(ClassConfiguration, format, args...)
+	return newError(kamalerr.ClassConfiguration, format, args...)
 }
 
 // keyNotFound is Ruby's KeyError for a missing ENV.fetch / ENV lookup.
 func keyNotFound(key string) *Error {
-	return newError(ClassKey, "key not found: %s", ruby.InspectString(key))
+	return newError(kamalerr.ClassKey, "key not found: %s", ruby.InspectString(key))
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/kamal-go/kamal/runtime/executor"
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 	"github.com/kamal-go/kamal/runtime/ruby"
 )
 
@@ -64,7 +65,7 @@ func (sh *shell) output(command string) (stdout string, status int, err error) {
 // interrupted is the load's error for a command cut off by an interrupt:
 // what names the command as the user wrote it.
 func interrupted(what string) error {
-	return newError(ClassInterrupt, "Interrupted while running %s", what)
+	return newError(kamalerr.ClassInterrupt, "Interrupted while running %s", what)
 }
 
 // environ returns the process environment with KAMAL_DESTINATION set to

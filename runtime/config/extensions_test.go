@@ -3,6 +3,8 @@ package config
 import (
 	"slices"
 	"testing"
+
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 )
 
 const xKamalGo = `x-kamal-go:
@@ -43,7 +45,7 @@ func TestExtensionsOldSpellingsWorkWithOneWarningEach(t *testing.T) {
 }
 
 func TestExtensionsBadInput(t *testing.T) {
-	const cfg = ClassConfiguration
+	const cfg = kamalerr.ClassConfiguration
 	tests := []struct {
 		name, yml, msg string
 	}{
@@ -88,7 +90,7 @@ func TestKamalRulesAcceptTheExtensionSectionAndRefuseOldSpellings(t *testing.T) 
 			{"sshkit:\n  max_concurrent_hosts: 2\n", "sshkit: unknown key: max_concurrent_hosts"},
 			{"sshkit:\n  command_timeout: 2\n  max_concurrent_hosts: 2\n", "sshkit: unknown keys: command_timeout, max_concurrent_hosts"},
 		} {
-			wantError(t, check(tt.yml), ClassConfiguration, tt.msg)
+			wantError(t, check(tt.yml), kamalerr.ClassConfiguration, tt.msg)
 		}
 	}
 }
@@ -117,7 +119,7 @@ func TestHandOffErrorNamesTheKeyTheAppsKamalWouldRefuse(t *testing.T) {
 				}
 				return
 			}
-			wantError(t, err, ClassConfiguration, tt.wantErr)
+			wantError(t, err, kamalerr.ClassConfiguration, tt.wantErr)
 		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"os"
 
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 	"github.com/kamal-go/kamal/runtime/ruby"
 )
 
@@ -115,7 +116,7 @@ func FuzzHostPatterns(f *testing.F) {
 		for _, args := range [][2][]string{{{pattern}, nil}, {nil, {pattern}}, {{pattern, name}, {name}}} {
 			sel, err := c.Select(args[0], args[1], len(name)%2 == 0)
 			if err != nil {
-				if e, ok := err.(*Error); !ok || e.Class != ClassArgument {
+				if e, ok := err.(*Error); !ok || e.Class != kamalerr.ClassArgument {
 					t.Fatalf("Select(%q, %q): %T %v", args[0], args[1], err, err)
 				}
 				continue

@@ -3,6 +3,8 @@ package config
 import (
 	"slices"
 	"strings"
+
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 )
 
 // Selection is the result of --hosts, --roles and --primary.
@@ -107,14 +109,14 @@ func (c *Config) Select(hosts, roles []string, primaryOnly bool) (*Selection, er
 			specificRoles = append(specificRoles, c.Role(n))
 		}
 		if len(specificRoles) == 0 {
-			return nil, newError(ClassArgument, "No --roles match for %s", strings.Join(roles, ","))
+			return nil, newError(kamalerr.ClassArgument, "No --roles match for %s", strings.Join(roles, ","))
 		}
 	}
 	var specificHosts []string
 	if len(hosts) > 0 {
 		specificHosts = filterSpecific(hosts, c.AllHosts())
 		if len(specificHosts) == 0 {
-			return nil, newError(ClassArgument, "No --hosts match for %s", strings.Join(hosts, ","))
+			return nil, newError(kamalerr.ClassArgument, "No --hosts match for %s", strings.Join(hosts, ","))
 		}
 	}
 	if primaryOnly {
@@ -129,7 +131,7 @@ func (c *Config) Select(hosts, roles []string, primaryOnly bool) (*Selection, er
 		if h == "" {
 			// Kamal asks for the hosts matching [nil] here and fails
 			// with a TypeError from File.fnmatch; the cause, plainly:
-			return nil, newError(ClassArgument, "No --primary host: the %s role has no hosts", role)
+			return nil, newError(kamalerr.ClassArgument, "No --primary host: the %s role has no hosts", role)
 		}
 		specificHosts = []string{h}
 	}

@@ -3,6 +3,8 @@ package config
 import (
 	"strings"
 	"testing"
+
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 )
 
 const hostsConfig = `service: app
@@ -82,7 +84,7 @@ func TestSelect(t *testing.T) {
 			eq(t, c.Generation, tt.gen)
 			got, err := c.Select(split(tt.hosts), split(tt.roles), tt.primary)
 			if tt.errMsg != "" {
-				wantError(t, err, ClassArgument, tt.errMsg)
+				wantError(t, err, kamalerr.ClassArgument, tt.errMsg)
 				return
 			}
 			if err != nil {
@@ -106,7 +108,7 @@ func TestSelectPrimaryWithoutPrimaryHost(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := mustLoad(t, deploy(tt.yml))
 			_, err := c.Select(nil, split(tt.roles), true)
-			wantError(t, err, ClassArgument, tt.msg)
+			wantError(t, err, kamalerr.ClassArgument, tt.msg)
 		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/kamal-go/kamal/runtime/inputfile"
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 	"github.com/kamal-go/kamal/runtime/ruby"
 )
 
@@ -102,13 +103,13 @@ func newLoader(opts Options) (*loader, error) {
 	if dir == "" {
 		wd, err := os.Getwd()
 		if err != nil {
-			return nil, newError(ClassRuntime, "%v", err)
+			return nil, newError(kamalerr.ClassRuntime, "%v", err)
 		}
 		dir = wd
 	}
 	dir, err := filepath.Abs(dir)
 	if err != nil {
-		return nil, newError(ClassRuntime, "%v", err)
+		return nil, newError(kamalerr.ClassRuntime, "%v", err)
 	}
 	getenv := opts.Getenv
 	if getenv == nil {
@@ -214,7 +215,7 @@ func (l *loader) read(dot map[string]string, lenient bool) (*mapping, readResult
 		data, err := inputfile.ReadFile(file.abs, file.abs)
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) {
-				return nil, res, newError(ClassRuntime, "Configuration file not found in %s", file.abs)
+				return nil, res, newError(kamalerr.ClassRuntime, "Configuration file not found in %s", file.abs)
 			}
 			return nil, res, err
 		}

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 )
 
 func TestLoad(t *testing.T) {
@@ -420,38 +422,38 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name:  "missing_config_file_names_absolute_path",
 			fx:    fixture{},
-			class: ClassRuntime, msg: "Configuration file not found in <dir>/config/deploy.yml",
+			class: kamalerr.ClassRuntime, msg: "Configuration file not found in <dir>/config/deploy.yml",
 		},
 		{
 			name:  "missing_overlay_names_overlay_path",
 			fx:    deploy(v1Base).withDest("staging"),
-			class: ClassRuntime, msg: "Configuration file not found in <dir>/config/deploy.staging.yml",
+			class: kamalerr.ClassRuntime, msg: "Configuration file not found in <dir>/config/deploy.staging.yml",
 		},
 		{
 			// Psych parses the rendered string: no file name.
 			name:  "yaml_syntax_error_is_psychs",
 			fx:    deploy("service: app\n  bad: [\n"),
-			class: ClassYAMLSyntax, msg: "(<unknown>): mapping values are not allowed in this context at line 2 column 6",
+			class: kamalerr.ClassYAMLSyntax, msg: "(<unknown>): mapping values are not allowed in this context at line 2 column 6",
 		},
 		{
 			name:  "root_must_be_a_hash",
 			fx:    deploy("- a\n- b\n"),
-			class: ClassConfiguration, msg: "config/deploy.yml: the configuration must be a hash, not Array",
+			class: kamalerr.ClassConfiguration, msg: "config/deploy.yml: the configuration must be a hash, not Array",
 		},
 		{
 			name:  "erb_fetch_of_missing_variable",
 			fx:    deploy(v1Base + "image: <%= ENV.fetch(\"IMAGE\") %>\n"),
-			class: ClassKey, msg: `key not found: "IMAGE"`,
+			class: kamalerr.ClassKey, msg: `key not found: "IMAGE"`,
 		},
 		{
 			name:  "erb_fetch_missing_in_kamal2_even_with_dotenv",
 			fx:    deploy(v2Base+"image: <%= ENV.fetch(\"IMAGE\") %>\n").with(".env", "IMAGE=from-dotenv\n"),
-			class: ClassKey, msg: `key not found: "IMAGE"`,
+			class: kamalerr.ClassKey, msg: `key not found: "IMAGE"`,
 		},
 		{
 			name:  "kamal1_dotenv_error_is_reported",
 			fx:    deploy(v1Base).with(".env", "GOOD=1\nthis is not dotenv\n"),
-			class: ClassDotenvFormat, msg: ".env:2: malformed line (expected KEY=value)",
+			class: kamalerr.ClassDotenvFormat, msg: ".env:2: malformed line (expected KEY=value)",
 		},
 	}
 	for _, tt := range tests {

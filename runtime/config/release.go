@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/kamal-go/kamal/runtime/inputfile"
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 )
 
 // Release is the Kamal release whose behaviour a run follows: one of the
@@ -117,7 +118,7 @@ func (l *loader) chooseRelease(raw *mapping) (Release, string, error) {
 	if found {
 		r, err := ReleaseFor(pinned)
 		if err != nil {
-			return 0, "", newError(ClassRuntime, "%s:%d: kamal (%s): %s", name, line, pinned, err.Error())
+			return 0, "", newError(kamalerr.ClassRuntime, "%s:%d: kamal (%s): %s", name, line, pinned, err.Error())
 		}
 		return r, fmt.Sprintf("%s pins kamal (%s)", name, pinned), nil
 	}
@@ -198,7 +199,7 @@ func lockedKamal(path, name string) (version string, line int, found bool, err e
 		text := strings.TrimRight(sc.Text(), "\r")
 		for _, marker := range []string{"<<<<<<<", "=======", ">>>>>>>"} {
 			if strings.HasPrefix(text, marker) {
-				return "", 0, false, newError(ClassRuntime, "%s:%d: merge conflict marker: cannot tell which kamal release the app pins", name, n)
+				return "", 0, false, newError(kamalerr.ClassRuntime, "%s:%d: merge conflict marker: cannot tell which kamal release the app pins", name, n)
 			}
 		}
 		switch {
@@ -215,7 +216,7 @@ func lockedKamal(path, name string) (version string, line int, found bool, err e
 			}
 			v, _, _ := strings.Cut(m[2], "-") // drop a platform
 			if found && v != version {
-				return "", 0, false, newError(ClassRuntime, "%s:%d: kamal is locked at %s and at %s", name, n, version, v)
+				return "", 0, false, newError(kamalerr.ClassRuntime, "%s:%d: kamal is locked at %s and at %s", name, n, version, v)
 			}
 			if !found {
 				version, line, found = v, n, true
@@ -223,7 +224,7 @@ func lockedKamal(path, name string) (version string, line int, found bool, err e
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return "", 0, false, newError(ClassRuntime, "%s: %v", name, err)
+		return "", 0, false, newError(kamalerr.ClassRuntime, "%s: %v", name, err)
 	}
 	return version, line, found, nil
 }

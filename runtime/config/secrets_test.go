@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 )
 
 func TestSecrets(t *testing.T) {
@@ -32,28 +34,28 @@ func TestSecrets(t *testing.T) {
 				with(".kamal/secrets", "B=plain\n").with(".kamal/secrets.staging", "C=staging\n"),
 			lookups: []lookup{
 				{name: "A", value: "common"}, {name: "C", value: "staging"},
-				{name: "B", class: ClassConfiguration, msg: "Secret 'B' not found in .kamal/secrets-common, .kamal/secrets.staging"},
+				{name: "B", class: kamalerr.ClassConfiguration, msg: "Secret 'B' not found in .kamal/secrets-common, .kamal/secrets.staging"},
 			},
 		},
 		{
 			name: "not_found_lists_existing_files",
 			fx:   deploy(v2Base).with(".kamal/secrets", "A=1\n"),
 			lookups: []lookup{
-				{name: "NOPE", class: ClassConfiguration, msg: "Secret 'NOPE' not found in .kamal/secrets"},
+				{name: "NOPE", class: kamalerr.ClassConfiguration, msg: "Secret 'NOPE' not found in .kamal/secrets"},
 			},
 		},
 		{
 			name: "not_found_without_files",
 			fx:   deploy(v2Base),
 			lookups: []lookup{
-				{name: "NOPE", class: ClassConfiguration, msg: "Secret 'NOPE' not found, no secret files (.kamal/secrets-common, .kamal/secrets) provided"},
+				{name: "NOPE", class: kamalerr.ClassConfiguration, msg: "Secret 'NOPE' not found, no secret files (.kamal/secrets-common, .kamal/secrets) provided"},
 			},
 		},
 		{
 			name: "not_found_without_files_with_destination",
 			fx:   deploy(v2Base).withDest("prod").with("config/deploy.prod.yml", ""),
 			lookups: []lookup{
-				{name: "NOPE", class: ClassConfiguration, msg: "Secret 'NOPE' not found, no secret files (.kamal/secrets-common, .kamal/secrets.prod) provided"},
+				{name: "NOPE", class: kamalerr.ClassConfiguration, msg: "Secret 'NOPE' not found, no secret files (.kamal/secrets-common, .kamal/secrets.prod) provided"},
 			},
 		},
 		{
@@ -70,7 +72,7 @@ func TestSecrets(t *testing.T) {
 			name: "env_is_not_a_secret_source",
 			fx:   deploy(v2Base).with(".kamal/secrets", "A=1\n").withEnv("B", "env"),
 			lookups: []lookup{
-				{name: "B", class: ClassConfiguration, msg: "Secret 'B' not found in .kamal/secrets"},
+				{name: "B", class: kamalerr.ClassConfiguration, msg: "Secret 'B' not found in .kamal/secrets"},
 			},
 		},
 		{
@@ -88,15 +90,15 @@ func TestSecrets(t *testing.T) {
 			name: "parse_error_on_every_lookup",
 			fx:   deploy(v2Base).with(".kamal/secrets", "A=1\nnot a line\n"),
 			lookups: []lookup{
-				{name: "A", class: ClassDotenvFormat, msg: ".kamal/secrets:2: malformed line (expected KEY=value)"},
-				{name: "A", class: ClassDotenvFormat, msg: ".kamal/secrets:2: malformed line (expected KEY=value)"},
+				{name: "A", class: kamalerr.ClassDotenvFormat, msg: ".kamal/secrets:2: malformed line (expected KEY=value)"},
+				{name: "A", class: kamalerr.ClassDotenvFormat, msg: ".kamal/secrets:2: malformed line (expected KEY=value)"},
 			},
 		},
 		{
 			name: "failing_command_is_an_error",
 			fx:   deploy(v2Base).with(".kamal/secrets-common", "A=$(exit 4)\n"),
 			lookups: []lookup{
-				{name: "A", class: ClassRuntime, msg: ".kamal/secrets-common:1: command $(exit 4) failed with exit status 4"},
+				{name: "A", class: kamalerr.ClassRuntime, msg: ".kamal/secrets-common:1: command $(exit 4) failed with exit status 4"},
 			},
 		},
 		{
@@ -107,7 +109,7 @@ func TestSecrets(t *testing.T) {
 		{
 			name:    "kamal1_ignores_secrets_files",
 			fx:      deploy(v1Base).with(".kamal/secrets", "TOKEN=file\n"),
-			lookups: []lookup{{name: "TOKEN", class: ClassKey, msg: `key not found: "TOKEN"`}},
+			lookups: []lookup{{name: "TOKEN", class: kamalerr.ClassKey, msg: `key not found: "TOKEN"`}},
 		},
 		{
 			name:    "kamal1_reads_dotenv",
@@ -123,7 +125,7 @@ func TestSecrets(t *testing.T) {
 		{
 			name:    "kamal1_without_destination_skips_dest_dotenv",
 			fx:      deploy(v1Base).with(".env.staging", "A=staging\n").with(".env", "B=plain\n"),
-			lookups: []lookup{{name: "A", class: ClassKey, msg: `key not found: "A"`}, {name: "B", value: "plain"}},
+			lookups: []lookup{{name: "A", class: kamalerr.ClassKey, msg: `key not found: "A"`}, {name: "B", value: "plain"}},
 		},
 		{
 			name:    "kamal1_real_env_wins_over_dotenv",

@@ -3,6 +3,8 @@ package config
 import (
 	"strings"
 	"testing"
+
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 )
 
 // replace edits a base configuration for one case.
@@ -21,7 +23,7 @@ registry:
 `
 
 func TestValidate(t *testing.T) {
-	const cfg = ClassConfiguration
+	const cfg = kamalerr.ClassConfiguration
 	tests := []struct {
 		name       string
 		fx         fixture
@@ -201,8 +203,8 @@ func TestValidate(t *testing.T) {
 		{"kamal1_sshkit_has_no_dns_retries", deploy(v1Base + "sshkit:\n  dns_retries: 1\n"), cfg, "sshkit: unknown key: dns_retries"},
 
 		// Semantic checks, in Kamal's order.
-		{"require_destination", deploy(v1Base + "require_destination: true\n"), ClassArgument, "You must specify a destination"},
-		{"require_destination_comes_first", deploy(replace(v1Base, "service: app", "service: \"\"") + "require_destination: true\n"), ClassArgument, "You must specify a destination"},
+		{"require_destination", deploy(v1Base + "require_destination: true\n"), kamalerr.ClassArgument, "You must specify a destination"},
+		{"require_destination_comes_first", deploy(replace(v1Base, "service: app", "service: \"\"") + "require_destination: true\n"), kamalerr.ClassArgument, "You must specify a destination"},
 		{"missing_service", deploy(replace(v1Base, "service: app", "service: \"\"")), cfg, "Missing required configuration for service"},
 		{"missing_image", deploy(replace(v1Base, "image: dhh/app\n", "")), cfg, "Missing required configuration for image"},
 		{"kamal2_missing_image_without_local_registry", deploy(replace(v2Base, "image: dhh/app\n", "")), cfg, "Missing required configuration for image"},
@@ -218,7 +220,7 @@ func TestValidate(t *testing.T) {
 		{"minimum_version_kamal1", deploy(v1Base + "minimum_version: \"1.9.3\"\n"), cfg, "Current version is 1.9.2, minimum required is 1.9.3"},
 		{"minimum_version_kamal15", deploy(v1Base + "minimum_version: 1.5.3\n"), cfg, "Current version is 1.5.2, minimum required is 1.5.3"},
 		{"minimum_version_prerelease_of_next", deploy(v2Base + "minimum_version: 2.13.0.beta1\n"), cfg, "Current version is 2.12.0, minimum required is 2.13.0.beta1"},
-		{"minimum_version_malformed", deploy(v2Base + "minimum_version: latest\n"), ClassArgument, "Malformed version number string latest"},
+		{"minimum_version_malformed", deploy(v2Base + "minimum_version: latest\n"), kamalerr.ClassArgument, "Malformed version number string latest"},
 		{"retain_at_least_one_container", deploy(v1Base + "retain_containers: 0\n"), cfg, "Must retain at least 1 container"},
 		{"service_name_characters", deploy(replace(v1Base, "service: app", "service: my.app")), cfg, "Service name can only include alphanumeric characters, hyphens, and underscores"},
 		{"service_name_must_be_a_string", deploy(replace(v1Base, "service: app", "service: 123")), cfg, "Service name can only include alphanumeric characters, hyphens, and underscores"},

@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 	"github.com/kamal-go/kamal/runtime/ruby"
 )
 
@@ -85,7 +86,7 @@ func parseYAML(name string, src []byte) (*mapping, error) {
 	d := &yamlDecoder{}
 	v, err := d.value(&doc, 0)
 	if err != nil {
-		return nil, newError(ClassYAMLSyntax, "(%s): %v", name, err)
+		return nil, newError(kamalerr.ClassYAMLSyntax, "(%s): %v", name, err)
 	}
 	switch v := v.(type) {
 	case *mapping:

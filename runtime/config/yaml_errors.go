@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 	yaml3 "go.yaml.in/yaml/v3"
 	yaml4 "go.yaml.in/yaml/v4"
 )
@@ -61,7 +62,7 @@ var libyamlQuotedScalarEscapes = map[string]bool{
 func psychLoadError(src []byte, err error) *Error {
 	line, problem, ok := yaml3Failure(err)
 	if !ok {
-		return newError(ClassYAMLSyntax, "(%s): %s", psychUnknownSource, err.Error())
+		return newError(kamalerr.ClassYAMLSyntax, "(%s): %s", psychUnknownSource, err.Error())
 	}
 	if a := yaml3BadAnchor.FindStringSubmatch(problem); a != nil {
 		// Psych reads the whole document before it resolves an alias: a
@@ -69,7 +70,7 @@ func psychLoadError(src []byte, err error) *Error {
 		if serr := syntaxErrorPastAliases(src); serr != nil {
 			return serr
 		}
-		return newError(ClassYAMLBadAlias, "Unknown alias: %s", a[1])
+		return newError(kamalerr.ClassYAMLBadAlias, "Unknown alias: %s", a[1])
 	}
 	return psychSyntaxError(src, line, problem)
 }
@@ -94,14 +95,14 @@ func psychSyntaxError(src []byte, line int, problem string) *Error {
 	if !ok {
 		// Neither way places it: say what is known, no column.
 		if line == 0 {
-			return newError(ClassYAMLSyntax, "(%s): %s", psychUnknownSource, problem)
+			return newError(kamalerr.ClassYAMLSyntax, "(%s): %s", psychUnknownSource, problem)
 		}
 		where = fmt.Sprintf("line %d", line)
 	}
 	if context != "" {
 		problem += " " + context
 	}
-	return newError(ClassYAMLSyntax, "(%s): %s at %s", psychUnknownSource, problem, where)
+	return newError(kamalerr.ClassYAMLSyntax, "(%s): %s at %s", psychUnknownSource, problem, where)
 }
 
 // maxAliasesPassed bounds syntaxErrorPastAliases's reparses.

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 )
 
 func TestPsychScalar(t *testing.T) {
@@ -66,7 +68,7 @@ func TestAliasBomb(t *testing.T) {
 		prev = name
 	}
 	_, err := parseYAML("bomb.yml", []byte(doc))
-	wantError(t, err, ClassYAMLSyntax, "(bomb.yml): document too large after alias expansion")
+	wantError(t, err, kamalerr.ClassYAMLSyntax, "(bomb.yml): document too large after alias expansion")
 }
 
 // Kamal 2 loads a 60,000-variable env.clear (about 700 KB): only nodes
@@ -102,7 +104,7 @@ func TestPsychBinaryIsDecoded(t *testing.T) {
 // "service: should be a string").
 func TestDateWhereAStringIsExpectedIsRefusedAsKamalDoes(t *testing.T) {
 	_, err := deploy(strings.Replace(v2Base, "service: app", "service: 2012-01-01", 1)).load(t)
-	wantError(t, err, ClassConfiguration, "service: should be a string")
+	wantError(t, err, kamalerr.ClassConfiguration, "service: should be a string")
 	if got := rubyInspect(rubyDate("2012-01-01")); got != "#<Date: 2012-01-01 ((2455928j,0s,0n),+0s,2299161j)>" {
 		t.Errorf("Date#inspect = %s", got)
 	}

@@ -86,7 +86,7 @@ func (h *Hooks) Run(ctx context.Context, name string) (bool, error) {
 		}
 	}
 	if _, err := h.Runner.Run(ctx, "", c, o); err != nil {
-		return false, kamalerr.New("Kamal::Cli::HookError", "Hook `"+name+"` failed:\n"+err.Error())
+		return false, kamalerr.New(kamalerr.ClassHook, "Hook `"+name+"` failed:\n"+err.Error())
 	}
 	return true, nil
 }

@@ -57,9 +57,9 @@ func read(path, name string, limit int64) ([]byte, error) {
 	}
 	switch {
 	case st.IsDir():
-		return nil, kamalerr.Errorf("Errno::EISDIR", "Is a directory @ io_fread - %s", name)
+		return nil, kamalerr.Errorf(kamalerr.ClassEISDIR, "Is a directory @ io_fread - %s", name)
 	case !st.Mode().IsRegular():
-		return nil, kamalerr.Errorf("RuntimeError", "%s is not a regular file (%s): kamal-go reads configuration, secrets and scripts only from regular files", name, kind(st.Mode()))
+		return nil, kamalerr.Errorf(kamalerr.ClassRuntime, "%s is not a regular file (%s): kamal-go reads configuration, secrets and scripts only from regular files", name, kind(st.Mode()))
 	case st.Size() > limit:
 		return nil, tooLarge(name, limit)
 	}
@@ -76,7 +76,7 @@ func read(path, name string, limit int64) ([]byte, error) {
 }
 
 func tooLarge(name string, limit int64) error {
-	return kamalerr.Errorf("RuntimeError", "%s is larger than %d MiB, the most kamal-go reads from a configuration, secrets or script file", name, limit>>20)
+	return kamalerr.Errorf(kamalerr.ClassRuntime, "%s is larger than %d MiB, the most kamal-go reads from a configuration, secrets or script file", name, limit>>20)
 }
 
 // rubyErrno words err as Ruby's SystemCallError for the errno in it, as
@@ -84,7 +84,7 @@ func tooLarge(name string, limit int64) error {
 func rubyErrno(err error, fn, name string) error {
 	var errno syscall.Errno
 	if !errors.As(err, &errno) {
-		return kamalerr.Errorf("RuntimeError", "%s: %v", name, err)
+		return kamalerr.Errorf(kamalerr.ClassRuntime, "%s: %v", name, err)
 	}
 	class, text := errnoName(errno)
 	return kamalerr.Errorf(class, "%s @ %s - %s", text, fn, name)
@@ -95,11 +95,11 @@ func rubyErrno(err error, fn, name string) error {
 func errnoName(e syscall.Errno) (class, text string) {
 	switch e {
 	case syscall.EACCES:
-		return "Errno::EACCES", "Permission denied"
+		return kamalerr.ClassEACCES, "Permission denied"
 	case syscall.EPERM:
 		return "Errno::EPERM", "Operation not permitted"
 	case syscall.EISDIR:
-		return "Errno::EISDIR", "Is a directory"
+		return kamalerr.ClassEISDIR, "Is a directory"
 	case syscall.ENOTDIR:
 		return "Errno::ENOTDIR", "Not a directory"
 	case syscall.ELOOP:
@@ -109,7 +109,7 @@ func errnoName(e syscall.Errno) (class, text string) {
 	case syscall.EIO:
 		return "Errno::EIO", "Input/output error"
 	}
-	return "SystemCallError", fmt.Sprintf("%s (errno %d)", e.Error(), int(e))
+	return kamalerr.ClassSystemCall, fmt.Sprintf("%s (errno %d)", e.Error(), int(e))
 }
 
 func kind(m fs.FileMode) string {

@@ -13,17 +13,35 @@ import (
 	"fmt"
 )
 
-// Ruby class names Kamal prints in its top-level error line
-// ("  ERROR (<Class>): <Message>").
+// The exception classes kamal-go reports, as Kamal (or the Ruby it runs
+// on) names them in its last line ("  ERROR (<Class>): <Message>"). Every
+// package names a class through these constants.
 const (
 	ClassConfiguration = "Kamal::ConfigurationError"
+	ClassBuilder       = "Kamal::Commands::Builder::Base::BuilderError"
+	ClassBuild         = "Kamal::Cli::Build::BuildError"
+	ClassLock          = "Kamal::Cli::LockError"
+	ClassHook          = "Kamal::Cli::HookError"
+	ClassDependency    = "Kamal::Cli::DependencyError"
 	ClassArgument      = "ArgumentError"
 	ClassRuntime       = "RuntimeError"
 	ClassKey           = "KeyError"
+	ClassIndex         = "IndexError"
+	ClassType          = "TypeError"
+	ClassNoMethod      = "NoMethodError"
+	ClassZeroDivision  = "ZeroDivisionError"
+	ClassIO            = "IOError"
+	ClassSystemCall    = "SystemCallError"
+	ClassENOENT        = "Errno::ENOENT"
+	ClassEACCES        = "Errno::EACCES"
+	ClassEISDIR        = "Errno::EISDIR"
+	ClassSocket        = "SocketError"
+	ClassTimeout       = "Timeout::Error"
+	ClassJSONParser    = "JSON::ParserError"
+	ClassURIInvalid    = "URI::InvalidURIError"
 	ClassYAMLSyntax    = "Psych::SyntaxError"
 	ClassYAMLBadAlias  = "Psych::BadAlias"
 	ClassDotenvFormat  = "Dotenv::FormatError"
-	ClassNoMethod      = "NoMethodError"
 	// ClassInterrupt is Ruby's Interrupt: the run got SIGINT or SIGTERM.
 	ClassInterrupt = "Interrupt"
 )

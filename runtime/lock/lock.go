@@ -100,7 +100,7 @@ func (l *Lock) Take(ctx context.Context, message string) error {
 	if status, err := l.Status(ctx); err == nil {
 		l.Log.Say(status, "")
 	}
-	return kamalerr.New("Kamal::Cli::LockError", "Deploy lock found. Run 'kamal lock help' for more information")
+	return kamalerr.New(kamalerr.ClassLock, "Deploy lock found. Run 'kamal lock help' for more information")
 }
 
 // try runs the lock's mkdir once: busy is true when the lock is already
@@ -160,14 +160,14 @@ func (l *Lock) acquireWaiting(ctx context.Context, message string) error {
 			l.Log.Say("Deploy lock is held by:", "magenta")
 			l.Log.Say(status, "")
 			if !strings.Contains(status, commands.AutomaticLockMessage) {
-				return kamalerr.New("Kamal::Cli::LockError", "Deploy lock held manually, not waiting. Run 'kamal lock help' for more information")
+				return kamalerr.New(kamalerr.ClassLock, "Deploy lock held manually, not waiting. Run 'kamal lock help' for more information")
 			}
 			shown = true
 		}
 		remaining := int64(time.Until(deadline).Seconds())
 		if remaining <= 0 {
 			l.Log.Say("Timed out after "+num(timeout)+"s waiting for the deploy lock", "red")
-			return kamalerr.New("Kamal::Cli::LockError", "Timed out waiting for deploy lock")
+			return kamalerr.New(kamalerr.ClassLock, "Timed out waiting for deploy lock")
 		}
 		l.Log.Say("Retrying in "+num(interval)+"s ("+strconv.FormatInt(remaining, 10)+"s remaining)...", "magenta")
 		t := time.NewTimer(min(seconds(interval), time.Duration(remaining)*time.Second))

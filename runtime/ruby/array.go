@@ -2,7 +2,11 @@ package ruby
 
 // This file has the Array methods (arrayMethods in methods.go).
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/kamal-go/kamal/runtime/kamalerr"
+)
 
 func aryFirst(ev *rubyEval, a []rv, n nCall, args []rv) (rv, error) {
 	if err := wantArgs(n, args, 0, 1); err != nil {
@@ -22,7 +26,7 @@ func aryFirst(ev *rubyEval, a []rv, n nCall, args []rv) (rv, error) {
 		return nil, typeErr(args[0], "Integer")
 	}
 	if k < 0 {
-		return nil, &rbError{"ArgumentError", "negative array size"}
+		return nil, &rbError{kamalerr.ClassArgument, "negative array size"}
 	}
 	if k > int64(len(a)) {
 		k = int64(len(a))

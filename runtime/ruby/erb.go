@@ -91,7 +91,7 @@ func (cx *Context) command(cmd string) (string, error) {
 	}
 	out, _, err := cx.Host.Run(cmd, cx.Loaded)
 	if err != nil {
-		return "", &rbError{"Errno::ENOENT", err.Error()}
+		return "", &rbError{kamalerr.ClassENOENT, err.Error()}
 	}
 	return out, nil
 }
@@ -114,14 +114,14 @@ func (cx *Context) checkProgram(cmd string) error {
 		fi, err := os.Stat(cx.path(prog))
 		switch {
 		case err != nil:
-			return &rbError{"Errno::ENOENT", "No such file or directory - " + prog}
+			return &rbError{kamalerr.ClassENOENT, "No such file or directory - " + prog}
 		case fi.IsDir() || fi.Mode()&0o111 == 0:
-			return &rbError{"Errno::EACCES", "Permission denied - " + prog}
+			return &rbError{kamalerr.ClassEACCES, "Permission denied - " + prog}
 		}
 		return nil
 	}
 	if _, err := exec.LookPath(prog); err != nil {
-		return &rbError{"Errno::ENOENT", "No such file or directory - " + prog}
+		return &rbError{kamalerr.ClassENOENT, "No such file or directory - " + prog}
 	}
 	return nil
 }

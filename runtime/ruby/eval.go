@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 )
 
 // This file evaluates the tree of parse.go with Ruby's semantics for
@@ -86,20 +88,20 @@ func (e *rbError) Error() string { return e.class + ": " + e.msg }
 
 // rbAncestors says which exception classes a rescue of a class catches.
 var rbAncestors = map[string][]string{
-	"KeyError":             {"KeyError", "IndexError", "StandardError", "Exception"},
-	"NoMethodError":        {"NoMethodError", "NameError", "StandardError", "Exception"},
-	"Errno::ENOENT":        {"Errno::ENOENT", "SystemCallError", "StandardError", "Exception"},
-	"Errno::EISDIR":        {"Errno::EISDIR", "SystemCallError", "StandardError", "Exception"},
-	"Errno::EACCES":        {"Errno::EACCES", "SystemCallError", "StandardError", "Exception"},
-	"TypeError":            {"TypeError", "StandardError", "Exception"},
-	"ArgumentError":        {"ArgumentError", "StandardError", "Exception"},
-	"RuntimeError":         {"RuntimeError", "StandardError", "Exception"},
-	"URI::InvalidURIError": {"URI::InvalidURIError", "URI::Error", "StandardError", "Exception"},
-	"Dotenv::FormatError":  {"Dotenv::FormatError", "SyntaxError", "ScriptError", "Exception"},
-	"LoadError":            {"LoadError", "ScriptError", "Exception"},
-	"IndexError":           {"IndexError", "StandardError", "Exception"},
-	"ZeroDivisionError":    {"ZeroDivisionError", "StandardError", "Exception"},
-	"IOError":              {"IOError", "StandardError", "Exception"},
+	kamalerr.ClassKey:          {kamalerr.ClassKey, kamalerr.ClassIndex, "StandardError", "Exception"},
+	kamalerr.ClassNoMethod:     {kamalerr.ClassNoMethod, "NameError", "StandardError", "Exception"},
+	kamalerr.ClassENOENT:       {kamalerr.ClassENOENT, kamalerr.ClassSystemCall, "StandardError", "Exception"},
+	kamalerr.ClassEISDIR:       {kamalerr.ClassEISDIR, kamalerr.ClassSystemCall, "StandardError", "Exception"},
+	kamalerr.ClassEACCES:       {kamalerr.ClassEACCES, kamalerr.ClassSystemCall, "StandardError", "Exception"},
+	kamalerr.ClassType:         {kamalerr.ClassType, "StandardError", "Exception"},
+	kamalerr.ClassArgument:     {kamalerr.ClassArgument, "StandardError", "Exception"},
+	kamalerr.ClassRuntime:      {kamalerr.ClassRuntime, "StandardError", "Exception"},
+	kamalerr.ClassURIInvalid:   {kamalerr.ClassURIInvalid, "URI::Error", "StandardError", "Exception"},
+	kamalerr.ClassDotenvFormat: {kamalerr.ClassDotenvFormat, "SyntaxError", "ScriptError", "Exception"},
+	"LoadError":                {"LoadError", "ScriptError", "Exception"},
+	kamalerr.ClassIndex:        {kamalerr.ClassIndex, "StandardError", "Exception"},
+	kamalerr.ClassZeroDivision: {kamalerr.ClassZeroDivision, "StandardError", "Exception"},
+	kamalerr.ClassIO:           {kamalerr.ClassIO, "StandardError", "Exception"},
 }
 
 func (e *rbError) isA(class string) bool {
@@ -153,7 +155,7 @@ func (ev *rubyEval) unsupported(line int, what string) error {
 }
 
 func noMethod(name string, recv rv) *rbError {
-	return &rbError{"NoMethodError", fmt.Sprintf("undefined method '%s' for %s", name, rbDescribe(recv))}
+	return &rbError{kamalerr.ClassNoMethod, fmt.Sprintf("undefined method '%s' for %s", name, rbDescribe(recv))}
 }
 
 // rbDescribe is how Ruby 3.4 names a receiver in NoMethodError.
@@ -497,7 +499,7 @@ func (ev *rubyEval) binary(n nBin) (rv, error) {
 			return l * ri, nil
 		case "%":
 			if ri == 0 {
-				return nil, &rbError{"ZeroDivisionError", "divided by 0"}
+				return nil, &rbError{kamalerr.ClassZeroDivision, "divided by 0"}
 			}
 			m := l % ri
 			if m != 0 && (m < 0) != (ri < 0) {
@@ -518,7 +520,7 @@ func (ev *rubyEval) binary(n nBin) (rv, error) {
 		case "+":
 			rs, ok := r.(string)
 			if !ok {
-				return nil, &rbError{"TypeError", "no implicit conversion of " + rbImplicitName(r) + " into String"}
+				return nil, &rbError{kamalerr.ClassType, "no implicit conversion of " + rbImplicitName(r) + " into String"}
 			}
 			return l + rs, nil
 		case "*":
@@ -726,16 +728,16 @@ func (ev *rubyEval) function(n nCall) (rv, error) {
 		case string:
 			i, err := strconv.ParseInt(strings.TrimSpace(a), 0, 64)
 			if err != nil {
-				return nil, &rbError{"ArgumentError", "invalid value for Integer(): " + InspectString(a)}
+				return nil, &rbError{kamalerr.ClassArgument, "invalid value for Integer(): " + InspectString(a)}
 			}
 			return i, nil
 		case nil:
-			return nil, &rbError{"TypeError", "can't convert nil into Integer"}
+			return nil, &rbError{kamalerr.ClassType, "can't convert nil into Integer"}
 		}
 	case "raise":
 		if len(args) == 1 {
 			if s, ok := args[0].(string); ok {
-				return nil, &rbError{"RuntimeError", s}
+				return nil, &rbError{kamalerr.ClassRuntime, s}
 			}
 		}
 	}
@@ -751,7 +753,7 @@ func argString(args []rv, i int) (string, bool) {
 }
 
 func typeErr(v rv, into string) *rbError {
-	return &rbError{"TypeError", "no implicit conversion of " + rbImplicitName(v) + " into " + into}
+	return &rbError{kamalerr.ClassType, "no implicit conversion of " + rbImplicitName(v) + " into " + into}
 }
 
 func flattenRv(vs []rv) []rv {
@@ -803,15 +805,15 @@ func fileError(err error, fn, path string) error {
 	if errors.As(err, &pe) {
 		switch {
 		case errors.Is(err, os.ErrNotExist):
-			return &rbError{"Errno::ENOENT", "No such file or directory @ " + fn + " - " + path}
+			return &rbError{kamalerr.ClassENOENT, "No such file or directory @ " + fn + " - " + path}
 		case errors.Is(err, os.ErrPermission):
-			return &rbError{"Errno::EACCES", "Permission denied @ " + fn + " - " + path}
+			return &rbError{kamalerr.ClassEACCES, "Permission denied @ " + fn + " - " + path}
 		}
 		if strings.Contains(err.Error(), "is a directory") {
-			return &rbError{"Errno::EISDIR", "Is a directory @ io_fread - " + path}
+			return &rbError{kamalerr.ClassEISDIR, "Is a directory @ io_fread - " + path}
 		}
 	}
-	return &rbError{"IOError", err.Error()}
+	return &rbError{kamalerr.ClassIO, err.Error()}
 }
 
 func linesOf(s string) []rv {
@@ -863,7 +865,7 @@ func wantArgs(n nCall, args []rv, lo, hi int) error {
 		if hi != lo {
 			exp += ".." + strconv.Itoa(hi)
 		}
-		return &rbError{"ArgumentError", fmt.Sprintf("wrong number of arguments (given %d, expected %s)", len(args), exp)}
+		return &rbError{kamalerr.ClassArgument, fmt.Sprintf("wrong number of arguments (given %d, expected %s)", len(args), exp)}
 	}
 	return nil
 }
@@ -910,7 +912,7 @@ func patternOf(v rv) (*regexp.Regexp, error) {
 	case string:
 		return regexp.MustCompile(regexp.QuoteMeta(p)), nil
 	}
-	return nil, &rbError{"TypeError", "wrong argument type " + rbClass(v) + " (expected Regexp)"}
+	return nil, &rbError{kamalerr.ClassType, "wrong argument type " + rbClass(v) + " (expected Regexp)"}
 }
 
 func newMatch(s string, m []int, re *regexp.Regexp) *rbMatch {
@@ -1007,7 +1009,7 @@ func (ev *rubyEval) split(s string, n nCall, args []rv) (rv, error) {
 		}
 		parts = p.re.Split(s, -1)
 	default:
-		return nil, &rbError{"TypeError", "wrong argument type " + rbClass(sep) + " (expected Regexp)"}
+		return nil, &rbError{kamalerr.ClassType, "wrong argument type " + rbClass(sep) + " (expected Regexp)"}
 	}
 	for len(parts) > 0 && parts[len(parts)-1] == "" {
 		parts = parts[:len(parts)-1]
@@ -1187,7 +1189,7 @@ var uriDefaultPorts = map[string]int64{
 // Ruby keeps them.
 func parseURI(s string) (rv, error) {
 	u := &rbURI{raw: s}
-	bad := &rbError{"URI::InvalidURIError", "bad URI(is not URI?): " + InspectString(s)}
+	bad := &rbError{kamalerr.ClassURIInvalid, "bad URI(is not URI?): " + InspectString(s)}
 	if strings.ContainsAny(s, " \t\n\"<>\\^`{|}") {
 		return nil, bad
 	}

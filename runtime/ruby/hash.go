@@ -1,5 +1,7 @@
 package ruby
 
+import "github.com/kamal-go/kamal/runtime/kamalerr"
+
 // This file has the Hash methods (hashMethods in methods.go).
 
 // hashKey is the string key of a Hash method's first argument.
@@ -42,7 +44,7 @@ func hashFetch(ev *rubyEval, h *rbHash, n nCall, args []rv) (rv, error) {
 	if len(args) == 2 {
 		return args[1], nil
 	}
-	return nil, &rbError{"KeyError", "key not found: " + InspectString(k)}
+	return nil, &rbError{kamalerr.ClassKey, "key not found: " + InspectString(k)}
 }
 
 func hashDig(ev *rubyEval, h *rbHash, n nCall, args []rv) (rv, error) {
@@ -64,7 +66,7 @@ func hashDig(ev *rubyEval, h *rbHash, n nCall, args []rv) (rv, error) {
 		case nil:
 			return nil, nil
 		default:
-			return nil, &rbError{"TypeError", rbClass(cur) + " does not have #dig method"}
+			return nil, &rbError{kamalerr.ClassType, rbClass(cur) + " does not have #dig method"}
 		}
 	}
 	return cur, nil

@@ -40,7 +40,7 @@ func envKey(ev *rubyEval, mod string, n nCall, args []rv) (rv, error) {
 
 func envFetch(ev *rubyEval, mod string, n nCall, args []rv) (rv, error) {
 	if len(args) == 0 || len(args) > 2 {
-		return nil, &rbError{"ArgumentError", fmt.Sprintf("wrong number of arguments (given %d, expected 1..2)", len(args))}
+		return nil, &rbError{kamalerr.ClassArgument, fmt.Sprintf("wrong number of arguments (given %d, expected 1..2)", len(args))}
 	}
 	k, ok := argString(args, 0)
 	if !ok {
@@ -55,7 +55,7 @@ func envFetch(ev *rubyEval, mod string, n nCall, args []rv) (rv, error) {
 	if len(args) == 2 {
 		return args[1], nil
 	}
-	kerr := &rbError{"KeyError", fmt.Sprintf("key not found: %s", InspectString(k))}
+	kerr := &rbError{kamalerr.ClassKey, fmt.Sprintf("key not found: %s", InspectString(k))}
 	if ev.cx.Lenient {
 		if ev.cx.FetchErr == nil {
 			ev.cx.FetchErr = newError(kamalerr.ClassKey, "%s", kerr.msg)

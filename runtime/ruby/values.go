@@ -6,6 +6,8 @@ package ruby
 import (
 	"strconv"
 	"strings"
+
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 )
 
 func matchIndex(ev *rubyEval, m *rbMatch, n nCall, args []rv) (rv, error) {
@@ -30,7 +32,7 @@ func matchIndex(ev *rubyEval, m *rbMatch, n nCall, args []rv) (rv, error) {
 				return m.groups[i], nil
 			}
 		}
-		return nil, &rbError{"IndexError", "undefined group name reference: " + a}
+		return nil, &rbError{kamalerr.ClassIndex, "undefined group name reference: " + a}
 	}
 	return nil, typeErr(args[0], "Integer")
 }

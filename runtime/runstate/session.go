@@ -138,7 +138,7 @@ func New(o Options) (*State, error) {
 type badPort struct{ port string }
 
 func (b badPort) Run(context.Context, string, executor.Request) (int, error) {
-	return 0, kamalerr.Errorf("SocketError", "getaddrinfo(3): Servname not supported for ai_socktype (ssh port %q)", b.port)
+	return 0, kamalerr.Errorf(kamalerr.ClassSocket, "getaddrinfo(3): Servname not supported for ai_socktype (ssh port %q)", b.port)
 }
 
 // needsVersion: builder setup commands work without an app version (and
@@ -179,7 +179,7 @@ func resolveVersion(ctx context.Context, env *State, flag string, getenv func(st
 	}
 	rev, err := env.Git(ctx, "rev-parse", "HEAD")
 	if err != nil {
-		return "", kamalerr.New("RuntimeError", "Can't use commit hash as version, no git repository found in "+env.Dir)
+		return "", kamalerr.New(kamalerr.ClassRuntime, "Can't use commit hash as version, no git repository found in "+env.Dir)
 	}
 	if (env.Config.Generation == config.Kamal2 || env.Config.Release == config.Kamal19) && env.Config.Builder.HasContext {
 		if changes, _ := env.Git(ctx, "status", "--porcelain"); changes != "" {
@@ -227,7 +227,7 @@ func sshConfig(cfg *config.Config, logger *log.Logger, stderr io.Writer) (execut
 		s.Retries = -1 // dns_retries: 0 means none; the transport reads 0 as its default
 	}
 	if s.Proxy != "" && s.ProxyCommand != "" {
-		return s, kamalerr.New(config.ClassConfiguration, "ssh: proxy and proxy_command are both set: keep one")
+		return s, kamalerr.New(kamalerr.ClassConfiguration, "ssh: proxy and proxy_command are both set: keep one")
 	}
 	switch cfg.SSH.LogLevel {
 	case "", "fatal", "error", "warn":
@@ -239,7 +239,7 @@ func sshConfig(cfg *config.Config, logger *log.Logger, stderr io.Writer) (execut
 			fmt.Fprintf(stderr, "D, [%s] %5s -- net.ssh: %s\n", time.Now().Format("2006-01-02T15:04:05.000000"), strings.ToUpper(cfg.SSH.LogLevel), fmt.Sprintf(format, args...))
 		}
 	default:
-		return s, kamalerr.Errorf(config.ClassConfiguration, "ssh/log_level: unknown level %q (expected debug, info, warn, error or fatal)", cfg.SSH.LogLevel)
+		return s, kamalerr.Errorf(kamalerr.ClassConfiguration, "ssh/log_level: unknown level %q (expected debug, info, warn, error or fatal)", cfg.SSH.LogLevel)
 	}
 	if !cfg.SSH.NoConfig {
 		paths, required := executor.DefaultOpenSSHConfigFiles, false
@@ -248,7 +248,7 @@ func sshConfig(cfg *config.Config, logger *log.Logger, stderr io.Writer) (execut
 		}
 		oc, err := executor.ReadOpenSSHConfig(paths, required)
 		if err != nil {
-			return s, kamalerr.New(config.ClassConfiguration, err.Error())
+			return s, kamalerr.New(kamalerr.ClassConfiguration, err.Error())
 		}
 		s.OpenSSH = oc
 	}

@@ -35,7 +35,7 @@ func TestSSHSectionsReachTheTransport(t *testing.T) {
 			var out bytes.Buffer
 			s, err := sshConfig(cfg, log.New(&out, false), &out)
 			if tc.err != "" {
-				if err == nil || err.Error() != tc.err || kamalerr.ClassOf(err) != config.ClassConfiguration {
+				if err == nil || err.Error() != tc.err || kamalerr.ClassOf(err) != kamalerr.ClassConfiguration {
 					t.Fatalf("err %v (class %q), want %q", err, kamalerr.ClassOf(err), tc.err)
 				}
 				return

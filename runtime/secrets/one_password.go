@@ -3,6 +3,8 @@ package secrets
 import (
 	"regexp"
 	"strings"
+
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 )
 
 // onePassword is the 1password adapter (`op`). Secrets are
@@ -63,7 +65,7 @@ func (a onePassword) fetch(v *vendor, secrets []string, from, account string, se
 			return nil, err
 		}
 		if whole.Fields == nil {
-			return nil, &Error{"KeyError", `key not found: "fields"`}
+			return nil, &Error{kamalerr.ClassKey, `key not found: "fields"`}
 		}
 		addFields(res, whole.Fields)
 		return res, nil

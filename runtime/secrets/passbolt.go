@@ -3,6 +3,7 @@ package secrets
 import (
 	"strings"
 
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 	"github.com/kamal-go/kamal/runtime/ruby"
 	"github.com/kamal-go/kamal/runtime/shell"
 )
@@ -43,7 +44,7 @@ func pbName(s string) string { return ruby.InspectString(shell.Shellwords(s)) }
 func (p passbolt) fetch(v *vendor, secrets []string, from, _ string, _ []string) (*Results, error) {
 	secrets = prefixed(secrets, from)
 	if len(secrets) == 0 {
-		return nil, &Error{"ArgumentError", "No secrets given to fetch"}
+		return nil, &Error{kamalerr.ClassArgument, "No secrets given to fetch"}
 	}
 	folders, err := p.folders(v, secrets)
 	if err != nil {

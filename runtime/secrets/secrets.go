@@ -18,6 +18,8 @@ import (
 	"os/exec"
 	"sort"
 	"strings"
+
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 )
 
 // Call is one run of a vendor CLI. As with Ruby's backticks, its standard
@@ -75,7 +77,7 @@ func (e *Error) Error() string { return e.msg }
 func (e *Error) Class() string { return e.class }
 
 func runtimeErrorf(format string, args ...any) error {
-	return &Error{"RuntimeError", fmt.Sprintf(format, args...)}
+	return &Error{kamalerr.ClassRuntime, fmt.Sprintf(format, args...)}
 }
 
 // Results are fetched secrets in the order the vendor gave them, as a
@@ -154,9 +156,9 @@ func parseJSON(s string, v any) error {
 // parserError is Ruby's JSON::ParserError for source s.
 func parserError(s string) error {
 	if strings.TrimSpace(s) == "" {
-		return &Error{"JSON::ParserError", "unexpected end of input"}
+		return &Error{kamalerr.ClassJSONParser, "unexpected end of input"}
 	}
-	return &Error{"JSON::ParserError", fmt.Sprintf("unexpected token at '%s'", strings.TrimSpace(s))}
+	return &Error{kamalerr.ClassJSONParser, fmt.Sprintf("unexpected token at '%s'", strings.TrimSpace(s))}
 }
 
 // Fetch fetches secrets with the named adapter, as `kamal secrets fetch
@@ -307,7 +309,7 @@ func parseObject(s string, obj *map[string]any, order *[]string) error {
 	if !ok {
 		// Kamal indexes the parsed value by name: an array or a string
 		// fails there.
-		return &Error{"TypeError", "no implicit conversion of String into Integer"}
+		return &Error{kamalerr.ClassType, "no implicit conversion of String into Integer"}
 	}
 	*obj = m
 	d := json.NewDecoder(strings.NewReader(s))

@@ -9,11 +9,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/kamal-go/kamal/runtime/sshurl"
 	"io"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/kamal-go/kamal/runtime/sshurl"
 
 	"github.com/kamal-go/kamal/runtime/executor"
 	"github.com/kamal-go/kamal/runtime/kamalerr"
@@ -225,7 +226,7 @@ func (e *TimedOut) Error() string {
 }
 
 // Class is Ruby's Timeout::Error.
-func (e *TimedOut) Class() string { return "Timeout::Error" }
+func (e *TimedOut) Class() string { return kamalerr.ClassTimeout }
 
 // HostError wraps whatever went wrong on one host, as SSHKit's runner does.
 type HostError struct {
@@ -294,7 +295,7 @@ func ClassOf(err error) string {
 	case strings.Contains(msg, "host key"):
 		return "Net::SSH::HostKeyMismatch"
 	case strings.Contains(msg, "no such host"):
-		return "SocketError"
+		return kamalerr.ClassSocket
 	}
-	return "RuntimeError"
+	return kamalerr.ClassRuntime
 }

@@ -1,6 +1,10 @@
 package thor
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/kamal-go/kamal/runtime/kamalerr"
+)
 
 // Error is a command line Thor refuses: Kamal prints Msg (one or more
 // lines) on standard error, nothing else, and exits with status 1.
@@ -16,7 +20,7 @@ type InvalidBytesError struct{}
 func (InvalidBytesError) Error() string { return "invalid byte sequence in UTF-8" }
 
 // Class is the Ruby class Kamal names.
-func (InvalidBytesError) Class() string { return "ArgumentError" }
+func (InvalidBytesError) Class() string { return kamalerr.ClassArgument }
 
 // rubyNumber is Ruby's to_f of a decimal and to_i of an integer, as a
 // float64.
