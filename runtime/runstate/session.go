@@ -92,7 +92,7 @@ func New(o Options) (*State, error) {
 	}
 	env.Runner = runner
 	if needsVersion(f.Subcommand) {
-		if env.Version, err = resolveVersion(ctx, env, f.Version, cfg.Getenv); err != nil {
+		if env.Version, err = resolveVersion(ctx, env, f.Version, cfg.Getenv, o.Stderr); err != nil {
 			return nil, err
 		}
 	}
@@ -170,7 +170,7 @@ func dotEnv(cfg *config.Config) []string {
 // sends the working tree, not a clone) has uncommitted changes (Kamal 1.9
 // and 2; Kamal 1.5 never adds it).
 // getenv is the run's environment (Kamal 1: .env included).
-func resolveVersion(ctx context.Context, env *State, flag string, getenv func(string) (string, bool)) (string, error) {
+func resolveVersion(ctx context.Context, env *State, flag string, getenv func(string) (string, bool), stderr io.Writer) (string, error) {
 	if flag != "" {
 		return flag, nil
 	}
@@ -179,7 +179,16 @@ func resolveVersion(ctx context.Context, env *State, flag string, getenv func(st
 	}
 	rev, err := env.Git(ctx, "rev-parse", "HEAD")
 	if err != nil {
-		return "", kamalerr.New(kamalerr.ClassRuntime, "Can't use commit hash as version, no git repository found in "+env.Dir)
+		// Kamal asks `git rev-parse` whether git is used, then takes what
+		// `git rev-parse HEAD` prints: in a repository with no commit yet
+		// that is "HEAD" (git's complaint reaching standard error).
+		if _, inRepo := env.Git(ctx, "rev-parse"); inRepo != nil {
+			return "", kamalerr.New(kamalerr.ClassRuntime, "Can't use commit hash as version, no git repository found in "+env.Dir)
+		}
+		if _, complaint, ok := strings.Cut(err.Error(), ": exit status 128: "); ok {
+			fmt.Fprintln(stderr, complaint)
+		}
+		rev = "HEAD"
 	}
 	if (env.Config.Generation == config.Kamal2 || env.Config.Release == config.Kamal19) && env.Config.Builder.HasContext {
 		if changes, _ := env.Git(ctx, "status", "--porcelain"); changes != "" {
