@@ -65,7 +65,7 @@ func TestInterruptWhileLoading(t *testing.T) {
 			files: map[string]string{"config/deploy.yml": strings.Replace(kamal2Config, "service: app", "service: app<%= `"+slow+"`.strip %>", 1)},
 			args:  []string{"config"},
 			sig:   syscall.SIGTERM,
-			want:  "ERROR (Interrupt): Interrupted",
+			want:  "ERROR (Interrupt): Interrupted while running `" + slow + "`",
 		},
 		{
 			// A hash literal: rendered by Ruby's own ERB (the fallback).

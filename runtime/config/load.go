@@ -178,10 +178,15 @@ func (l *loader) shell(dot map[string]string) *shell {
 // environment.
 func (l *loader) erbRun(sh *shell, dot map[string]string) func(string, map[string]string) (string, int, error) {
 	return func(cmd string, extra map[string]string) (string, int, error) {
-		if len(extra) == 0 {
-			return sh.output(cmd)
+		run := sh
+		if len(extra) > 0 {
+			run = &shell{ctx: l.opts.Context, dir: l.dir, env: environ(l.dest, mergeEnv(dot, extra)), stderr: l.stderr}
 		}
-		return (&shell{ctx: l.opts.Context, dir: l.dir, env: environ(l.dest, mergeEnv(dot, extra)), stderr: l.stderr}).output(cmd)
+		out, status, err := run.output(cmd)
+		if errors.Is(err, errCommandInterrupted) {
+			return "", -1, interrupted("`" + cmd + "`")
+		}
+		return out, status, err
 	}
 }
 

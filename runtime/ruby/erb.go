@@ -90,6 +90,9 @@ func (cx *Context) command(cmd string) (string, error) {
 		return "", err
 	}
 	out, _, err := cx.Host.Run(cmd, cx.Loaded)
+	if kamalerr.ClassOf(err) == kamalerr.ClassInterrupt {
+		return "", err // not Ruby's to rescue: the run was interrupted
+	}
 	if err != nil {
 		return "", &rbError{kamalerr.ClassENOENT, err.Error()}
 	}
