@@ -61,6 +61,15 @@ func TestInterruptWhileLoading(t *testing.T) {
 			want:  "ERROR (Interrupt): Interrupted while running $(" + slow + ") (.kamal/secrets:1)",
 		},
 		{
+			// SIGTERM ignored by the whole group: SIGKILL after
+			// executor.LoadGrace.
+			name:  "secrets_command_ignoring_sigterm",
+			files: map[string]string{".kamal/secrets": "KAMAL_REGISTRY_PASSWORD=$(trap '' TERM; " + slow + ")\n"},
+			args:  []string{"secrets", "print"},
+			sig:   syscall.SIGTERM,
+			want:  "ERROR (Interrupt): Interrupted while running $(trap '' TERM; " + slow + ") (.kamal/secrets:1)",
+		},
+		{
 			name:  "erb_backtick_sigterm",
 			files: map[string]string{"config/deploy.yml": strings.Replace(kamal2Config, "service: app", "service: app<%= `"+slow+"`.strip %>", 1)},
 			args:  []string{"config"},

@@ -49,7 +49,7 @@ func (sh *shell) output(command string) (stdout string, status int, err error) {
 		stderr = os.Stderr
 	}
 	var out bytes.Buffer
-	status, err = (&executor.Local{Shell: "/bin/sh"}).Run(ctx, "", executor.Request{
+	status, err = (&executor.Local{Shell: "/bin/sh", Grace: executor.LoadGrace}).Run(ctx, "", executor.Request{
 		Script: command, Env: env, WholeEnv: true, Dir: sh.dir,
 		Stdin: os.Stdin, Stdout: &out, Stderr: stderr,
 	})

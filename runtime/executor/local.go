@@ -16,6 +16,11 @@ import (
 // DefaultGrace is how long Local waits after SIGTERM before SIGKILL.
 const DefaultGrace = 2 * time.Second
 
+// LoadGrace is the grace for the commands a config runs while it loads
+// (ERB backticks, secrets' $(...), Ruby rendering ERB): short, so that an
+// interrupt ends the load within a second even when one ignores SIGTERM.
+const LoadGrace = 500 * time.Millisecond
+
 // Local runs command lines on this machine with "/bin/sh -c Script", or,
 // when the script is plain words a shell would not interpret (see
 // directArgv) and Shell is not set, by executing the program directly, as

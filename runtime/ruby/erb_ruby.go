@@ -99,7 +99,7 @@ func (r *External) Render(src string, extra map[string]string) (string, error) {
 	}()
 	// The one local command runner: ruby gets its own process group,
 	// ended when ctx is (an interrupt while the config loads).
-	code, runErr := (&executor.Local{}).Run(ctx, "", executor.Request{
+	code, runErr := (&executor.Local{Grace: executor.LoadGrace}).Run(ctx, "", executor.Request{
 		Script: shell.Quote(bin) + " -e " + shell.Quote(rubyRenderScript),
 		Env:    r.Env(extra), WholeEnv: true, Dir: r.Dir,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: stderr,
