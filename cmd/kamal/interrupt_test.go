@@ -226,3 +226,54 @@ func TestDescribeInterruptNamesWhatTheUserRan(t *testing.T) {
 		t.Errorf("user's frame: %q", got)
 	}
 }
+
+// A file kamal may not read is Ruby's Errno::EACCES, worded as File.read
+// words it (checked with Debian's ruby 3.1 as an unprivileged user); it
+// read "RuntimeError: open …: permission denied". Root reads any file, so
+// kamal runs as nobody (setpriv).
+func TestPermissionErrorsReadAsRuby(t *testing.T) {
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil || os.Geteuid() != 0 {
+		t.Skip("needs root and setpriv to run kamal as an unprivileged user")
+	}
+	dir, err := os.MkdirTemp("", "kamal-perm-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	bin, err := os.ReadFile(kamalBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := strings.Replace(kamal2Config, "    - KAMAL_REGISTRY_PASSWORD", "    - SECRET", 1)
+	for name, mode := range map[string]os.FileMode{"kamal": 0o755, "config/deploy.yml": 0o644, ".kamal/secrets": 0o000} {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		content := []byte(config)
+		switch name {
+		case "kamal":
+			content = bin
+		case ".kamal/secrets":
+			content = []byte("SECRET=1\n")
+		}
+		if err := os.WriteFile(p, content, mode); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(p, mode)
+	}
+	os.Chmod(dir, 0o755)
+	run := func(args ...string) string {
+		cmd := exec.Command(setpriv, append([]string{"--reuid=nobody", "--regid=nogroup", "--clear-groups", "./kamal"}, args...)...)
+		cmd.Dir = dir
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "VERSION=v1"}
+		out, _ := cmd.CombinedOutput()
+		return string(out)
+	}
+	if out := run("secrets", "print"); !strings.Contains(out, "ERROR (Errno::EACCES): Permission denied @ rb_sysopen - .kamal/secrets") {
+		t.Errorf("secrets:\n%s", out)
+	}
+	os.Chmod(filepath.Join(dir, "config/deploy.yml"), 0)
+	if out := run("config"); !strings.Contains(out, "ERROR (Errno::EACCES): Permission denied @ rb_sysopen - "+filepath.Join(dir, "config/deploy.yml")) {
+		t.Errorf("config:\n%s", out)
+	}
+}
