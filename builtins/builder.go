@@ -56,11 +56,10 @@ func builderSecretEnv(e *Env) ([]string, error) {
 			}
 			continue
 		}
-		v, err := e.Config.Resolve(config.Value{Secret: s})
+		v, err := e.Config.Resolve(config.Value{Secret: s}) // registers v with the logger
 		if err != nil {
 			return nil, err
 		}
-		e.Log.AddSecret(v)
 		env = append(env, s+"="+v)
 	}
 	return env, nil

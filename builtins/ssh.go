@@ -72,7 +72,7 @@ func sshForward(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	}
 	e := EnvOf(thread)
 	call := func() (starlark.Value, error) { return CallBack(thread, fn, nil, nil) }
-	if e.Runner.DryRun || len(hosts) == 0 {
+	if e.Flags.DryRun || len(hosts) == 0 {
 		return call()
 	}
 	fw, ok := e.Runner.Remote.(executor.Forwarder)
@@ -211,7 +211,7 @@ func sshServe(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	served := &servedValue{ref: fmt.Sprintf("localhost:%d/%s:%s", port, repo, tag)}
 	e := EnvOf(thread)
 	call := func() (starlark.Value, error) { return CallBack(thread, fn, starlark.Tuple{served.value()}, nil) }
-	if e.Runner.DryRun || len(hosts) == 0 {
+	if e.Flags.DryRun || len(hosts) == 0 {
 		return call()
 	}
 	fw, ok := e.Runner.Remote.(executor.Forwarder)
@@ -325,7 +325,7 @@ func sshCheckOpenSSH(thread *starlark.Thread, b *starlark.Builtin, args starlark
 	if _, err := sshurl.Parse(url); err != nil {
 		return nil, fmt.Errorf("%s: %w", b.Name(), err)
 	}
-	if EnvOf(thread).Runner.DryRun {
+	if EnvOf(thread).Flags.DryRun {
 		return starlark.None, nil
 	}
 	sp, err := dockerssh.ParseURL(url)

@@ -55,7 +55,6 @@ func (c *cli) newEnv(g *globalOptions, command, sub string) (*runstate.State, er
 		Context:       c.runContext(),
 		Dir:           dir,
 		Log:           c.log,
-		DryRun:        g.dryRun,
 		InlineSecrets: c.inlineSecrets,
 		Stderr:        c.Err,
 		Passphrase:    c.passphrase(),

@@ -241,6 +241,27 @@ func TestSSHKeyData(t *testing.T) {
 	eq(t, c.SecretValues(), []string{"-----BEGIN-----", "dhh", "secret"})
 }
 
+// TestSSHKeyDataRegistersInlineKeys: config is the one place secret
+// values reach the logger, the Kamal 2 inline key_data (not named in the
+// secrets file) included.
+func TestSSHKeyDataRegistersInlineKeys(t *testing.T) {
+	fx := deploy(v2Base+"ssh:\n  key_data: [SSH_KEY, INLINE-KEY-TEXT]\n").with(".kamal/secrets", "SSH_KEY=\"-----BEGIN-----\"\n")
+	var registered []string
+	o := fx.options(fx.dir(t))
+	o.OnSecret = func(vs ...string) { registered = append(registered, vs...) }
+	c, err := Load(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.SSHKeyData(); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(registered, "INLINE-KEY-TEXT") || !slices.Contains(registered, "-----BEGIN-----") {
+		t.Errorf("registered %q, want both keys", registered)
+
+	}
+}
+
 func TestConfigLiteralSecrets(t *testing.T) {
 	// A Config built as a literal (other packages' tests) still resolves.
 	c := &Config{Generation: Kamal1, getenv: mapEnv(map[string]string{"A": "1"})}

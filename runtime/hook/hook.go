@@ -79,8 +79,9 @@ func (h *Hooks) Run(ctx context.Context, name string) (bool, error) {
 			if err != nil {
 				return false, err
 			}
+			// Their values are already registered with the logger
+			// (config.Options.OnSecret).
 			for _, kv := range secrets {
-				h.Log.AddSecret(kv.Value)
 				o.Env = append(o.Env, kv.Key+"="+kv.Value)
 			}
 		}

@@ -64,7 +64,7 @@ builder:
 	for _, sub := range []string{"details", "help"} {
 		var out bytes.Buffer
 		logger := log.New(&out, false)
-		env, err := runstate.New(runstate.Options{Dir: dir, Log: logger, DryRun: true,
+		env, err := runstate.New(runstate.Options{Dir: dir, Log: logger,
 			Flags: runstate.Flags{DryRun: true, Command: "build", Subcommand: sub}})
 		if err != nil {
 			t.Fatal(err)

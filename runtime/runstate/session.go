@@ -31,8 +31,7 @@ type Options struct {
 	Context context.Context
 	Dir     string // the app's root
 	Log     *log.Logger
-	Flags   Flags
-	DryRun  bool
+	Flags   Flags // Flags.DryRun is the run's one dry-run switch
 	// Local and Remote replace the real transports (tests use fakes).
 	Local, Remote executor.Transport
 	// InlineSecrets runs a secrets file's $(kamal secrets ...) in-process
@@ -85,7 +84,7 @@ func New(o Options) (*State, error) {
 		Log:       o.Log,
 		Flags:     f,
 	}
-	runner := &sshkit.Runner{Log: o.Log, Local: o.Local, Remote: o.Remote, DryRun: o.DryRun, LocalUser: sshkit.LocalUserFromEnv(),
+	runner := &sshkit.Runner{Log: o.Log, Local: o.Local, Remote: o.Remote, DryRun: f.DryRun, LocalUser: sshkit.LocalUserFromEnv(),
 		CommandTimeout: time.Duration(cfg.SSHKit.CommandTimeout) * time.Second}
 	if runner.Local == nil {
 		runner.Local = &executor.Local{Env: dotEnv(cfg)}
@@ -100,7 +99,7 @@ func New(o Options) (*State, error) {
 	if cfg.Builder.Remote != "" && cfg.Generation == config.Kamal2 {
 		// A dry run or help runs nothing: assume docker's architecture is
 		// this machine's rather than calling docker at start-up.
-		localArch = probeLocalArch(ctx, runner, o.DryRun || f.DryRun || f.Subcommand == "help")
+		localArch = probeLocalArch(ctx, runner, f.DryRun || f.Subcommand == "help")
 	}
 	if env.Builder, err = commands.NewBuilder(cfg, localArch); err != nil {
 		return nil, err
@@ -269,8 +268,8 @@ func sshConfig(cfg *config.Config, logger *log.Logger, stderr io.Writer) (execut
 	for _, w := range warnings {
 		fmt.Fprintln(stderr, w)
 	}
+	// config has registered every key with the logger (Options.OnSecret).
 	for _, key := range keys {
-		logger.AddSecret(key)
 		s.KeyData = append(s.KeyData, []byte(key))
 	}
 	return s, nil

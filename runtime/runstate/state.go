@@ -110,8 +110,9 @@ func (s *State) Performer(ctx context.Context) string {
 }
 
 // RegistryLogin renders `docker login` with the registry credentials,
-// resolving secrets now and registering the password for redaction; both
-// credentials are sensitive words (docker.login(), kamal registry login).
+// resolving secrets now (config registers the password with the logger);
+// both credentials are sensitive words (docker.login(), kamal registry
+// login).
 func (s *State) RegistryLogin() (*shell.Command, error) {
 	user, err := s.Config.Resolve(s.Config.Registry.Username)
 	if err != nil {
@@ -121,7 +122,6 @@ func (s *State) RegistryLogin() (*shell.Command, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Log.AddSecret(password)
 	return commands.Login(s.Config, user, password), nil
 }
 
