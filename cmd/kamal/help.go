@@ -25,7 +25,7 @@ func newHelpCommand(cmds map[string]*command) *command {
 			if cmd := cmds[g.args[1]]; cmd != nil && cmd.help != nil {
 				return cmd.help(ctx, c, g)
 			}
-			return usageError(fmt.Sprintf("Could not find command %q.", g.args[1]))
+			return notFound(g.args[1])
 		},
 	}
 }
@@ -209,19 +209,6 @@ func printSubcommandHelp(w io.Writer, ns string, subs []subcommand, name string)
 		return nil
 	}
 	return notFound(name)
-}
-
-// wrongArity is Thor's message for a subcommand called with the wrong
-// number of arguments.
-func wrongArity(ns, name string, args []string) error {
-	if len(args) == 0 {
-		return usageError(fmt.Sprintf("%q was called with no arguments", "kamal "+ns+" "+name))
-	}
-	quoted := make([]string, len(args))
-	for i, a := range args {
-		quoted[i] = fmt.Sprintf("%q", a)
-	}
-	return usageError(fmt.Sprintf("%q was called with arguments [%s]", "kamal "+ns+" "+name, strings.Join(quoted, ", ")))
 }
 
 // classOptionUsage is a class option's left column: its aliases padded

@@ -70,9 +70,6 @@ func runRegistry(ctx context.Context, c *cli, o *registryOptions) error {
 	default:
 		return notFound(name)
 	}
-	if len(sub) > 1 {
-		return wrongArity("registry", name, sub[1:])
-	}
 	env, err := c.newEnv(o.globalOptions, "registry", name)
 	if err != nil {
 		return err

@@ -67,10 +67,7 @@ func runSecrets(ctx context.Context, c *cli, o *secretsOptions) error {
 	switch sub[0] {
 	case "fetch":
 		return secretsFetch(ctx, c, o, args)
-	case "extract":
-		if len(args) != 2 {
-			return wrongArity("secrets", "extract", args)
-		}
+	case "extract": // (the parser checked the arguments, as Thor does)
 		value, err := secrets.Extract(args[0], args[1])
 		if err != nil {
 			return err
@@ -79,9 +76,6 @@ func runSecrets(ctx context.Context, c *cli, o *secretsOptions) error {
 		fmt.Fprintln(c.Out, value)
 		return nil
 	case "print":
-		if len(args) != 0 {
-			return wrongArity("secrets", "print", args)
-		}
 		return secretsPrint(c, o)
 	}
 	return notFound(sub[0])
