@@ -27,7 +27,18 @@ func (c *cli) loadConfig(g *globalOptions) (*config.Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkDestination(dir, g); err != nil {
+		return nil, err
+	}
 	return config.Load(config.Options{Context: c.runContext(), Dir: dir, Path: g.configFile, Destination: g.destination, OnSecret: c.log.AddSecret, InlineSecrets: c.inlineSecrets})
+}
+
+// checkDestination answers -d '' (given, and empty) as Kamal does.
+func checkDestination(dir string, g *globalOptions) error {
+	if g.opts.Has("destination") && g.destination == "" {
+		return config.EmptyDestination(dir, g.configFile)
+	}
+	return nil
 }
 
 // passphrase asks for a key's passphrase on the terminal when the run
@@ -45,6 +56,9 @@ func (c *cli) passphrase() func(string) ([]byte, error) {
 func (c *cli) newEnv(g *globalOptions, command, sub string) (*runstate.State, error) {
 	dir, err := os.Getwd()
 	if err != nil {
+		return nil, err
+	}
+	if err := checkDestination(dir, g); err != nil {
 		return nil, err
 	}
 	wait := lock.Wait{On: g.lockWait, Timeout: g.lockWaitTimeout, Interval: g.lockWaitInterval}

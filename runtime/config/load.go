@@ -137,6 +137,23 @@ func absIn(dir, path string) string {
 	return filepath.Join(dir, path)
 }
 
+// EmptyDestination is the load of an empty destination (-d ''): Kamal
+// pastes it into the overlay's name and requires dir's config/deploy..yml
+// (path's, when given), which no app has: "Configuration file not found".
+// When that file does exist, kamal-go refuses the empty destination in
+// one line rather than follow Kamal's empty-string destination (a
+// "KAMAL_DESTINATION=" environment, a ".kamal/secrets." file, ...).
+func EmptyDestination(dir, path string) error {
+	if path == "" {
+		path = DefaultPath
+	}
+	ov := OverlayPath(absIn(dir, path), "")
+	if _, err := os.Stat(ov); err != nil {
+		return newError(kamalerr.ClassRuntime, "Configuration file not found in %s", ov)
+	}
+	return newError(kamalerr.ClassArgument, "an empty destination (-d '') is not supported (its overlay would be %s)", ov)
+}
+
 // OverlayPath is Ruby's Pathname#sub_ext(".<dest>.yml"): the last
 // extension of the file name is replaced (or, without one, appended).
 func OverlayPath(path, dest string) string {
