@@ -33,7 +33,7 @@ func (c *cli) loadConfig(g *globalOptions) (*config.Config, error) {
 	return config.Load(config.Options{Context: c.runContext(), Dir: dir, Path: g.configFile, Destination: g.destination, OnSecret: c.log.AddSecret, InlineSecrets: c.inlineSecrets})
 }
 
-// checkDestination answers -d ” (given, and empty) as Kamal does.
+// checkDestination answers an empty -d (given, with no value) as Kamal does.
 func checkDestination(dir string, g *globalOptions) error {
 	if g.opts.Has("destination") && g.destination == "" {
 		return config.EmptyDestination(dir, g.configFile)

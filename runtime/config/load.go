@@ -137,7 +137,7 @@ func absIn(dir, path string) string {
 	return filepath.Join(dir, path)
 }
 
-// EmptyDestination is the load of an empty destination (-d ”): Kamal
+// EmptyDestination is the load of an empty destination (-d ""): Kamal
 // pastes it into the overlay's name and requires dir's config/deploy..yml
 // (path's, when given), which no app has: "Configuration file not found".
 // When that file does exist, kamal-go refuses the empty destination in
