@@ -108,9 +108,9 @@ func psychSyntaxError(src []byte, line int, problem string) *Error {
 // maxAliasesPassed bounds syntaxErrorPastAliases's reparses.
 const maxAliasesPassed = 32
 
-// syntaxErrorPastAliases looks past each alias to no anchor (turning its
-// '*' into a letter, v4 telling where it is) for a syntax error later in
-// src; nil when there is none, or an alias cannot be placed.
+// syntaxErrorPastAliases looks past each alias to no anchor (v4 telling
+// where it is) for a syntax error later in src; nil when there is none,
+// or an alias cannot be placed.
 func syntaxErrorPastAliases(src []byte) *Error {
 	buf := append([]byte(nil), src...)
 	for range maxAliasesPassed {
@@ -135,7 +135,13 @@ func syntaxErrorPastAliases(src []byte) *Error {
 		if off < 0 || buf[off] != '*' {
 			return nil
 		}
-		buf[off] = 'x'
+		// An empty flow sequence stands in for the alias: a whole node,
+		// as the alias is, so the tokens around it read the same.
+		end := off + 1
+		for end < len(buf) && isAnchorChar(rune(buf[end])) {
+			end++
+		}
+		copy(buf[off:end], "[]"+strings.Repeat(" ", end-off-2))
 	}
 	return nil
 }

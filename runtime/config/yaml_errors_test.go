@@ -58,6 +58,8 @@ var psychErrorCases = []struct {
 		"Psych::SyntaxError: (<unknown>): did not find expected ',' or ']' while parsing a flow sequence at line 3 column 7"},
 	{"unknown_alias_then_a_syntax_error", "service: *app\nimage: [app\nservers: [a]\n",
 		"Psych::SyntaxError: (<unknown>): did not find expected ',' or ']' while parsing a flow sequence at line 2 column 8"},
+	{"unknown_alias_before_a_key", "env:\n  clear:\n    A: b\n    *nope C: d\n",
+		"Psych::SyntaxError: (<unknown>): did not find expected key while parsing a block mapping at line 3 column 5"},
 	{"unknown_alias", "service: app\nimage: *app\n",
 		"Psych::BadAlias: Unknown alias: app"},
 	{"unknown_alias_merged", "service: app\nbuilder:\n  <<: *defaults\n",
