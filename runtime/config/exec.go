@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/kamal-go/kamal/runtime/executor"
+	"github.com/kamal-go/kamal/runtime/inputfile"
 	"github.com/kamal-go/kamal/runtime/kamalerr"
 	"github.com/kamal-go/kamal/runtime/ruby"
 )
@@ -124,7 +125,8 @@ func (h erbHost) ReadFile(path string) ([]byte, error) {
 	if h.readFile != nil {
 		return h.readFile(path)
 	}
-	return os.ReadFile(path)
+	// Bounded like every input (a File.read("/dev/zero") in the ERB).
+	return inputfile.ReadFile(path, path)
 }
 
 // Dotenv parses with dotenv 3's rules in Dotenv.load's non-overwrite mode.

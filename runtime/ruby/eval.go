@@ -813,6 +813,10 @@ func fileError(err error, fn, path string) error {
 			return &rbError{kamalerr.ClassEISDIR, "Is a directory @ io_fread - " + path}
 		}
 	}
+	var ke *kamalerr.Error // already worded as Ruby (runtime/inputfile)
+	if errors.As(err, &ke) {
+		return &rbError{ke.Class, ke.Message}
+	}
 	return &rbError{kamalerr.ClassIO, err.Error()}
 }
 
