@@ -10,7 +10,7 @@ import (
 )
 
 // Files Docker would send as the build context, for `kamal build dev`'s
-// warnings (spec §8.9). Kamal finds them by building a throwaway busybox
+// warnings. Kamal finds them by building a throwaway busybox
 // image that lists its copied context; this applies the same .dockerignore
 // rules with docker's own code instead (docker/cli reads the file,
 // moby/patternmatcher matches), so no image has to be pulled and nothing

@@ -54,7 +54,7 @@ func gitUserName(thread *starlark.Thread, b *starlark.Builtin, a starlark.Tuple,
 	return starlark.String(v), nil
 }
 
-// gitClone is spec §7's clone build; Kamal creates the clone directory
+// gitClone is the clone build's first step; Kamal creates the clone directory
 // without logging it.
 func gitClone(thread *starlark.Thread, b *starlark.Builtin, a starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	if err := starlark.UnpackPositionalArgs(b.Name(), a, kw, 0); err != nil {
@@ -116,7 +116,8 @@ func gitFiles(args ...string) func(*starlark.Thread, *starlark.Builtin, starlark
 	}
 }
 
-// gitRemoveClone is spec §7 step 4.
+// gitRemoveClone deletes the local clone directory (Kamal removes it when
+// resetting an existing clone fails, then clones again).
 func gitRemoveClone(thread *starlark.Thread, b *starlark.Builtin, a starlark.Tuple, kw []starlark.Tuple) (starlark.Value, error) {
 	if err := starlark.UnpackPositionalArgs(b.Name(), a, kw, 0); err != nil {
 		return nil, err

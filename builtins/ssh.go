@@ -52,7 +52,8 @@ func sshCapture(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 // its forward, as Kamal's PortForwarding (30 s).
 var ForwardTimeout = 30 * time.Second
 
-// sshForward is spec §12.3's forward. The forwards are requested in
+// sshForward is the remote port forward a remote host pulls the local
+// registry through. The forwards are requested in
 // parallel (openForwards); fn's result is returned.
 func sshForward(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var (

@@ -12,7 +12,7 @@ import (
 // KAMAL_RECORDED_AT: UTC ISO 8601 to the second.
 func Now() string { return time.Now().UTC().Format("2006-01-02T15:04:05Z") }
 
-// AuditLine is the line Kamal appends to the audit log (§11):
+// AuditLine is the line Kamal appends to the audit log:
 // "[<timestamp>] [<performer>][ [<dest>]] <message>". timestamp is UTC
 // ISO 8601 ("2024-05-01T10:00:00Z"); performer is `git config user.email`
 // (Kamal 2) or its fallback `whoami`.

@@ -11,8 +11,8 @@ import (
 	"github.com/kamal-go/kamal/runtime/shell"
 )
 
-// Builder renders one builder type's commands (spec §5 for Kamal 2, §6 for
-// Kamal 1). Methods that have nothing to run return an empty command
+// Builder renders one builder type's commands, Kamal 2's or Kamal 1's.
+// Methods that have nothing to run return an empty command
 // (Empty() reports true); callers skip those instead of reproducing Kamal's
 // bare "/usr/bin/env " quirk.
 type Builder interface {
@@ -29,8 +29,8 @@ type Builder interface {
 	Create() *shell.Command
 	// Remove tears the builder down.
 	Remove() *shell.Command
-	// Inspect is Kamal 2's builder presence check (§5.6), or Kamal 1's
-	// context-hosts probe (§6.3) whose output must equal ContextHosts.
+	// Inspect is Kamal 2's builder presence check, or Kamal 1's
+	// context-hosts probe whose output must equal ContextHosts.
 	Inspect() *shell.Command
 	// ContextHosts is the output Kamal 1's Inspect probe must print, one
 	// line per element (nil: no output). Always nil for Kamal 2.
@@ -79,7 +79,7 @@ type PushOptions struct {
 	Labels []string
 }
 
-// NewBuilder picks the builder type for cfg's generation (§5.1, §6.1).
+// NewBuilder picks the builder type for cfg's generation.
 // localArch is the local docker architecture (see NormalizeArch); Kamal 2
 // uses it only when builder.remote is set, Kamal 1 never.
 func NewBuilder(cfg *config.Config, localArch string) (Builder, error) {
@@ -90,12 +90,6 @@ func NewBuilder(cfg *config.Config, localArch string) (Builder, error) {
 		return newV1Builder(cfg), nil
 	}
 	return newV2Builder(cfg, localArch), nil
-}
-
-// LocalArchProbe prints the local docker architecture; Kamal runs it
-// silently and maps its output with NormalizeArch.
-func LocalArchProbe() *shell.Command {
-	return shell.New("docker", "info", "--format", "'{{.Architecture}}'")
 }
 
 // NormalizeArch maps docker's Architecture to Kamal's arch names:
@@ -146,8 +140,8 @@ func checkDockerfile(cfg *config.Config, dir string) error {
 // blank is Ruby's blank? for strings: empty or whitespace only.
 func blank(s string) bool { return strings.TrimFunc(s, unicode.IsSpace) == "" }
 
-// argumentize renders a hash as repeated "--flag KEY=<escaped value>" words
-// (§13.2). A YAML false renders KEY=false in Kamal 2 and a bare KEY in
+// argumentize renders a hash as repeated "--flag KEY=<escaped value>" words,
+// as Kamal's Utils.argumentize does. A YAML false renders KEY=false in Kamal 2 and a bare KEY in
 // Kamal 1; an empty value renders a bare KEY. When sensitive, the
 // KEY=value word is a secret word.
 func argumentize(cmd *shell.Command, cfg *config.Config, flag string, kvs []config.KV, sensitive bool) {
@@ -167,7 +161,8 @@ func argumentize(cmd *shell.Command, cfg *config.Config, flag string, kvs []conf
 
 // buildOptions appends the options both generations share, in Kamal's
 // order: cache, label, build args, secrets, dockerfile, target, ssh
-// (§5.2 items 5–11, §6.2). Tags and the Kamal 2 extras are the caller's.
+// (the order of Kamal's build_options). Tags and the Kamal 2 extras are
+// the caller's.
 func buildOptions(cmd *shell.Command, cfg *config.Config, cacheFrom, cacheTo string, labels []string) {
 	b := cfg.Builder
 	if cacheFrom != "" && cacheTo != "" {

@@ -5,7 +5,7 @@ import (
 	"github.com/kamal-go/kamal/runtime/shell"
 )
 
-// Kamal 1 builder types (spec §6.1).
+// Kamal 1 builder types (builder.multiarch, local and remote pick one).
 const (
 	TypeNative          = "native"
 	TypeNativeCached    = "native/cached"

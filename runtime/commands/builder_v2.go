@@ -9,7 +9,7 @@ import (
 	"github.com/kamal-go/kamal/runtime/shell"
 )
 
-// Kamal 2.12 builder types (spec §5).
+// Kamal 2.12 builder types (builder.driver, local and remote pick one).
 const (
 	TypeLocal  = "local"
 	TypeRemote = "remote"
@@ -333,7 +333,7 @@ func joinNonEmpty(parts ...string) string {
 }
 
 // packPush is the Cloud Native Buildpacks build, followed by docker pushes
-// when exporting to the registry (§5.4 pack).
+// when exporting to the registry.
 func (v *v2Builder) packPush(o PushOptions) (*shell.Command, error) {
 	cfg, p := v.cfg, v.cfg.Builder.Pack
 	arch := ""

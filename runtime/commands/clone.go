@@ -10,7 +10,7 @@ import (
 	"github.com/kamal-go/kamal/runtime/shell"
 )
 
-// Git clone build (§7). Kamal 1.9 and 2 build from a local clone of the
+// Git clone build. Kamal 1.9 and 2 build from a local clone of the
 // repository unless builder.context is set; the Kamal 1 forms below are
 // 1.9's (paths unescaped, no gc). Kamal 1.5 never clones: it pipes a git
 // archive of HEAD into the build.

@@ -45,7 +45,7 @@ type HookDetails struct {
 	Version    string   // full version
 	Hosts      []string // selected hosts, joined with ","
 	Command    string   // top-level command: "build", "deploy", ...
-	Subcommand string   // real Kamal leaves it empty for CLI runs (§9.3)
+	Subcommand string   // real Kamal leaves it empty for CLI runs
 	Roles      []string // Kamal 2: only with -r
 	Lock       string   // Kamal 2: "true" or "false"
 	Runtime    string   // post-deploy only
@@ -61,7 +61,8 @@ func AbbreviatedVersion(version string) string {
 	return version[:7]
 }
 
-// HookEnv is the ordered KAMAL_* environment of a hook (§9.3).
+// HookEnv is the ordered KAMAL_* environment of a hook, in the order
+// Kamal sets it.
 //
 // Kamal 1 (1.5.2, as recorded): KAMAL_RECORDED_AT, KAMAL_PERFORMER,
 // [KAMAL_DESTINATION], KAMAL_VERSION, KAMAL_SERVICE_VERSION, KAMAL_HOSTS,

@@ -8,7 +8,8 @@ import (
 	"github.com/kamal-go/kamal/runtime/shell"
 )
 
-// Deploy lock commands (§10). They run on the primary host at DEBUG.
+// Deploy lock commands. They run on the primary host at DEBUG, where
+// Kamal logs them.
 
 // AutomaticLockMessage is the message of the lock Kamal takes by itself.
 const AutomaticLockMessage = "Automatic deploy lock"

@@ -5,7 +5,7 @@ import (
 	"github.com/kamal-go/kamal/runtime/shell"
 )
 
-// Login renders Kamal's registry login (§12.1) with resolved credentials,
+// Login renders Kamal's registry login with resolved credentials,
 // except that the password never appears in any process's arguments: the
 // command runs
 //

@@ -9,7 +9,8 @@ import (
 // registry mirrors; Kamal treats it as "no mirror".
 const MirrorNoneMessage = "error calling index: reflect: slice index out of range"
 
-// MirrorProbe prints a host's first registry mirror (Kamal 2 pull, §8.2):
+// MirrorProbe prints a host's first registry mirror, which Kamal 2's pull
+// seeds first:
 // `docker info --format '{{index .RegistryConfig.Mirrors 0}}'`.
 func MirrorProbe() *shell.Command {
 	return shell.New("docker", "info", "--format '{{index .RegistryConfig.Mirrors 0}}'")

@@ -10,8 +10,7 @@ import (
 // LocalRegistryContainer is the name of Kamal 2's local registry container.
 const LocalRegistryContainer = "kamal-docker-registry"
 
-// LocalRegistryStart starts (or first runs) Kamal 2's local registry
-// (§5.5):
+// LocalRegistryStart starts (or first runs) Kamal 2's local registry:
 //
 //	docker start kamal-docker-registry || docker run --detach -p 127.0.0.1:<port>:5000 --name kamal-docker-registry registry:3
 //

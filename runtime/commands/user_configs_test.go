@@ -10,7 +10,7 @@ import (
 	"github.com/kamal-go/kamal/runtime/shell"
 )
 
-// Every command string of spec §5, §6 and §12, rendered from a deploy.yml
+// Every builder, registry and SSH command string, rendered from a deploy.yml
 // as a user writes it (loaded by runtime/config, validation included),
 // not from hand-built structs.
 
@@ -362,7 +362,8 @@ func TestRegistryCommandsFromUserConfigs(t *testing.T) {
 	// Pull side of a local registry: the image is localhost:PORT/<image>.
 	assertCommand(t, Pull(cfg.AbsoluteImage("999")), "docker pull localhost:5555/dhh/app:999", "docker pull localhost:5555/dhh/app:999")
 
-	// `server: localhost` without a port is not a local registry (§3.3).
+	// `server: localhost` without a port is not a local registry: Kamal
+	// needs the port to publish the registry container on.
 	cfg, _ = userConfig(t, "registry:\n  server: localhost\n  username: u\n  password: p\nbuilder:\n  arch: amd64\n")
 	if cfg.Registry.Local {
 		t.Error("registry server localhost (no port) taken as local")

@@ -1,4 +1,4 @@
-// Package hook runs Kamal's hooks (spec §9): the executable
+// Package hook runs Kamal's hooks: the executable
 // <hooks_path>/NAME in the app directory, with the KAMAL_* environment of
 // the run. The Starlark hook() builtin and the commands written in Go
 // (`kamal lock`, `kamal registry`) are both this package.
@@ -92,7 +92,7 @@ func (h *Hooks) Run(ctx context.Context, name string) (bool, error) {
 	return true, nil
 }
 
-// details are the run facts a hook sees (spec §9.3). Kamal 1 exports no
+// details are the run facts a hook sees. Kamal 1 exports no
 // subcommand when run from the command line; Kamal 2's hooks get it in
 // the process environment, where no log line shows it.
 func (h *Hooks) details(ctx context.Context) commands.HookDetails {

@@ -1,4 +1,4 @@
-// Package lock is the deploy lock of one run (spec §10): a directory on
+// Package lock is the deploy lock of one run: a directory on
 // the primary host, which mkdir creates atomically, so whoever creates it
 // holds the lock. It prints Kamal's messages around it. The Starlark lock
 // module and `kamal lock` are both this package.

@@ -16,7 +16,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"sort"
 	"strings"
 
 	"github.com/kamal-go/kamal/runtime/kamalerr"
@@ -200,14 +199,6 @@ type adapter interface {
 	// later calls; nil for none).
 	login(v *vendor, account string) ([]string, error)
 	fetch(v *vendor, secrets []string, from, account string, session []string) (*Results, error)
-}
-
-// Adapters are the adapter names Lookup knows, with Kamal's aliases.
-func Adapters() []string {
-	names := []string{"1password", "one_password", "bitwarden", "bitwarden-sm", "bitwarden_secrets_manager",
-		"aws_secrets_manager", "gcp", "gcp_secret_manager", "lastpass", "last_pass", "doppler", "passbolt", "enpass"}
-	sort.Strings(names)
-	return names
 }
 
 // Lookup returns the adapter named name, with Kamal's aliases (1password,

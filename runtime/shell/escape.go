@@ -7,7 +7,7 @@ import (
 )
 
 // Escape renders s as a double-quoted shell word the way Kamal 2 does
-// (spec §13.1): runs of ASCII are dumped Ruby-style inside double quotes,
+// (its Utils.escape_shell_value, so that logs read as Kamal's): runs of ASCII are dumped Ruby-style inside double quotes,
 // runs of non-ASCII characters are emitted raw between them, backticks are
 // escaped, and every "$" is escaped unless it opens a "${...}" group, which
 // is left for the shell to expand.

@@ -21,7 +21,8 @@ type normalizer struct {
 	appDirs    []string // app working copies -> APP
 	tmpDirs    []string // TMPDIR values -> TMP (only in Kamal 2's kamal-clones paths)
 	// dropEmptyCommand removes Kamal's `Running /usr/bin/env  on localhost`
-	// quirk (spec §1.1) from reference transcripts; kamal-go skips that step.
+	// quirk (a command with no words, which Kamal logs and runs) from
+	// reference transcripts; kamal-go skips that step.
 	dropEmptyCommand bool
 }
 
