@@ -209,7 +209,7 @@ func (l *loader) erbRun(sh *shell, dot map[string]string) func(string, map[strin
 
 // rubyERB renders with Ruby in the environment ERB commands get.
 func (l *loader) rubyERB(dot map[string]string) *ruby.External {
-	return &ruby.External{Context: l.opts.Context, Dir: l.dir, Stderr: l.stderr, Env: func(extra map[string]string) []string {
+	return &ruby.External{Context: l.opts.Context, OnFailedEnvReads: l.opts.OnSecret, Dir: l.dir, Stderr: l.stderr, Env: func(extra map[string]string) []string {
 		return environ(l.dest, mergeEnv(dot, extra))
 	}}
 }

@@ -2,6 +2,7 @@ package ruby
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -30,11 +31,16 @@ type External struct {
 	// Dotenv.load set) added.
 	Env    func(extra map[string]string) []string
 	Stderr io.Writer // nil: os.Stderr
+	// OnFailedEnvReads, when set, gets the values the ERB read from ENV
+	// when it raised: Ruby's message may quote one (the caller scrubs
+	// them as secrets).
+	OnFailedEnvReads func(values ...string)
 }
 
 // rubyRenderScript reads the template from file descriptor 3 and writes
-// to descriptor 4 "ok\n" and the result, or "error\n", the exception's
-// class, "\n" and its message. Standard input, output and error stay the
+// to descriptor 4 "ok\n" and the result, or "error\n" and a JSON object
+// with the exception's class, its message and the values ENV[] and
+// ENV.fetch returned. Standard input, output and error stay the
 // user's, as in Kamal: for the commands the ERB runs, and for a `puts`.
 const rubyRenderScript = `
 require "erb"
@@ -46,13 +52,20 @@ tmpl = IO.new(3)
 out = IO.new(4, "w")
 [tmpl, out].each { |io| io.close_on_exec = true } # not for the ERB's commands
 src = tmpl.read.force_encoding(Encoding::UTF_8)
+$kamal_env_reads = []
+class << ENV
+  %i[[] fetch].each do |m|
+    orig = instance_method(m)
+    define_method(m) { |*a, &b| v = orig.bind(self).call(*a, &b); $kamal_env_reads << v if v.is_a?(String); v }
+  end
+end
 begin
   result = ERB.new(src, trim_mode: "-").result
   out.write "ok\n", result
 rescue SystemExit => e
   out.write "exit\n", e.status.to_s
 rescue Exception => e
-  out.write "error\n", e.class.name, "\n", e.message
+  out.write "error\n", JSON.generate("class" => e.class.name, "message" => e.message.to_s.scrub, "env" => $kamal_env_reads.map(&:scrub))
 end
 `
 
@@ -122,8 +135,17 @@ func (r *External) Render(src string, extra map[string]string) (string, error) {
 	case "ok":
 		return rest, nil
 	case "error":
-		class, msg, _ := strings.Cut(rest, "\n")
-		return "", newError(class, "%s", msg)
+		var e struct {
+			Class, Message string
+			Env            []string
+		}
+		if err := json.Unmarshal([]byte(rest), &e); err != nil {
+			return fail(err)
+		}
+		if r.OnFailedEnvReads != nil {
+			r.OnFailedEnvReads(e.Env...)
+		}
+		return "", newError(e.Class, "%s", e.Message)
 	case "exit":
 		// exit/abort in the ERB: Kamal's rescue => e does not catch
 		// SystemExit, so Ruby exits with its status, printing nothing.
