@@ -455,7 +455,7 @@ func TestKamal2RegistryCacheServesASecondBuildFromANewBuilder(t *testing.T) {
 	app.mustRun("build", "remove")
 	app.WriteFile("index.html", "<p>cached</p>\n", 0o644)
 	second := app.Commit("second")
-	stdout = app.mustRun("-v", "build", "push")
+	stdout = app.mustRun("build", "push", "-v")
 	assertContains(t, "stdout", stdout, "importing cache manifest from "+rig.Registry+"/"+cacheRepo)
 	assertPushed(t, second)
 	if got := registryImageFile(t, "app", second, "run-id.txt"); got != runID {
@@ -494,7 +494,7 @@ func TestKamal2BuildSecretAndSSHReachRunSteps(t *testing.T) {
 		exec.Command("sleep", "0.1").Run()
 	}
 
-	stdout, stderr, exit := app.RunEnv([]string{"SSH_AUTH_SOCK=" + sock}, "-v", "build", "push")
+	stdout, stderr, exit := app.RunEnv([]string{"SSH_AUTH_SOCK=" + sock}, "build", "push", "-v")
 	if exit != 0 {
 		t.Fatalf("push exited %d", exit)
 	}

@@ -24,7 +24,7 @@ func TestHookEchoScrubsOnlyUnmistakableSecrets(t *testing.T) {
 	app.WriteFile("Dockerfile", "FROM scratch\nCOPY index.html /index.html\n", 0o644)
 	version := app.Commit("secrets that read like text")
 
-	stdout, stderr, exit := app.Run("-v", "build", "deliver")
+	stdout, stderr, exit := app.Run("build", "deliver", "-v")
 	if exit != 0 {
 		t.Fatalf("deliver exited %d\n%s\n%s", exit, stdout, stderr)
 	}

@@ -49,13 +49,13 @@ func TestSecretsAreNeverPrinted(t *testing.T) {
 	app.WriteFile("../tmp/bin/docker", "#!/bin/sh\nprintf '%s\\n' \"$*\" >> "+argsLog+"\nexec "+realDocker+" \"$@\"\n", 0o755)
 	env := []string{"PATH=" + bin + ":" + os.Getenv("PATH")}
 
-	app.mustRun("-v", "build", "pull", "--dry-run")
-	stdout, stderr, exit := app.RunEnv(env, "-v", "build", "push", "--trace")
+	app.mustRun("build", "pull", "-v", "--dry-run")
+	stdout, stderr, exit := app.RunEnv(env, "build", "push", "-v", "--trace")
 	if exit != 0 {
 		t.Fatalf("push exited %d", exit)
 	}
 	assertPushed(t, version)
-	stdout2, _, _ := app.RunEnv(env, "-v", "build", "pull")
+	stdout2, _, _ := app.RunEnv(env, "build", "pull", "-v")
 	if !strings.Contains(stdout+stderr+stdout2, "[REDACTED]") {
 		t.Errorf("nothing was redacted: the test shows nothing")
 	}
@@ -63,7 +63,7 @@ func TestSecretsAreNeverPrinted(t *testing.T) {
 	// A failing hook that prints every secret it was given.
 	app.WriteFile(".kamal/hooks/pre-connect", "#!/bin/sh\necho \"token=$BUILD_TOKEN unused=$UNUSED password=$KAMAL_REGISTRY_PASSWORD\"\necho \"$SSH_KEY\"\nexit 1\n", 0o755)
 	app.Commit("a hook that leaks")
-	stdout, stderr, exit = app.RunEnv(env, "-v", "build", "push")
+	stdout, stderr, exit = app.RunEnv(env, "build", "push", "-v")
 	assertFailed(t, stdout, stderr, exit, "Kamal::Cli::HookError", "token=[REDACTED] unused=[REDACTED] password=[REDACTED]")
 
 	if b, err := os.ReadFile(argsLog); err != nil {

@@ -108,6 +108,9 @@ module Kamal
       def eject() report end
       desc "script", "d"
       def script() report end
+      desc "test [FILE...]", "d"
+      option :run, type: :string
+      def test(*files) report(*files) end
     end
 
     class Lock < Base
