@@ -51,6 +51,8 @@ type Debugger interface {
 	Attach(parent, child *starlark.Thread)
 	// Breakpoint stops thread at its caller's line until the user goes on.
 	Breakpoint(thread *starlark.Thread) error
+	// Detach forgets child, a thread Attach prepared, once it has finished.
+	Detach(child *starlark.Thread)
 }
 
 // contextKey is the thread-local key holding the run's context.Context,

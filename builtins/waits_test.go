@@ -234,6 +234,7 @@ func (refusingRemote) Forward(ctx context.Context, host, _, _ string) (io.Closer
 type refusingDebugger struct{ stops atomic.Int32 }
 
 func (*refusingDebugger) Attach(_, _ *starlark.Thread) {}
+func (*refusingDebugger) Detach(*starlark.Thread)      {}
 
 func (d *refusingDebugger) Breakpoint(thread *starlark.Thread) error {
 	d.stops.Add(1)

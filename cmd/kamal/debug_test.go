@@ -61,6 +61,21 @@ def lines():
     return count
 
 SCRIPT_GLOBAL = 1
+
+def three():
+    on(["server1", "server2", "server3"], _tick)
+    say("all ticked")
+
+def _tick(host):
+    attempt = 0
+    say("tick " + host)
+    return attempt
+
+def loop():
+    total = 0
+    for i in range(5):
+        total += i
+    say("total %d" % total)
 `
 
 func debugApp(t *testing.T) *replApp {
@@ -443,4 +458,87 @@ func (s *session) expectRE(re string) string {
 		return m[1], true
 	}, re)
 	return got
+}
+
+// scriptLine is the number of the line of debugScript containing text.
+func scriptLine(t *testing.T, text string) int {
+	t.Helper()
+	for i, l := range strings.Split(debugScript, "\n") {
+		if strings.Contains(l, text) {
+			return i + 1
+		}
+	}
+	t.Fatalf("no line with %q in debugScript", text)
+	return 0
+}
+
+// A condition is evaluated in the frame: on three hosts, only server2's
+// thread stops; the run then ends with every host done.
+func TestDebugConditionalBreakStopsOnlyOnServer2(t *testing.T) {
+	line := scriptLine(t, `say("tick " + host)`)
+	at := "debug.star:" + strconv.Itoa(line)
+	s := debugApp(t).debug(t, "three", "--break", at+` if host == "server2"`)
+	s.expect("[server2] stopped at " + at + " in _tick (breakpoint 1)\n")
+	s.expect("(debug) ")
+	s.send("host\r")
+	s.expect(`"server2"`)
+	s.send("breakpoints\r")
+	s.expect("1  " + at + ` if host == "server2"  (hits 1)`)
+	s.send("continue\r")
+	s.expect("all ticked")
+	wantExit(t, s, 0)
+	screen := s.screen(0)
+	if n := strings.Count(screen, "stopped at"); n != 1 {
+		t.Errorf("%d stops, want 1 (server2's):\n%s", n, screen)
+	}
+	for _, h := range []string{"server1", "server2", "server3"} {
+		if !strings.Contains(screen, "tick "+h) {
+			t.Errorf("%s did not tick", h)
+		}
+	}
+}
+
+// #3 stops at the third run of the line only.
+func TestDebugBreakAtTheThirdHitStopsOnce(t *testing.T) {
+	at := "debug.star:" + strconv.Itoa(scriptLine(t, "total += i"))
+	s := debugApp(t).debug(t, "loop", "--break", at+"#3")
+	s.expect("stopped at " + at + " in loop (breakpoint 1)\n")
+	s.expect("(debug) ")
+	s.send("i\r")
+	s.expect("i\n2\n")
+	s.send("continue\r")
+	s.expect("total 10")
+	wantExit(t, s, 0)
+	if n := strings.Count(s.screen(0), "stopped at"); n != 1 {
+		t.Errorf("%d stops, want 1:\n%s", n, s.screen(0))
+	}
+}
+
+// break, breakpoints and clear at the prompt: a breakpoint set at a stop
+// of breakpoint() stops the same thread later; clear removes it.
+func TestDebugBreakAndClearAtThePrompt(t *testing.T) {
+	tick := "debug.star:" + strconv.Itoa(scriptLine(t, `say("tick " + host)`))
+	total := "debug.star:" + strconv.Itoa(scriptLine(t, "total += i"))
+	s := debugApp(t).debug(t, "loop", "--break", "debug.star:"+strconv.Itoa(scriptLine(t, "total = 0")))
+	s.expect("(debug) ")
+	s.send("break " + total + " if i == 4\r")
+	s.expect("breakpoint 2  " + total + " if i == 4  (hits 0)")
+	s.send("break " + tick + "#2\r")
+	s.expect("breakpoint 3  " + tick + "#2  (hits 0)")
+	s.send("break nowhere.star:1\r")
+	s.expect("break nowhere.star:1: nowhere.star is not a loaded script")
+	s.send("clear 3\r")
+	s.expect("breakpoint 3 cleared")
+	s.send("breakpoints\r")
+	s.expect("2  " + total + " if i == 4  (hits 0)\n")
+	s.send("continue\r")
+	s.expect("stopped at " + total + " in loop (breakpoint 2)")
+	s.expect("(debug) ")
+	s.send("total\r")
+	s.expect("total\n6\n")
+	s.send("clear\r")
+	s.expect("all breakpoints cleared")
+	s.send("continue\r")
+	s.expect("total 10")
+	wantExit(t, s, 0)
 }

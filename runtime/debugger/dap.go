@@ -169,10 +169,14 @@ func (s *dapServer) handle(m dap.Message, r *dap.Request) bool {
 	switch m := m.(type) {
 	case *dap.InitializeRequest:
 		s.send(&dap.InitializeResponse{Response: response(r), Body: dap.Capabilities{
-			SupportsConfigurationDoneRequest: true,
-			SupportsEvaluateForHovers:        true,
-			SupportTerminateDebuggee:         true,
-			SupportsTerminateRequest:         true,
+			SupportsConfigurationDoneRequest:  true,
+			SupportsEvaluateForHovers:         true,
+			SupportTerminateDebuggee:          true,
+			SupportsTerminateRequest:          true,
+			SupportsConditionalBreakpoints:    true,
+			SupportsHitConditionalBreakpoints: true,
+			SupportsLogPoints:                 true,
+			SupportsSetVariable:               true,
 		}})
 		s.send(&dap.InitializedEvent{Event: s.event("initialized")})
 	case *dap.LaunchRequest:
@@ -191,11 +195,18 @@ func (s *dapServer) handle(m dap.Message, r *dap.Request) bool {
 			close(s.configured)
 		}
 	case *dap.ThreadsRequest:
-		threads := []dap.Thread{{Id: 1, Name: "main"}}
-		if st := s.current(); st != nil && st.id != 1 {
-			threads = append(threads, dap.Thread{Id: st.id, Name: threadName(st.t)})
+		var threads []dap.Thread
+		for _, ts := range s.d.liveThreads() {
+			threads = append(threads, dap.Thread{Id: ts.id, Name: ts.name})
+		}
+		if len(threads) == 0 {
+			threads = []dap.Thread{{Id: 1, Name: "main"}}
 		}
 		s.send(&dap.ThreadsResponse{Response: response(r), Body: dap.ThreadsResponseBody{Threads: threads}})
+	case *dap.PauseRequest:
+		s.pause(r, m.Arguments.ThreadId)
+	case *dap.SetVariableRequest:
+		s.setVariable(r, &m.Arguments)
 	case *dap.StackTraceRequest:
 		s.stackTrace(r, &m.Arguments)
 	case *dap.ScopesRequest:
@@ -309,11 +320,29 @@ func (s *dapServer) resume(r *dap.Request, id int, command string) bool {
 	}
 }
 
-func threadName(t *starlark.Thread) string {
-	if h, ok := strings.CutPrefix(t.Name, "on "); ok {
-		return h
+// threadEvent tells the client a thread started or exited.
+func (s *dapServer) threadEvent(reason string, id int) {
+	s.send(&dap.ThreadEvent{Event: s.event("thread"), Body: dap.ThreadEventBody{Reason: reason, ThreadId: id}})
+}
+
+// output sends a logpoint's message, placed at its breakpoint's line.
+func (s *dapServer) output(t *starlark.Thread, b *breakLine, msg string) {
+	s.send(&dap.OutputEvent{Event: s.event("output"), Body: dap.OutputEventBody{
+		Category: "console", Output: msg + "\n", Source: s.sourceOf(b.label), Line: b.start,
+	}})
+}
+
+// pause asks running thread id to stop at its next statement (a thread
+// waiting for a command stops once the command returns).
+func (s *dapServer) pause(r *dap.Request, id int) {
+	for _, ts := range s.d.liveThreads() {
+		if ts.id == id {
+			ts.pause.Store(true)
+			s.send(&dap.PauseResponse{Response: response(r)})
+			return
+		}
 	}
-	return "main"
+	s.fail(r, "no thread %d", id)
 }
 
 // stopped is a stop of t under the client: it tells the client and
@@ -366,20 +395,19 @@ func (s *dapServer) setBreakpoints(r *dap.Request, a *dap.SetBreakpointsArgument
 	if a.Source.SourceReference > 0 {
 		file = s.sourceLabel(a.Source.SourceReference)
 	}
-	lines := a.Lines
-	if len(a.Breakpoints) > 0 {
-		lines = lines[:0:0]
-		for _, b := range a.Breakpoints {
-			lines = append(lines, b.Line)
+	asked := a.Breakpoints
+	if len(asked) == 0 {
+		for _, l := range a.Lines {
+			asked = append(asked, dap.SourceBreakpoint{Line: l})
 		}
 	}
 	var added []*breakLine
-	out := make([]dap.Breakpoint, len(lines))
+	out := make([]dap.Breakpoint, len(asked))
 	label := ""
-	for i, line := range lines {
-		b, err := s.d.resolveBreak(file, line)
+	for i, sb := range asked {
+		b, err := s.d.newBreak(breakSpec{file: file, line: sb.Line, cond: sb.Condition, hitCond: sb.HitCondition}, sb.LogMessage)
 		if err != nil {
-			out[i] = dap.Breakpoint{Verified: false, Message: err.Error(), Line: line}
+			out[i] = dap.Breakpoint{Verified: false, Message: err.Error(), Line: sb.Line}
 			continue
 		}
 		label = b.label

@@ -10,7 +10,6 @@ import (
 	"math"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -68,6 +67,7 @@ type Debugger struct {
 	always      bool                         // hook every thread (a DAP client may add breakpoints at any time)
 	dap         *dapServer                   // nil: stops open the prompt
 	hostThreads atomic.Int64                 // on() threads numbered so far
+	threads     sync.Map                     // id -> *threadDebug of every live thread (DAP's threads)
 
 	mu       sync.Mutex // held by the thread at the prompt
 	quitting atomic.Bool
@@ -82,6 +82,12 @@ type breakLine struct {
 	shown  string // as the user gave it
 	start  int    // the statement's first line
 	fnLine int    // line of the enclosing def or lambda; 0 at top level
+
+	cond       string             // stop only when this holds in the frame ("": always)
+	hitCond    string             // as given: "3" (#3), or DAP's ">3", "%2"...
+	hitOK      func(n int64) bool // nil: every hit stops
+	logMessage string             // a DAP logpoint: print this, never stop
+	hits       atomic.Int64       // runs of the statement for which cond held
 }
 
 // debugKey is the thread-local key of a thread's *threadDebug.
@@ -103,6 +109,8 @@ type threadDebug struct {
 	depth  int
 	lines  []int32 // last line seen per call depth (index depth-1); 0 none, -1 a new frame
 	hooked bool
+	name   string      // "main", or the host of an on() thread
+	pause  atomic.Bool // a DAP client asked it to stop at its next statement
 }
 
 // New makes breakpoint() and --break stop the threads of in's run at a
@@ -117,17 +125,15 @@ func New(in *interp.Interp, p repl.Prompt, quit func()) *Debugger {
 // (@kamal//build.star, or a path relative to the app such as
 // .kamal/scripts/build.star). The file must be loaded; the line is moved
 // to the first statement that starts there or later.
+//
+// FILE:LINE#N stops at the Nth hit only, and 'FILE:LINE if EXPR' only
+// when EXPR, evaluated in the frame, is true (conditions.go).
 func (d *Debugger) Break(spec string) error {
-	i := strings.LastIndexByte(spec, ':')
-	if i <= 0 {
-		return fmt.Errorf("--break %s: want FILE:LINE", spec)
+	bs, err := parseBreakSpec(spec)
+	if err != nil {
+		return fmt.Errorf("--break %w", err)
 	}
-	file, lineText := spec[:i], spec[i+1:]
-	line, err := strconv.Atoi(lineText)
-	if err != nil || line < 1 {
-		return fmt.Errorf("--break %s: %q is not a line number", spec, lineText)
-	}
-	b, err := d.resolveBreak(file, line)
+	b, err := d.newBreak(bs, "")
 	if err != nil {
 		return fmt.Errorf("--break %s: %w", spec, err)
 	}
@@ -242,13 +248,40 @@ func (d *Debugger) Attach(parent, child *starlark.Thread) {
 func (d *Debugger) state(t *starlark.Thread) *threadDebug {
 	ts, ok := t.Local(debugKey).(*threadDebug)
 	if !ok {
-		ts = &threadDebug{id: 1} // the run's main thread
-		if strings.HasPrefix(t.Name, "on ") {
-			ts.id = int(d.hostThreads.Add(1)) + 1
+		ts = &threadDebug{id: 1, name: "main"} // the run's main thread
+		if h, ok := strings.CutPrefix(t.Name, "on "); ok {
+			ts.id, ts.name = int(d.hostThreads.Add(1))+1, h
 		}
 		t.SetLocal(debugKey, ts)
+		d.threads.Store(ts.id, ts)
+		if s := d.dap; s != nil {
+			s.threadEvent("started", ts.id)
+		}
 	}
 	return ts
+}
+
+// Detach forgets a thread that on() started once it has finished.
+func (d *Debugger) Detach(t *starlark.Thread) {
+	ts, ok := t.Local(debugKey).(*threadDebug)
+	if !ok {
+		return
+	}
+	d.threads.Delete(ts.id)
+	if s := d.dap; s != nil {
+		s.threadEvent("exited", ts.id)
+	}
+}
+
+// liveThreads are the threads of the run that have not finished, by id.
+func (d *Debugger) liveThreads() []*threadDebug {
+	var out []*threadDebug
+	d.threads.Range(func(_, v any) bool {
+		out = append(out, v.(*threadDebug))
+		return true
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	return out
 }
 
 // hook makes t call onStep before each instruction. The lines already on
@@ -318,10 +351,20 @@ func (d *Debugger) onStep(t *starlark.Thread) {
 	default:
 		b := d.breakAt(fn, pos)
 		if b == nil {
+			if ts.pause.Swap(false) {
+				d.stop(t, 0, "pause")
+			}
 			return
 		}
-		reason = fmt.Sprintf("breakpoint %d", b.id)
+		stop := false
+		if stop, reason = d.hit(t, b); !stop {
+			if ts.pause.Swap(false) {
+				d.stop(t, 0, "pause")
+			}
+			return
+		}
 	}
+	ts.pause.Store(false)
 	d.stop(t, 0, reason)
 }
 
@@ -384,6 +427,10 @@ const debugHelp = `Commands at a stop:
   where      the call stack, outermost first; > marks the frame in scope
   up, down   move to the calling / the called frame
   locals     the frame's variables and their values (dir() lists their names)
+  break FILE:LINE [if EXPR]   stop there (only when EXPR holds in the frame);
+             FILE:LINE#N stops at the Nth time only; FILE as scripts show it
+  breakpoints                 the breakpoints, with their hits so far
+  clear [N]  remove breakpoint N, or all of them
   help       this text
   quit       end the run as Ctrl-C does: running commands stop, the deploy lock is released
 Anything else is Starlark, run in the frame's scope (!EXPR for a name that
@@ -468,6 +515,10 @@ func (d *Debugger) session(t *starlark.Thread, top int, reason string) error {
 			return nil
 		}
 		word := strings.TrimSpace(line)
+		if out, ok := d.promptBreak(word); ok {
+			rd.Print(out)
+			continue
+		}
 		switch word {
 		case "":
 			continue
@@ -530,11 +581,14 @@ func (d *Debugger) quitRun(t *starlark.Thread) error {
 	return errQuit
 }
 
-// settle unhooks a thread that has nothing left to stop at.
+// settle unhooks a thread that has nothing left to stop at, and hooks one
+// that has (a breakpoint set at a prompt opened by breakpoint()).
 func (d *Debugger) settle(t *starlark.Thread, ts *threadDebug) {
 	if !d.always && len(d.breakList()) == 0 {
 		d.unhook(t, ts)
+		return
 	}
+	d.hook(t, ts)
 }
 
 // reader opens the prompt's input: a line editor on a terminal, plain
