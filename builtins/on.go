@@ -73,6 +73,9 @@ func onBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 			defer e.release(t)
 		}
 		results[i], err = starlark.Call(t, fn, starlark.Tuple{starlark.String(h)}, nil)
+		if e != nil && e.Debugger != nil {
+			e.Debugger.Detach(t)
+		}
 		return err
 	})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -161,16 +162,23 @@ func (c *dapClient) stopAt(reason, fn string, line int) (thread, frame int) {
 
 func (c *dapClient) configure(file string, lines ...int) []dap.Breakpoint {
 	c.t.Helper()
+	var bps []dap.SourceBreakpoint
+	for _, l := range lines {
+		bps = append(bps, dap.SourceBreakpoint{Line: l})
+	}
+	return c.configureBreakpoints(file, bps...)
+}
+
+// configureBreakpoints initializes the session with breakpoints bps in
+// file (conditions, hit conditions, log messages) and starts the run.
+func (c *dapClient) configureBreakpoints(file string, bps ...dap.SourceBreakpoint) []dap.Breakpoint {
+	c.t.Helper()
 	c.request("initialize", &dap.InitializeRequest{Arguments: dap.InitializeRequestArguments{AdapterID: "kamal", LinesStartAt1: true, ColumnsStartAt1: true}})
 	init := expectDAP[*dap.InitializeResponse](c)
 	if !init.Body.SupportsConfigurationDoneRequest {
 		c.t.Error("the adapter does not announce configurationDone")
 	}
 	expectDAP[*dap.InitializedEvent](c)
-	var bps []dap.SourceBreakpoint
-	for _, l := range lines {
-		bps = append(bps, dap.SourceBreakpoint{Line: l})
-	}
 	c.request("setBreakpoints", &dap.SetBreakpointsRequest{Arguments: dap.SetBreakpointsArguments{Source: dap.Source{Path: file}, Breakpoints: bps}})
 	set := expectDAP[*dap.SetBreakpointsResponse](c)
 	c.request("configurationDone", &dap.ConfigurationDoneRequest{})
@@ -341,5 +349,169 @@ func TestDAPDisconnectLetsTheRunFinish(t *testing.T) {
 	}
 	if !strings.Contains(c.out.String(), `walked hello v1 ["a", "b"]`) {
 		t.Errorf("the run did not finish:\n%s", c.out.String())
+	}
+}
+
+// runEnds waits for the terminated event and exit status 0, and returns
+// every message on the way.
+func (c *dapClient) runEnds() []dap.Message {
+	c.t.Helper()
+	var seen []dap.Message
+	for {
+		m := c.next()
+		seen = append(seen, m)
+		if _, ok := m.(*dap.TerminatedEvent); ok {
+			break
+		}
+	}
+	if code := c.exit(); code != 0 {
+		c.t.Errorf("exit status %d, want 0", code)
+	}
+	return seen
+}
+
+func countStops(ms []dap.Message) int {
+	n := 0
+	for _, m := range ms {
+		if _, ok := m.(*dap.StoppedEvent); ok {
+			n++
+		}
+	}
+	return n
+}
+
+func TestDAPConditionalBreakpointStopsOnlyWhereItHolds(t *testing.T) {
+	a := debugApp(t)
+	c := a.startDAP(t, "build", "three", "--script", "debug.star")
+	line := scriptLine(t, `say("tick " + host)`)
+	bps := c.configureBreakpoints(filepath.Join(a.dir, "debug.star"),
+		dap.SourceBreakpoint{Line: line, Condition: `host == "server3"`},
+		dap.SourceBreakpoint{Line: line + 1, Condition: "host =="})
+	if !bps[0].Verified || bps[1].Verified || !strings.Contains(bps[1].Message, "condition host ==") {
+		t.Fatalf("breakpoints: %+v", bps)
+	}
+	thread, frame := c.stopAt("breakpoint", "_tick", line)
+	if host := c.evaluate(frame, "host"); host != `"server3"` {
+		t.Errorf("stopped for host %s, want server3", host)
+	}
+	c.request("continue", &dap.ContinueRequest{Arguments: dap.ContinueArguments{ThreadId: thread}})
+	if n := countStops(c.runEnds()); n != 0 {
+		t.Errorf("%d more stops after server3's", n)
+	}
+}
+
+func TestDAPHitConditionStopsAtTheThirdHit(t *testing.T) {
+	a := debugApp(t)
+	c := a.startDAP(t, "build", "loop", "--script", "debug.star")
+	line := scriptLine(t, "total += i")
+	c.configureBreakpoints(filepath.Join(a.dir, "debug.star"), dap.SourceBreakpoint{Line: line, HitCondition: "3"})
+	thread, frame := c.stopAt("breakpoint", "loop", line)
+	if i := c.evaluate(frame, "i"); i != "2" {
+		t.Errorf("stopped with i = %s, want 2 (the third run of the line)", i)
+	}
+	c.request("continue", &dap.ContinueRequest{Arguments: dap.ContinueArguments{ThreadId: thread}})
+	if n := countStops(c.runEnds()); n != 0 {
+		t.Errorf("%d more stops after the third hit", n)
+	}
+}
+
+func TestDAPLogpointPrintsInsteadOfStopping(t *testing.T) {
+	a := debugApp(t)
+	c := a.startDAP(t, "build", "loop", "--script", "debug.star")
+	line := scriptLine(t, "total += i")
+	c.configureBreakpoints(filepath.Join(a.dir, "debug.star"), dap.SourceBreakpoint{Line: line, LogMessage: "i={i} total={total} {{literal}}", Condition: "i % 2 == 0"})
+	var logged []string
+	ms := c.runEnds()
+	for _, m := range ms {
+		if o, ok := m.(*dap.OutputEvent); ok && o.Body.Category == "console" {
+			logged = append(logged, strings.TrimSuffix(o.Body.Output, "\n"))
+			if o.Body.Line != line {
+				t.Errorf("logpoint output placed at line %d, want %d", o.Body.Line, line)
+			}
+		}
+	}
+	if want := "i=0 total=0 {literal}|i=2 total=1 {literal}|i=4 total=6 {literal}"; strings.Join(logged, "|") != want {
+		t.Errorf("logged %q, want %q", strings.Join(logged, "|"), want)
+	}
+	if n := countStops(ms); n != 0 {
+		t.Errorf("a logpoint stopped %d times", n)
+	}
+}
+
+func TestDAPSetVariableChangesAFramesLocal(t *testing.T) {
+	a := debugApp(t)
+	c := a.startDAP(t, "build", "loop", "--script", "debug.star")
+	line := scriptLine(t, `say("total %d" % total)`)
+	c.configure(filepath.Join(a.dir, "debug.star"), line)
+	thread, frame := c.stopAt("breakpoint", "loop", line)
+	c.request("scopes", &dap.ScopesRequest{Arguments: dap.ScopesArguments{FrameId: frame}})
+	ref := expectDAP[*dap.ScopesResponse](c).Body.Scopes[0].VariablesReference
+	c.request("setVariable", &dap.SetVariableRequest{Arguments: dap.SetVariableArguments{VariablesReference: ref, Name: "total", Value: "total * 10 + len(config.service)"}})
+	if got := expectDAP[*dap.SetVariableResponse](c).Body; got.Value != "103" || got.Type != "int" {
+		t.Errorf("setVariable answered %+v, want 103 (int)", got)
+	}
+	c.request("setVariable", &dap.SetVariableRequest{Arguments: dap.SetVariableArguments{VariablesReference: ref, Name: "nothing", Value: "1"}})
+	if e := expectDAP[*dap.ErrorResponse](c); !strings.Contains(e.Message, "nothing is not a local variable of loop") {
+		t.Errorf("setting an unknown name: %q", e.Message)
+	}
+	c.request("continue", &dap.ContinueRequest{Arguments: dap.ContinueArguments{ThreadId: thread}})
+	c.runEnds()
+	if !strings.Contains(c.out.String(), "total 103") {
+		t.Errorf("the run did not go on with the new value:\n%s", c.out.String())
+	}
+}
+
+func TestDAPPauseStopsARunningThread(t *testing.T) {
+	a := debugApp(t)
+	c := a.startDAP(t, "build", "spin", "--script", "debug.star")
+	c.configure(filepath.Join(a.dir, "debug.star"))
+	time.Sleep(300 * time.Millisecond) // let it spin a few rounds
+	c.request("pause", &dap.PauseRequest{Arguments: dap.PauseArguments{ThreadId: 1}})
+	expectDAP[*dap.PauseResponse](c)
+	ev := expectDAP[*dap.StoppedEvent](c)
+	if ev.Body.Reason != "pause" || ev.Body.ThreadId != 1 {
+		t.Fatalf("stopped %+v, want the main thread for pause", ev.Body)
+	}
+	c.request("stackTrace", &dap.StackTraceRequest{Arguments: dap.StackTraceArguments{ThreadId: 1}})
+	top := expectDAP[*dap.StackTraceResponse](c).Body.StackFrames[0]
+	if top.Name != "spin" {
+		t.Errorf("paused in %s, want spin", top.Name)
+	}
+	if n := c.evaluate(top.Id, "n > 0 and n < 600"); n != "True" {
+		t.Errorf("paused with n > 0 and n < 600: %s", n)
+	}
+	// End the loop from the stop: the run finishes at once.
+	c.request("setVariable", &dap.SetVariableRequest{Arguments: dap.SetVariableArguments{VariablesReference: top.Id, Name: "n", Value: "1000"}})
+	expectDAP[*dap.SetVariableResponse](c)
+	c.request("continue", &dap.ContinueRequest{Arguments: dap.ContinueArguments{ThreadId: 1}})
+	c.runEnds()
+	if !regexp.MustCompile(`spun 100[01]\n`).MatchString(c.out.String()) {
+		t.Errorf("the run did not end its loop:\n%s", c.out.String())
+	}
+}
+
+func TestDAPThreadsListsEveryHostsThread(t *testing.T) {
+	a := debugApp(t)
+	c := a.startDAP(t, "build", "gather", "--script", "debug.star")
+	c.configure(filepath.Join(a.dir, "debug.star"))
+	thread, _ := c.stopAt("breakpoint", "_gather_on", scriptLine(t, "breakpoint()  # gather"))
+	c.request("threads", &dap.ThreadsRequest{})
+	var names []string
+	for _, th := range expectDAP[*dap.ThreadsResponse](c).Body.Threads {
+		names = append(names, th.Name)
+	}
+	sort.Strings(names)
+	if want := "main server1 server2 server3"; strings.Join(names, " ") != want {
+		t.Errorf("threads %q, want %q", strings.Join(names, " "), want)
+	}
+	c.request("continue", &dap.ContinueRequest{Arguments: dap.ContinueArguments{ThreadId: thread}})
+	exited := 0
+	for _, m := range c.runEnds() {
+		if e, ok := m.(*dap.ThreadEvent); ok && e.Body.Reason == "exited" {
+			exited++
+		}
+	}
+	if exited != 3 {
+		t.Errorf("%d thread exited events, want one per host", exited)
 	}
 }

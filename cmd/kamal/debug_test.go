@@ -76,6 +76,23 @@ def loop():
     for i in range(5):
         total += i
     say("total %d" % total)
+
+def spin():
+    n = 0
+    while n < 600:
+        n += 1
+        local.run(cmd("sleep", "0.05"), level = "debug")
+    say("spun %d" % n)
+
+def gather():
+    on(["server1", "server2", "server3"], _gather_on)
+
+def _gather_on(host):
+    if host == "server2":
+        breakpoint()  # gather
+        return
+    for i in range(15):
+        local.run(cmd("sleep", "0.1"), level = "debug")
 `
 
 func debugApp(t *testing.T) *replApp {

@@ -372,6 +372,8 @@ func (s *dapServer) stopped(t *starlark.Thread, top int, reason string) error {
 		body.HitBreakpointIds = []int{id}
 	case reason == "breakpoint()":
 		body.Reason = "breakpoint"
+	case reason == "pause":
+		body.Reason = "pause"
 	}
 	s.send(&dap.StoppedEvent{Event: s.event("stopped"), Body: body})
 	ctx := builtins.Context(t)
