@@ -133,7 +133,7 @@ func (b *breakLine) describe() string {
 func (d *Debugger) hit(t *starlark.Thread, b *breakLine) (stop bool, reason string) {
 	reason = fmt.Sprintf("breakpoint %d", b.id)
 	if b.cond != "" {
-		v, err := d.evalExpr(t, 0, b.cond)
+		v, err := d.evalExpr(t, 0, b.cond, false)
 		if err != nil {
 			return true, fmt.Sprintf("%s: its condition failed: %s", reason, d.in.State().Log.Scrub(interp.ErrorText(err)))
 		}
@@ -153,16 +153,22 @@ func (d *Debugger) hit(t *starlark.Thread, b *breakLine) (stop bool, reason stri
 }
 
 // evalExpr evaluates src in the scope of frame sel of t, on a thread of
-// its own that runs in t's turn (t is running, not stopped).
-func (d *Debugger) evalExpr(t *starlark.Thread, sel int, src string) (starlark.Value, error) {
+// its own: in t's turn at the run's Starlark lock while t runs (a
+// condition, a logpoint), or taking that turn, as the prompt's statements
+// do, when t is stopped (its turn given up).
+func (d *Debugger) evalExpr(t *starlark.Thread, sel int, src string, stopped bool) (starlark.Value, error) {
 	opts := interp.FileOptions()
-	expr, err := opts.ParseExpr("<condition>", src, 0)
+	expr, err := opts.ParseExpr("<expression>", src, 0)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(builtins.Context(t))
 	defer cancel()
 	et := d.in.Thread(ctx, t.Name)
+	if stopped {
+		release := builtins.HoldLike(t, et)
+		defer release()
+	}
 	return starlark.EvalExprOptions(&opts, et, expr, d.scope(t, sel))
 }
 
@@ -207,7 +213,7 @@ func (d *Debugger) logpoint(t *starlark.Thread, b *breakLine) {
 			out.WriteString(p)
 			continue
 		}
-		v, err := d.evalExpr(t, 0, p)
+		v, err := d.evalExpr(t, 0, p, false)
 		switch {
 		case err != nil:
 			out.WriteString("<" + interp.ErrorText(err) + ">")

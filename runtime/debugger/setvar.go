@@ -1,7 +1,6 @@
 package debugger
 
 import (
-	"context"
 	"fmt"
 	"reflect"
 	"unsafe"
@@ -9,7 +8,6 @@ import (
 	"github.com/google/go-dap"
 	"go.starlark.net/starlark"
 
-	"github.com/kamal-go/kamal/builtins"
 	"github.com/kamal-go/kamal/runtime/interp"
 )
 
@@ -26,7 +24,7 @@ func (s *dapServer) setVariable(r *dap.Request, a *dap.SetVariableArguments) {
 	if !ok {
 		return
 	}
-	v, err := s.d.evalStopped(st.t, sel, a.Value)
+	v, err := s.d.evalExpr(st.t, sel, a.Value, true)
 	if err != nil {
 		s.fail(r, "%s = %s: %s", a.Name, a.Value, s.d.in.State().Log.Scrub(interp.ErrorText(err)))
 		return
@@ -38,23 +36,6 @@ func (s *dapServer) setVariable(r *dap.Request, a *dap.SetVariableArguments) {
 	s.send(&dap.SetVariableResponse{Response: response(r), Body: dap.SetVariableResponseBody{
 		Value: s.d.in.State().Log.Scrub(v.String()), Type: v.Type(),
 	}})
-}
-
-// evalStopped evaluates src in frame sel of the stopped thread t, on a
-// thread that takes t's turn at the run's Starlark lock, as the prompt's
-// statements do.
-func (d *Debugger) evalStopped(t *starlark.Thread, sel int, src string) (starlark.Value, error) {
-	opts := interp.FileOptions()
-	expr, err := opts.ParseExpr("<value>", src, 0)
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithCancel(builtins.Context(t))
-	defer cancel()
-	et := d.in.Thread(ctx, t.Name)
-	release := builtins.HoldLike(t, et)
-	defer release()
-	return starlark.EvalExprOptions(&opts, et, expr, d.scope(t, sel))
 }
 
 var valuesType = reflect.TypeOf([]starlark.Value(nil))
