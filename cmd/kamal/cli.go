@@ -10,6 +10,7 @@ import (
 
 	"github.com/kamal-go/kamal/cmd/kamal/internal/thor"
 
+	"github.com/kamal-go/kamal/runtime/kamalerr"
 	"github.com/kamal-go/kamal/runtime/log"
 	"github.com/kamal-go/kamal/runtime/repl"
 )
@@ -94,6 +95,10 @@ func (c *cli) dispatch(args []string) error {
 	}
 	if res.HandedOff {
 		return handOff(res)
+	}
+	if v, given := res.Options["config_file"]; given && v == nil {
+		// --no-config-file: Kamal's File.expand_path(nil), before any command.
+		return kamalerr.New("TypeError", "no implicit conversion of nil into String")
 	}
 	g := fromResult(res)
 	c.setVerbosity(g)
