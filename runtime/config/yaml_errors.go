@@ -14,10 +14,6 @@ import (
 	yaml4 "go.yaml.in/yaml/v4"
 )
 
-type yaml3Node = yaml3.Node
-
-var yaml3Unmarshal = yaml3.Unmarshal
-
 // Kamal loads the rendered deploy.yml with Psych (YAML.unsafe_load of a
 // string), so a syntax error reads
 //
@@ -114,8 +110,8 @@ const maxAliasesPassed = 32
 func syntaxErrorPastAliases(src []byte) *Error {
 	buf := append([]byte(nil), src...)
 	for range maxAliasesPassed {
-		var doc yaml3Node
-		err := yaml3Unmarshal(buf, &doc)
+		var doc yaml3.Node
+		err := yaml3.Unmarshal(buf, &doc)
 		if err == nil {
 			return nil
 		}
