@@ -23,6 +23,8 @@ var dockerModule = Builtin{
 			Doc: "The command checking docker (and buildx where the builder needs it) is installed."},
 		{Sig: "login()", Fn: noArgs(login),
 			Doc: "docker login for the configured registry; the credentials are resolved from secrets. It runs docker login -u USER --password-stdin with the password on its standard input (never in any process's arguments), and logs as Kamal's docker login -u [REDACTED] -p [REDACTED]."},
+		{Sig: "logout()", Doc: "docker logout for the configured registry.",
+			Fn: noArgs(func(_ *starlark.Thread, e *Env) (*shell.Command, error) { return commands.Logout(e.Config), nil })},
 		{Sig: "included_files()", Fn: dockerIncludedFiles,
 			Doc: "The files (relative, sorted) a build with the app directory as context sends to Docker, honouring .dockerignore; dev warns about the uncommitted and untracked ones."},
 		{Sig: "build(output=\"registry\", no_cache=False, dev=False, image=None, dockerfile=None, labels=None)", Fn: dockerBuild, Waits: true,
@@ -38,6 +40,10 @@ var dockerModule = Builtin{
 		{Sig: "registry_start()", Doc: "Starts Kamal 2's local registry container.",
 			Fn: noArgs(func(_ *starlark.Thread, e *Env) (*shell.Command, error) {
 				return commands.LocalRegistryStart(e.Config), nil
+			})},
+		{Sig: "registry_remove()", Doc: "Stops and removes Kamal 2's local registry container.",
+			Fn: noArgs(func(_ *starlark.Thread, e *Env) (*shell.Command, error) {
+				return commands.LocalRegistryRemove(e.Config), nil
 			})},
 	},
 }

@@ -62,7 +62,7 @@ func (b *buildLoader) commands(v thor.Values, sub string) ([]buildCommand, error
 		return nil, err
 	}
 	var in *interp.Interp
-	if len(userScripts(dir, g)) == 0 {
+	if len(userScripts(dir, "build", g)) == 0 {
 		in = interp.New(&runstate.State{Dir: dir, Log: log.New(io.Discard, false)})
 		if err := in.LoadStock(b.ctx); err != nil {
 			return nil, loadError{err}
@@ -98,7 +98,7 @@ func (b *buildLoader) load(g *globalOptions, sub string) error {
 	} else if b.envErr = err; sub != "help" && sub != "api" && sub != "eject" {
 		return err
 	}
-	b.in, err = load(b.ctx, b.c, b.env, g)
+	b.in, err = load(b.ctx, b.c, b.env, g, "build")
 	return err
 }
 
@@ -250,47 +250,6 @@ func buildHelp(c *cli, b *buildLoader, args []string) error {
 	}
 	printBuildHelp(c.Out, b.in.Commands())
 	return nil
-}
-
-// userScripts returns the user's scripts to load on top of the stock one:
-// --script, else .kamal/scripts/build.star and, with -d, build.DEST.star.
-func userScripts(dir string, o *globalOptions) []string {
-	if o.script != "" {
-		return []string{o.script}
-	}
-	var out []string
-	base := filepath.Join(dir, ".kamal", "scripts", "build.star")
-	if _, err := os.Stat(base); err == nil {
-		out = append(out, base)
-	}
-	if o.destination != "" {
-		// Not cleaned: the destination is pasted into the name, and a -d
-		// with "../" must not reach outside .kamal/scripts (as the config
-		// loader's overlay).
-		dest := filepath.Join(dir, ".kamal", "scripts") + string(filepath.Separator) + "build." + o.destination + ".star"
-		if _, err := os.Stat(dest); err == nil {
-			out = append(out, dest)
-		}
-	}
-	return out
-}
-
-// load prepares the interpreter: the stock script, then the user's. Its
-// errors are loadErrors (their backtrace is always shown).
-func load(ctx context.Context, c *cli, env *runstate.State, o *globalOptions) (*interp.Interp, error) {
-	in := interp.New(env)
-	if o.trace {
-		in.Trace(c.Err)
-	}
-	if err := in.LoadStock(ctx); err != nil {
-		return nil, loadError{err}
-	}
-	for _, f := range userScripts(env.Dir, o) {
-		if err := in.LoadUser(ctx, f); err != nil {
-			return nil, loadError{err}
-		}
-	}
-	return in, nil
 }
 
 // eject writes the stock script where the user's script lives, to start

@@ -6,12 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/kamal-go/kamal/runtime/commands"
-	"github.com/kamal-go/kamal/runtime/lock"
-	"github.com/kamal-go/kamal/runtime/log"
-	"github.com/kamal-go/kamal/runtime/runstate"
-	"github.com/kamal-go/kamal/runtime/shell"
-	"github.com/kamal-go/kamal/runtime/sshkit"
+	"github.com/kamal-go/kamal/runtime/interp"
 )
 
 // lockOptions are `kamal lock SUB`'s: the class options and acquire's
@@ -75,90 +70,28 @@ func printLockCommandHelp(w io.Writer, name string) bool {
 	return false
 }
 
-// runLock runs `kamal lock status|acquire|release|help`. The lock is the
-// one the Kamal 1 build flows take (and Kamal 2's deploy takes): a
-// directory on the primary host, so that a stale one can be seen and
-// cleared.
+// runLock runs `kamal lock status|acquire|release|help`: help here, a
+// subcommand as the function of its name in the effective lock script
+// (scripts/lock.star, then the user's).
 func runLock(ctx context.Context, c *cli, o *lockOptions) error {
-	stdout, logger := c.Out, c.log
 	sub := o.sub
 	switch {
 	case len(sub) == 0 || sub[0] == "help" && len(sub) == 1:
-		printLockHelp(stdout)
+		printLockHelp(c.Out)
 		return nil
 	case sub[0] == "help":
 		name := sub[1]
-		if !printLockCommandHelp(stdout, name) {
+		if !printLockCommandHelp(c.Out, name) {
 			return notFound(name)
 		}
 		return nil
 	}
-	name := sub[0]
-	switch name {
-	case "status", "release":
-	case "acquire":
+	var flags []interp.Flag
+	if sub[0] == "acquire" {
 		if o.message == "" {
 			return usageError("No value provided for required options '--message'")
 		}
-	default:
-		return notFound(name)
+		flags = append(flags, interp.Flag{Name: "message", Value: o.message, HasValue: true})
 	}
-	env, err := c.newEnv(o.globalOptions, "lock", name)
-	if err != nil {
-		return err
-	}
-	defer env.Close()
-	c.sigs.watchLock(env.Lock.Held)
-
-	if _, err := env.Hooks.Run(ctx, "pre-connect"); err != nil {
-		return err
-	}
-	switch name {
-	case "status":
-		status, err := env.Lock.Status(ctx)
-		if lock.Missing(err) {
-			logger.Say("There is no deploy lock", "")
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, logger.Scrub(status))
-	case "release":
-		err := env.Lock.Remove(ctx)
-		if lock.Missing(err) {
-			logger.Say("There is no deploy lock", "")
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		logger.Say("Released the deploy lock", "")
-	case "acquire":
-		if err := ensureRunDirectory(ctx, env); err != nil {
-			return err
-		}
-		if err := env.Lock.Take(ctx, o.message); err != nil {
-			return err
-		}
-		logger.Say("Acquired the deploy lock", "")
-	}
-	return nil
-}
-
-// ensureRunDirectory is Kamal's `mkdir -p .kamal` on every selected host
-// (in parallel), plus Kamal 1's locks directory on the primary host.
-func ensureRunDirectory(ctx context.Context, env *runstate.State) error {
-	err := sshkit.OnHosts(env.Selection.Hosts, env.Config.SSHKit.MaxConcurrentHosts, func(_ int, h string) error {
-		_, err := env.Runner.Run(ctx, h, shell.New("mkdir", "-p", env.Config.RunDirectory), sshkit.Options{Level: log.Info})
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	if mk := commands.MkdirLocks(env.Config); len(mk.Words) > 0 {
-		_, err := env.Runner.Run(ctx, env.Selection.Primary, mk, sshkit.Options{Level: log.Info})
-		return err
-	}
-	return nil
+	return runScript(ctx, c, o.globalOptions, "lock", sub[0], flags)
 }

@@ -2,15 +2,8 @@ package main
 
 import (
 	"context"
-	"strings"
 
-	"github.com/kamal-go/kamal/runtime/commands"
-	"github.com/kamal-go/kamal/runtime/config"
-	"github.com/kamal-go/kamal/runtime/kamalerr"
-	"github.com/kamal-go/kamal/runtime/log"
-	"github.com/kamal-go/kamal/runtime/runstate"
-	"github.com/kamal-go/kamal/runtime/shell"
-	"github.com/kamal-go/kamal/runtime/sshkit"
+	"github.com/kamal-go/kamal/runtime/interp"
 )
 
 // registryOptions are `kamal registry SUB`'s: the class options and
@@ -51,10 +44,9 @@ func newRegistryCommand() *command {
 	}
 }
 
-// runRegistry runs `kamal registry setup|remove|login|logout|help`:
-// docker login (or logout) on this machine, then on every selected host
-// in parallel, each skippable. The password reaches docker on its
-// standard input (runtime/commands Login), never in any arguments.
+// runRegistry runs `kamal registry setup|remove|login|logout|help`: help
+// here, a subcommand as the function of its name in the effective
+// registry script (scripts/registry.star, then the user's).
 func runRegistry(ctx context.Context, c *cli, o *registryOptions) error {
 	sub := o.sub
 	switch {
@@ -70,98 +62,12 @@ func runRegistry(ctx context.Context, c *cli, o *registryOptions) error {
 	default:
 		return notFound(name)
 	}
-	env, err := c.newEnv(o.globalOptions, "registry", name)
-	if err != nil {
-		return err
+	var flags []interp.Flag
+	if o.skipLocal {
+		flags = append(flags, interp.Flag{Name: "skip-local"})
 	}
-	defer env.Close()
-	cfg := env.Config
-	kamal1 := cfg.Generation == config.Kamal1
-	if kamal1 && (name == "setup" || name == "remove") {
-		return notFound(name)
+	if o.skipRemote {
+		flags = append(flags, interp.Flag{Name: "skip-remote"})
 	}
-	local := cfg.Registry.Local && !kamal1
-	switch {
-	case name == "login" && local:
-		return kamalerr.New(kamalerr.ClassRuntime, "Cannot use login command with a local registry. Use `kamal registry setup` instead.")
-	case name == "logout" && local:
-		return kamalerr.New(kamalerr.ClassRuntime, "Cannot use logout command with a local registry. Use `kamal registry remove` instead.")
-	}
-	r := &registryRun{ctx: ctx, env: env}
-	if name == "setup" || name == "login" {
-		if !kamal1 && !o.skipLocal {
-			if err := r.checkDocker(); err != nil {
-				return err
-			}
-		}
-		if local {
-			if o.skipLocal {
-				return nil
-			}
-			_, err := env.Runner.Run(ctx, "", commands.LocalRegistryStart(cfg), sshkit.Options{Level: log.Info})
-			return err
-		}
-		login, err := env.RegistryLogin()
-		if err != nil {
-			return err
-		}
-		return r.everywhere(login, o.skipLocal, o.skipRemote)
-	}
-	if local {
-		if !o.skipLocal {
-			// Kamal runs it with raise_on_non_zero_exit: false.
-			env.Runner.Run(ctx, "", commands.LocalRegistryRemove(cfg), sshkit.Options{Level: log.Info})
-		}
-		return nil
-	}
-	return r.everywhere(commands.Logout(cfg), o.skipLocal, o.skipRemote)
-}
-
-// registryRun is one run of a registry subcommand.
-type registryRun struct {
-	ctx context.Context
-	env *runstate.State
-}
-
-// checkDocker is Kamal 2's ensure_docker_installed.
-func (r *registryRun) checkDocker() error {
-	res, err := r.env.Runner.Run(r.ctx, "", r.env.Builder.EnsureInstalled(), sshkit.Options{Level: log.Info})
-	if err == nil {
-		return nil
-	}
-	if r.ctx.Err() != nil {
-		return err
-	}
-	msg := "Docker buildx plugin is not installed locally"
-	if strings.Contains(res.Stdout+res.Stderr+err.Error(), "command not found") {
-		msg = "Docker is not installed locally"
-	}
-	return kamalerr.New(kamalerr.ClassDependency, msg)
-}
-
-// everywhere runs cmd locally, then (after the pre-connect hook, as
-// Kamal's first `on`) on every selected host in parallel.
-func (r *registryRun) everywhere(cmd *shell.Command, skipLocal, skipRemote bool) error {
-	if !skipLocal {
-		if _, err := r.env.Runner.Run(r.ctx, "", cmd, sshkit.Options{Level: log.Info}); err != nil {
-			return err
-		}
-	}
-	if skipRemote {
-		return nil
-	}
-	if _, err := r.env.Hooks.Run(r.ctx, "pre-connect"); err != nil {
-		return err
-	}
-	return onHosts(r.ctx, r.env, r.env.Selection.Hosts, cmd)
-}
-
-// onHosts runs cmd on every host in parallel (at most
-// sshkit.max_concurrent_hosts at once) and returns the failures in
-// SSHKit's form, in host order.
-func onHosts(ctx context.Context, env *runstate.State, hosts []string, cmd *shell.Command) error {
-	return sshkit.OnHosts(hosts, env.Config.SSHKit.MaxConcurrentHosts, func(_ int, h string) error {
-		_, err := env.Runner.Run(ctx, h, cmd, sshkit.Options{Level: log.Info})
-		return err
-	})
+	return runScript(ctx, c, o.globalOptions, "registry", name, flags)
 }

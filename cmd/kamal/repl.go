@@ -33,7 +33,7 @@ func runREPL(ctx context.Context, c *cli, o *replOptions) error {
 		return err
 	}
 	defer env.Close()
-	in, err := load(ctx, c, env, o.globalOptions)
+	in, err := load(ctx, c, env, o.globalOptions, "build")
 	if err != nil {
 		return err
 	}

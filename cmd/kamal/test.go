@@ -46,7 +46,7 @@ func runTests(ctx context.Context, c *cli, g *globalOptions, files []string) err
 		return err
 	}
 	sum, err := scripttest.Run(ctx, scripttest.Options{
-		Dir: dir, Files: o.files, Run: o.run, Scripts: userScripts(dir, g), Out: c.Out, Verbose: g.verbose,
+		Dir: dir, Files: o.files, Run: o.run, Scripts: userScripts(dir, "build", g), Out: c.Out, Verbose: g.verbose,
 		Flags: runstate.Flags{
 			Verbose: g.verbose, Quiet: g.quiet, SkipHooks: g.skipHooks, Primary: g.primary, Version: g.version,
 			Hosts: splitList(g.hosts), Roles: splitList(g.roles), Destination: g.destination, ConfigFile: g.configFile,

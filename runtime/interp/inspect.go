@@ -47,7 +47,7 @@ func (in *Interp) Effective() string {
 		}
 	}
 	order := func(label string) int {
-		if label == StockLabel {
+		if label == in.stock {
 			return 0
 		}
 		return 1

@@ -32,6 +32,10 @@ import (
 // StockLabel is the label of the stock build script.
 const StockLabel = "@kamal//build.star"
 
+// StockLabelOf is the label of the stock script of `kamal COMMAND`
+// (scripts/COMMAND.star).
+func StockLabelOf(command string) string { return "@kamal//" + command + ".star" }
+
 // fileOptions is the dialect of every script: statements at top level,
 // while loops, sets and recursion (steps call steps: deliver holds the
 // lock, then push asks for it again) are allowed; globals are frozen once
@@ -48,8 +52,10 @@ type Interp struct {
 	// the stock script's, replaced by a user script's of the same name.
 	effective starlark.StringDict
 	origin    map[string]string // name -> label of the file that defined it
-	// subcommands are the names callable as `kamal build NAME`.
+	// subcommands are the names callable as `kamal COMMAND NAME`.
 	subcommands []string
+	command     string          // "build", "lock", "registry"
+	stock       string          // the label of command's stock script
 	root        string          // the app directory user labels resolve in
 	outsideOK   map[string]bool // files named on the command line
 	sources     map[string][]byte
@@ -63,11 +69,15 @@ type loadEntry struct {
 	loading bool
 }
 
-// New returns an interpreter for the run st.
-func New(st *runstate.State) *Interp {
+// New returns an interpreter of `kamal build` for the run st.
+func New(st *runstate.State) *Interp { return NewCommand(st, "build") }
+
+// NewCommand returns an interpreter of `kamal COMMAND` for the run st:
+// its stock script is scripts/COMMAND.star.
+func NewCommand(st *runstate.State, command string) *Interp {
 	env := builtins.NewEnv(st)
 	in := &Interp{env: env, cache: map[string]*loadEntry{}, effective: starlark.StringDict{}, origin: map[string]string{},
-		root: env.Dir, outsideOK: map[string]bool{}, sources: map[string][]byte{}}
+		root: env.Dir, outsideOK: map[string]bool{}, sources: map[string][]byte{}, command: command, stock: StockLabelOf(command)}
 	in.predeclared = builtins.Predeclared(env)
 	in.predeclared["steps"] = &Steps{in: in}
 	return in
@@ -89,19 +99,19 @@ func (in *Interp) thread(ctx context.Context, name string) *starlark.Thread {
 // effective table.
 func (in *Interp) LoadStock(ctx context.Context) error {
 	t := in.thread(ctx, "load")
-	g, err := in.load(t, StockLabel)
+	g, err := in.load(t, in.stock)
 	if err != nil {
 		return err
 	}
-	in.merge(StockLabel, g)
+	in.merge(in.stock, g)
 	list, ok := g["SUBCOMMANDS"].(*starlark.List)
 	if !ok {
-		return fmt.Errorf("%s: SUBCOMMANDS must be a list of names", StockLabel)
+		return fmt.Errorf("%s: SUBCOMMANDS must be a list of names", in.stock)
 	}
 	for i := 0; i < list.Len(); i++ {
 		s, ok := starlark.AsString(list.Index(i))
 		if !ok {
-			return fmt.Errorf("%s: SUBCOMMANDS must be a list of names", StockLabel)
+			return fmt.Errorf("%s: SUBCOMMANDS must be a list of names", in.stock)
 		}
 		in.subcommands = append(in.subcommands, s)
 	}
@@ -213,7 +223,7 @@ func (in *Interp) LoadUser(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	stock := in.cache[StockLabel].globals
+	stock := in.cache[in.stock].globals
 	var names []string
 	for name, v := range g {
 		if _, ok := v.(starlark.Callable); !ok || strings.HasPrefix(name, "_") {
@@ -289,7 +299,7 @@ func (in *Interp) Call(ctx context.Context, name string, kwargs []starlark.Tuple
 	if !ok {
 		return fmt.Errorf("unknown subcommand %q", name)
 	}
-	t := in.thread(ctx, "kamal build "+name)
+	t := in.thread(ctx, "kamal "+in.command+" "+name)
 	if in.debug != nil {
 		in.debug.Attach(nil, t)
 	}

@@ -25,7 +25,7 @@ func (in *Interp) Kwargs(name string, flags []Flag) ([]starlark.Tuple, error) {
 	fn, ok := in.effective[name].(*starlark.Function)
 	if !ok {
 		if len(flags) > 0 {
-			return nil, fmt.Errorf("kamal build %s takes no options, got --%s", name, flags[0].Name)
+			return nil, fmt.Errorf("kamal %s %s takes no options, got --%s", in.command, name, flags[0].Name)
 		}
 		return nil, nil
 	}
@@ -52,9 +52,9 @@ func (in *Interp) Kwargs(name string, flags []Flag) ([]starlark.Tuple, error) {
 		}
 		if !ok {
 			if len(names) == 0 {
-				return nil, fmt.Errorf("kamal build %s takes no options, got --%s", name, f.Name)
+				return nil, fmt.Errorf("kamal %s %s takes no options, got --%s", in.command, name, f.Name)
 			}
-			return nil, fmt.Errorf("unknown option --%s for kamal build %s (it takes %s)", f.Name, name, strings.Join(names, ", "))
+			return nil, fmt.Errorf("unknown option --%s for kamal %s %s (it takes %s)", f.Name, in.command, name, strings.Join(names, ", "))
 		}
 		var v starlark.Value = starlark.String(f.Value)
 		switch def.(type) {

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -114,5 +115,42 @@ func TestKamalLockTrueRunsAsTheLockHolder(t *testing.T) {
 	assertPushed(t, version)
 	if !exists(serverFile("server1", lockDir)) {
 		t.Errorf("the parent run's lock was removed")
+	}
+}
+
+// kamal lock and kamal registry are scripts: the app's
+// .kamal/scripts/lock.star and registry.star replace the stock
+// subcommands of the same name, against the real servers and registry.
+func TestLockStatusAndRegistryLoginFromTheAppsScripts(t *testing.T) {
+	app := newApp(t, "app")
+	app.WriteFile(".kamal/scripts/lock.star", `def status():
+    """Report lock status"""
+    details = lock.status()
+    say("the app's lock status: " + (details.split("\n")[-1] if details else "unlocked"))
+`, 0o644)
+	app.WriteFile(".kamal/scripts/registry.star", `def login(skip_local = False, skip_remote = False):
+    """Log in to remote registry locally and remotely"""
+    say("the app's login on " + ", ".join(config.hosts))
+    on(config.hosts, lambda host: ssh.run(host, docker.login()))
+`, 0o644)
+
+	out := app.mustRun("lock", "status")
+	assertContains(t, "lock status", out, "the app's lock status: unlocked\n")
+	assertNotContains(t, "lock status", out, "There is no deploy lock")
+	holdLock(t, "server1", "Locked by: someone at 2026-01-01T00:00:00Z\nVersion: 0\nMessage: Maintenance")
+	assertContains(t, "lock status of a held lock", app.mustRun("lock", "status"), "the app's lock status: Message: Maintenance\n")
+
+	app.writeHomeFile(".docker/config.json", "{}")
+	for _, h := range rig.Hosts {
+		withDockerConfig(t, h, "{}")
+	}
+	out = app.mustRun("registry", "login", "-h", "server2")
+	assertContains(t, "registry login", out, "the app's login on server2\n", "Running docker login "+rig.Registry+" -u [REDACTED] -p [REDACTED] on server2\n")
+	assertNotContains(t, "registry login", out, "on localhost\n", "pre-connect")
+	if cfg := readFile(t, serverFile("server2", ".docker/config.json")); !strings.Contains(cfg, rig.Registry) {
+		t.Errorf("the app's login did not log server2 in: %s", cfg)
+	}
+	if cfg := readFile(t, filepath.Join(app.Home, ".docker/config.json")); strings.Contains(cfg, rig.Registry) {
+		t.Errorf("the stock login ran: the local docker config has %s: %s", rig.Registry, cfg)
 	}
 }
