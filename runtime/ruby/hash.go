@@ -131,7 +131,3 @@ func hashEach(ev *rubyEval, h *rbHash, n nCall, args []rv) (rv, error) {
 	}
 	return out, nil
 }
-
-func hashPresent(ev *rubyEval, h *rbHash, n nCall, args []rv) (rv, error) {
-	return ev.commonCall(h, n, args)
-}

@@ -1,5 +1,7 @@
 package ruby
 
+import "time"
+
 // This file holds the evaluator's method tables: for each kind of
 // receiver, the Ruby methods it implements by name. The parser accepts a
 // method call only for a name some table (or commonCall) has
@@ -75,6 +77,12 @@ func init() {
 	for _, m := range moduleMethods {
 		addNames(rbMethods, m)
 	}
+}
+
+// objectMethod is the method of objectMethods n names, for the tables
+// whose receivers answer only some of them (Hash, Time).
+func objectMethod[T any](ev *rubyEval, recv T, n nCall, args []rv) (rv, error) {
+	return ev.commonCall(recv, n, args)
 }
 
 // addNames adds the names table has to set.
@@ -202,13 +210,13 @@ func initHashMethods() {
 		"each":     hashEach,
 		"map":      hashEach,
 		"collect":  hashEach,
-		"present?": hashPresent,
-		"blank?":   hashPresent,
-		"presence": hashPresent,
-		"nil?":     hashPresent,
-		"freeze":   hashPresent,
-		"dup":      hashPresent,
-		"itself":   hashPresent,
+		"present?": objectMethod[*rbHash],
+		"blank?":   objectMethod[*rbHash],
+		"presence": objectMethod[*rbHash],
+		"nil?":     objectMethod[*rbHash],
+		"freeze":   objectMethod[*rbHash],
+		"dup":      objectMethod[*rbHash],
+		"itself":   objectMethod[*rbHash],
 	}
 }
 
@@ -261,26 +269,26 @@ func initTimeMethods() {
 		"localtime": timeLocaltime,
 		"getlocal":  timeLocaltime,
 		"to_i":      timeToI,
-		"year":      timeYear,
-		"month":     timeMonth,
-		"mon":       timeMonth,
-		"day":       timeDay,
-		"mday":      timeDay,
-		"hour":      timeHour,
-		"min":       timeMin,
-		"sec":       timeSec,
+		"year":      timeField(time.Time.Year),
+		"month":     timeField(timeMonth),
+		"mon":       timeField(timeMonth),
+		"day":       timeField(time.Time.Day),
+		"mday":      timeField(time.Time.Day),
+		"hour":      timeField(time.Time.Hour),
+		"min":       timeField(time.Time.Minute),
+		"sec":       timeField(time.Time.Second),
 		"to_s":      timeString,
 		"iso8601":   timeIso8601,
 		"xmlschema": timeIso8601,
 		"strftime":  timeStrftime,
-		"inspect":   timeInspect,
-		"nil?":      timeInspect,
-		"present?":  timeInspect,
-		"blank?":    timeInspect,
-		"presence":  timeInspect,
-		"freeze":    timeInspect,
-		"dup":       timeInspect,
-		"itself":    timeInspect,
+		"inspect":   objectMethod[*rbTime],
+		"nil?":      objectMethod[*rbTime],
+		"present?":  objectMethod[*rbTime],
+		"blank?":    objectMethod[*rbTime],
+		"presence":  objectMethod[*rbTime],
+		"freeze":    objectMethod[*rbTime],
+		"dup":       objectMethod[*rbTime],
+		"itself":    objectMethod[*rbTime],
 	}
 }
 

@@ -12,12 +12,9 @@ import (
 )
 
 func envIndex(ev *rubyEval, mod string, n nCall, args []rv) (rv, error) {
-	if err := wantArgs(n, args, 1, 1); err != nil {
+	k, err := stringArg(n, args)
+	if err != nil {
 		return nil, err
-	}
-	k, ok := argString(args, 0)
-	if !ok {
-		return nil, typeErr(args[0], "String")
 	}
 	v, found := ev.cx.lookup(k)
 	if !found {
@@ -27,12 +24,9 @@ func envIndex(ev *rubyEval, mod string, n nCall, args []rv) (rv, error) {
 }
 
 func envKey(ev *rubyEval, mod string, n nCall, args []rv) (rv, error) {
-	if err := wantArgs(n, args, 1, 1); err != nil {
+	k, err := stringArg(n, args)
+	if err != nil {
 		return nil, err
-	}
-	k, ok := argString(args, 0)
-	if !ok {
-		return nil, typeErr(args[0], "String")
 	}
 	_, found := ev.cx.lookup(k)
 	return found, nil
@@ -90,12 +84,9 @@ func fileReadlines(ev *rubyEval, mod string, n nCall, args []rv) (rv, error) {
 }
 
 func fileExist(ev *rubyEval, mod string, n nCall, args []rv) (rv, error) {
-	if err := wantArgs(n, args, 1, 1); err != nil {
+	p, err := stringArg(n, args)
+	if err != nil {
 		return nil, err
-	}
-	p, ok := argString(args, 0)
-	if !ok {
-		return nil, typeErr(args[0], "String")
 	}
 	fi, err := os.Stat(ev.cx.path(p))
 	switch n.name {
@@ -191,4 +182,16 @@ func jsonParse(ev *rubyEval, mod string, n nCall, args []rv) (rv, error) {
 		return nil, ev.unsupported(n.line, "JSON.parse with these arguments")
 	}
 	return parseJSON(src, n.line)
+}
+
+// stringArg is the one String argument of a method that takes one.
+func stringArg(n nCall, args []rv) (string, error) {
+	if err := wantArgs(n, args, 1, 1); err != nil {
+		return "", err
+	}
+	s, ok := argString(args, 0)
+	if !ok {
+		return "", typeErr(args[0], "String")
+	}
+	return s, nil
 }

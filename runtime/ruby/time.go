@@ -41,32 +41,15 @@ func timeLocaltime(ev *rubyEval, t *rbTime, n nCall, args []rv) (rv, error) {
 	return nil, errNoMethod
 }
 
+// timeField is the Time method answering one integer field of the time.
+func timeField(field func(time.Time) int) method[*rbTime] {
+	return func(_ *rubyEval, t *rbTime, _ nCall, _ []rv) (rv, error) { return int64(field(t.t)), nil }
+}
+
+func timeMonth(t time.Time) int { return int(t.Month()) }
+
 func timeToI(ev *rubyEval, t *rbTime, n nCall, args []rv) (rv, error) {
 	return t.t.Unix(), nil
-}
-
-func timeYear(ev *rubyEval, t *rbTime, n nCall, args []rv) (rv, error) {
-	return int64(t.t.Year()), nil
-}
-
-func timeMonth(ev *rubyEval, t *rbTime, n nCall, args []rv) (rv, error) {
-	return int64(t.t.Month()), nil
-}
-
-func timeDay(ev *rubyEval, t *rbTime, n nCall, args []rv) (rv, error) {
-	return int64(t.t.Day()), nil
-}
-
-func timeHour(ev *rubyEval, t *rbTime, n nCall, args []rv) (rv, error) {
-	return int64(t.t.Hour()), nil
-}
-
-func timeMin(ev *rubyEval, t *rbTime, n nCall, args []rv) (rv, error) {
-	return int64(t.t.Minute()), nil
-}
-
-func timeSec(ev *rubyEval, t *rbTime, n nCall, args []rv) (rv, error) {
-	return int64(t.t.Second()), nil
 }
 
 func timeString(ev *rubyEval, t *rbTime, n nCall, args []rv) (rv, error) {
@@ -96,10 +79,6 @@ func timeStrftime(ev *rubyEval, t *rbTime, n nCall, args []rv) (rv, error) {
 		return nil, ev.unsupported(n.line, "Time#strftime("+InspectString(f)+")")
 	}
 	return s, nil
-}
-
-func timeInspect(ev *rubyEval, t *rbTime, n nCall, args []rv) (rv, error) {
-	return ev.commonCall(t, n, args)
 }
 
 func isUTC(t time.Time) bool { return t.Location() == time.UTC }
