@@ -114,6 +114,25 @@ func ownBuildCommands(has func(string) bool) []buildCommand {
 	return slices.DeleteFunc(own, func(c buildCommand) bool { return has(c.name) })
 }
 
+// ownBuildHelp is `kamal build help NAME` for kamal-go's own build
+// subcommands.
+var ownBuildHelp = map[string]struct {
+	usage   string
+	options []optionRow
+	desc    string
+}{
+	"test": {
+		usage:   "test [FILE...] [--run REGEXP]",
+		options: []optionRow{{left: "    [--run=REGEXP]", desc: "Run only the tests whose name this matches"}},
+		desc:    "Run the test_* functions of .kamal/scripts/*_test.star (or of the FILEs) against a fake world: nothing runs, every command is recorded with its host (docs/testing-scripts.md).",
+	},
+	"api": {
+		usage:   "api [--stubs DIR]",
+		options: []optionRow{{left: "    [--stubs=DIR]", desc: "Write the builtins as stubs for an editor there"}},
+		desc:    "Print every builtin scripts can call (docs/builtins.md), or write them as Python-syntax stubs for a Starlark language server (docs/editor-support.md).",
+	},
+}
+
 func (b *buildLoader) close() {
 	if b.owned {
 		b.env.Close()
@@ -245,6 +264,12 @@ func buildHelp(c *cli, b *buildLoader, args []string) error {
 				printCommandHelp(c.Out, cmd)
 				return nil
 			}
+		}
+		if h, ok := ownBuildHelp[args[0]]; ok {
+			fmt.Fprintf(c.Out, "Usage:\n  kamal build %s\n\nOptions:\n", h.usage)
+			printOptionRows(c.Out, h.options...)
+			fmt.Fprintf(c.Out, "\n%s\n", h.desc)
+			return nil
 		}
 		return notFound(args[0])
 	}
