@@ -262,3 +262,45 @@ func TestDAPStopsOnAHostAndTerminateReleasesTheLock(t *testing.T) {
 		t.Error("server1 went on after terminate")
 	}
 }
+
+// A conditional breakpoint inside on() on the rig's three servers stops
+// only server2's thread: server1 and server3 run past the line (and touch
+// their marker) while server2 waits at the prompt.
+func TestDebugConditionalBreakStopsOnlyServer2OfThree(t *testing.T) {
+	app := newApp(t, "app")
+	marker := ".kamal/debug-" + unique()
+	t.Cleanup(func() {
+		for _, h := range rig.Hosts {
+			os.Remove(serverFile(h, marker))
+		}
+	})
+	app.WriteFile(".kamal/scripts/build.star", `def visit():
+    """Touch a marker on every host"""
+    on(["server1", "server2", "server3"], _touch)
+
+def _touch(host):
+    ssh.run(host, cmd("touch", "`+marker+`"))
+`, 0o644)
+	app.Commit("a subcommand that runs on three hosts")
+	touched := func(h string) bool { return exists(serverFile(h, marker)) }
+
+	run := app.startTTY("build", "visit", "--break", `.kamal/scripts/build.star:6 if host == "server2"`)
+	run.expect("[server2] stopped at .kamal/scripts/build.star:6 in _touch (breakpoint 1)\n")
+	run.expect("[server2] (debug) ")
+	waitFor(t, "server1 and server3 run past the line", func() bool { return touched("server1") && touched("server3") }, run.screen)
+	if touched("server2") {
+		t.Fatal("server2 ran the line of its breakpoint before its prompt went on")
+	}
+	run.send("host\r")
+	run.expect("\"server2\"\n")
+	run.send("continue\r")
+	if code := run.exit(); code != 0 {
+		t.Errorf("exit status %d, want 0", code)
+	}
+	if !touched("server2") {
+		t.Error("server2 did not run the line after its stop")
+	}
+	if n := strings.Count(run.screen(), "stopped at"); n != 1 {
+		t.Errorf("%d stops, want server2's only:\n%s", n, run.screen())
+	}
+}
