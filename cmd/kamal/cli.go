@@ -29,8 +29,9 @@ type cli struct {
 	log     *log.Logger
 	console *repl.Console // Out, shared by the log and the prompt
 	sigs    *interrupts
-	verbose bool   // -v: Kamal's errors show their backtrace too
-	ran     string // the command run, "kamal build push", for messages
+	verbose bool     // -v: Kamal's errors show their backtrace too
+	ran     string   // the command run, "kamal build push", for messages
+	argv    []string // the command line as given, for the retry line
 }
 
 // command is one top-level command (kamal NAME ...).
@@ -87,6 +88,7 @@ func (c *cli) dispatch(args []string) error {
 	// (An interrupt while kamal build loads its scripts names the command
 	// line as typed.)
 	c.ran = "kamal " + strings.Join(args, " ")
+	c.argv = args
 	b := &buildLoader{c: c, ctx: c.sigs.ctx}
 	defer b.close()
 	res, err := thor.Parse(args, grammar(b.commands))

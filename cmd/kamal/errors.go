@@ -71,6 +71,9 @@ func (c *cli) exitCode(err error) int {
 		class = kamalerr.ClassRuntime
 	}
 	c.log.Fatal(class, msg)
+	if line := retryLine(err, c.argv); line != "" {
+		c.log.Say("  "+line, "red")
+	}
 	return 1
 }
 

@@ -9,8 +9,9 @@ import (
 // parallel runner does, with at most limit hosts in flight (0: no bound):
 // a sliding window, where a host starts as soon as any other finishes.
 // Every host runs to its end; the failures are then returned together in
-// host order as HostErrors (nil when none failed). A failure that already
-// is a HostError of its host is kept as it is; any other is wrapped in one.
+// host order as a *FanOutError holding HostErrors (nil when none failed).
+// A failure that already is a HostError of its host is kept as it is; any
+// other is wrapped in one.
 func OnHosts(hosts []string, limit int, fn func(i int, host string) error) error {
 	if limit <= 0 {
 		limit = len(hosts)
@@ -29,6 +30,7 @@ func OnHosts(hosts []string, limit int, fn func(i int, host string) error) error
 	}
 	wg.Wait()
 	var failed HostErrors
+	var names []string
 	for i, err := range errs {
 		if err == nil {
 			continue
@@ -38,9 +40,10 @@ func OnHosts(hosts []string, limit int, fn func(i int, host string) error) error
 			he = &HostError{Host: DisplayHost(hosts[i]), Err: err}
 		}
 		failed = append(failed, he)
+		names = append(names, hosts[i])
 	}
 	if len(failed) > 0 {
-		return failed
+		return &FanOutError{HostErrors: failed, Hosts: hosts, Failed: names}
 	}
 	return nil
 }

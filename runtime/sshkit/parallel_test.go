@@ -41,3 +41,27 @@ func TestOnHostsWithoutFailuresIsNil(t *testing.T) {
 		t.Errorf("no hosts: err = %v", err)
 	}
 }
+
+func TestOnHostsCountsTheFailedHostsOfTheStep(t *testing.T) {
+	hosts := []string{"a", "ssh://deploy@b:2222", "c"}
+	err := OnHosts(hosts, 2, func(i int, h string) error {
+		if i == 1 {
+			return errors.New("down")
+		}
+		return nil
+	})
+	var fo *FanOutError
+	if !errors.As(err, &fo) {
+		t.Fatalf("err %T is no FanOutError", err)
+	}
+	if len(fo.Hosts) != 3 || len(fo.Failed) != 1 || fo.Failed[0] != hosts[1] {
+		t.Errorf("hosts %q, failed %q", fo.Hosts, fo.Failed)
+	}
+	var he *HostError
+	if !errors.As(err, &he) || he.Host != "b" {
+		t.Errorf("no HostError of b through the FanOutError: %v", he)
+	}
+	if want := "Exception while executing on host b: down"; err.Error() != want {
+		t.Errorf("err = %q, want %q", err, want)
+	}
+}

@@ -414,3 +414,15 @@ func (p *options) parseNumeric(sw string) (any, error) {
 	p.shift()
 	return rubyNumber(s), nil
 }
+
+// SwitchFormatted reports whether word looks like an option to Thor (its
+// current_is_switch_formatted?): a word an option that takes a value
+// never takes as its value.
+func SwitchFormatted(word string) bool {
+	for _, re := range []*regexp.Regexp{longRE, shortRE, eqRE, shortNum, shortSqRE} {
+		if re.MatchString(word) {
+			return true
+		}
+	}
+	return false
+}
