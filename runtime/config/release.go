@@ -228,3 +228,15 @@ func lockedKamal(path, name string) (version string, line int, found bool, err e
 	}
 	return version, line, found, nil
 }
+
+// LockedKamal reports the kamal release the app at dir locks in the lock
+// file Bundler would use (BUNDLE_GEMFILE through getenv), and that file as
+// messages name it. found is false when there is no lock file or it locks
+// no kamal. Nothing but the lock file is read.
+func LockedKamal(dir string, getenv func(string) (string, bool)) (version, file string, found bool, err error) {
+	l := &loader{dir: dir, getenv: getenv}
+	lock := l.lockFile()
+	file = lockName(dir, lock)
+	version, _, found, err = lockedKamal(lock, file)
+	return version, file, found, err
+}
