@@ -73,6 +73,7 @@ var globals = []Builtin{
 	logModule,
 	errorGlobal,
 	breakpointGlobal,
+	handOffGlobal,
 }
 
 // Predeclared returns the builtins every script sees, for the run described

@@ -62,6 +62,7 @@ var everyBuiltinInOn = map[string]struct{ call, want string }{
 	"git.uncommitted":         {call: `git.uncommitted()`},
 	"git.untracked_files":     {call: `git.untracked_files()`},
 	"git.user_name":           {call: `git.user_name()`},
+	"hand_off":                {call: `hand_off("--skip-push")`},
 	"hook":                    {call: `hook("pre-build")`},
 	"local.capture":           {call: `local.capture(cmd("true"))`},
 	"local.exists":            {call: `local.exists("Dockerfile")`},
@@ -111,6 +112,9 @@ func TestEveryBuiltinInOnReleasesTheStarlarkLock(t *testing.T) {
 		return nil, errors.New("no image store here")
 	}
 	t.Cleanup(func() { ServeSaver = saver })
+	env.HandOff = func(ctx context.Context, extra []string) (int, error) {
+		return 0, refuse(ctx, "the app's Kamal")
+	}
 
 	var names []string
 	for _, g := range globals {

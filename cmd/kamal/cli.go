@@ -95,8 +95,8 @@ func (c *cli) dispatch(args []string) error {
 	if err != nil {
 		return err
 	}
-	if res.HandedOff {
-		return handOff(res)
+	if res.HandedOff || isDeployCommand(res.Path[0]) {
+		return c.runHandedOff(res, args)
 	}
 	if v, given := res.Options["config_file"]; given && v == nil {
 		// --no-config-file: Kamal's File.expand_path(nil), before any command.
@@ -122,10 +122,4 @@ func (c *cli) setVerbosity(g *globalOptions) {
 		c.log.SetThreshold(log.Debug)
 		os.Setenv("VERBOSE", "1") // hooks and nested kamal calls see -v
 	}
-}
-
-// handOff runs a command kamal-go leaves to the app's own Kamal. Until
-// that hand-off exists, it is a command this binary does not have.
-func handOff(res *thor.Result) error {
-	return notFound(res.Path[0])
 }

@@ -45,6 +45,10 @@ func (c *cli) exitCode(err error) int {
 	if errors.Is(err, errTestsFailed) {
 		return 1
 	}
+	var ho handOffExit
+	if errors.As(err, &ho) {
+		return int(ho) // the app's Kamal said all there was to say
+	}
 	if c.sigs != nil {
 		if s := c.sigs.signal(); s != nil {
 			c.log.Fatal("Interrupt", describeInterrupt(err, c.ran))

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"slices"
+
 	"github.com/kamal-go/kamal/cmd/kamal/internal/thor"
 )
 
@@ -119,9 +121,17 @@ func grammar(buildCommands func(class thor.Values, sub string) ([]buildCommand, 
 		"repl":     {Name: "repl"}, // kamal-go's own
 	}
 	top := &thor.Namespace{Options: classOptions()}
-	for _, name := range kamalCommands {
+	names := kamalCommands
+	if appPinsKamal1() {
+		names = append(slices.Clone(names), kamal1Commands...)
+	}
+	for _, name := range names {
 		cmd := own[name]
-		if cmd == nil {
+		switch {
+		case cmd != nil:
+		case isDeployCommand(name):
+			cmd = deployCommand(name)
+		default:
 			cmd = &thor.Command{Name: name, HandedOff: true}
 		}
 		top.Commands = append(top.Commands, cmd)

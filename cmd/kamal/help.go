@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,6 +25,9 @@ func newHelpCommand(cmds map[string]*command) *command {
 			}
 			if cmd := cmds[g.args[1]]; cmd != nil && cmd.help != nil {
 				return cmd.help(ctx, c, g)
+			}
+			if _, ok := handedOff[g.args[1]]; ok {
+				return c.handOffHelp(g.args[1])
 			}
 			return notFound(g.args[1])
 		},
@@ -53,6 +57,16 @@ func printTopHelp(w io.Writer, cmds map[string]*command) {
 		if c.summary != "" {
 			rows = append(rows, [2]string{c.usage, c.summary})
 		}
+	}
+	for name, row := range handedOff {
+		if slices.Contains(kamal1Commands, name) && !appPinsKamal1() {
+			continue
+		}
+		by := " (run by the app's Kamal)"
+		if isDeployCommand(name) {
+			by = " (kamal-go builds and pushes, then the app's Kamal runs it)"
+		}
+		rows = append(rows, [2]string{row[0], row[1] + by})
 	}
 	sortRows(rows)
 	fmt.Fprintln(w, "Commands:")

@@ -43,7 +43,8 @@ type interrupts struct {
 
 	mu       sync.Mutex
 	received os.Signal
-	lockHeld func() bool // reports whether the run holds the deploy lock
+	forward  chan<- os.Signal // a hand-off running: signals go there
+	lockHeld func() bool      // reports whether the run holds the deploy lock
 }
 
 // errInterrupted is the cause of the run's context after a signal.
@@ -60,15 +61,28 @@ func watchSignals(logger *log.Logger) *interrupts {
 }
 
 func (in *interrupts) loop() {
-	select {
-	case s := <-in.ch:
-		in.mu.Lock()
-		in.received = s
-		in.mu.Unlock()
-		in.cancel(errInterrupted{s})
-	case <-in.quit:
-	case <-in.done:
-		return
+	for first := true; first; {
+		select {
+		case s := <-in.ch:
+			in.mu.Lock()
+			fwd := in.forward
+			if fwd == nil {
+				in.received = s
+			}
+			in.mu.Unlock()
+			if fwd != nil {
+				select {
+				case fwd <- s:
+				default: // the hand-off has one pending already
+				}
+				continue
+			}
+			in.cancel(errInterrupted{s})
+		case <-in.quit:
+		case <-in.done:
+			return
+		}
+		first = false
 	}
 	select {
 	case s := <-in.ch:
@@ -102,6 +116,21 @@ func (in *interrupts) interrupt() {
 		case in.quit <- struct{}{}:
 		default:
 		}
+	}
+}
+
+// forwardTo sends every signal to ch instead of interrupting the run,
+// until the returned function is called: while the app's Kamal runs in a
+// hand-off, it decides what a signal does, and its exit status is ours.
+// ch must be buffered or read until then.
+func (in *interrupts) forwardTo(ch chan<- os.Signal) (stop func()) {
+	in.mu.Lock()
+	in.forward = ch
+	in.mu.Unlock()
+	return func() {
+		in.mu.Lock()
+		in.forward = nil
+		in.mu.Unlock()
 	}
 }
 

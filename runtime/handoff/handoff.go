@@ -16,6 +16,7 @@ package handoff
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -189,7 +190,7 @@ func sameFile(a, b string) bool {
 // after "kamal") in dir, with env plus the hand-off mark, on the given
 // streams. It is in this process's process group, so a Ctrl-C on the
 // terminal reaches it as it reaches kamal-go.
-func (k *Kamal) Command(dir string, args, env []string, stdin, stdout, stderr *os.File) *exec.Cmd {
+func (k *Kamal) Command(dir string, args, env []string, stdin io.Reader, stdout, stderr io.Writer) *exec.Cmd {
 	argv := append(append([]string{}, k.Argv...), args...)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir

@@ -118,6 +118,18 @@ func (in *Interp) LoadStock(ctx context.Context) error {
 	return nil
 }
 
+// LoadStockScript loads another stock script (label, "@kamal//deploy.star")
+// on top of the effective table: its public functions join it, as steps
+// and as functions Call can run; none becomes a kamal build subcommand.
+func (in *Interp) LoadStockScript(ctx context.Context, label string) error {
+	g, err := in.load(in.thread(ctx, "load"), label)
+	if err != nil {
+		return err
+	}
+	in.merge(label, g)
+	return nil
+}
+
 func (in *Interp) merge(label string, g starlark.StringDict) {
 	for name, v := range g {
 		if strings.HasPrefix(name, "_") {
