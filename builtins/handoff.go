@@ -7,8 +7,8 @@ import (
 )
 
 var handOffGlobal = Builtin{
-	Sig: "hand_off(*extra)",
-	Doc: "Runs the app's own Ruby Kamal (looked up before the run started) with the command line the user typed after `kamal` and the words extra added at its end (`hand_off(\"--skip-push\", \"--version=\" + config.version)`), in the app directory, with this process's environment and standard streams; SIGINT and SIGTERM reach it. Returns its exit status, which becomes kamal-go's when the script ends. Refused while this run holds the deploy lock (Kamal takes its own). With --dry-run it prints the command line and runs nothing.",
+	Sig:   "hand_off(*extra)",
+	Doc:   "Runs the app's own Ruby Kamal (looked up before the run started) with the command line the user typed after `kamal` and the words extra added at its end (`hand_off(\"--skip-push\", \"--version=\" + config.version)`), in the app directory, with this process's environment and standard streams; SIGINT and SIGTERM reach it. Returns its exit status, which becomes kamal-go's when the script ends. Refused while this run holds the deploy lock (Kamal takes its own). With --dry-run it prints the command line and runs nothing.",
 	Fn:    handOffBuiltin,
 	Waits: true,
 }

@@ -11,12 +11,25 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/kamal-go/kamal/internal/testenv"
 )
 
 var updateScripts = flag.Bool("update", false, "rewrite the testscript scenarios' expected files")
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){"kamal": main})
+	testscript.Main(privateTemp{m}, map[string]func(){"kamal": main})
+}
+
+// privateTemp runs the tests with their own TMPDIR, removed afterwards:
+// the kamal binary the REPL tests build and the clone directories of the
+// flows go with it.
+type privateTemp struct{ m *testing.M }
+
+func (p privateTemp) Run() int {
+	cleanup := testenv.PrivateTempDir()
+	defer cleanup()
+	return p.m.Run()
 }
 
 func TestScripts(t *testing.T) {

@@ -1,0 +1,16 @@
+package builtins
+
+import (
+	"os"
+	"testing"
+
+	"github.com/kamal-go/kamal/internal/testenv"
+)
+
+// TestMain keeps the flows' clone directories out of the real TMPDIR.
+func TestMain(m *testing.M) {
+	cleanup := testenv.PrivateTempDir()
+	code := m.Run()
+	cleanup()
+	os.Exit(code)
+}
