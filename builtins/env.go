@@ -32,10 +32,6 @@ type Env struct {
 	// Debugger stops threads at breakpoint() and follows the threads on()
 	// starts; set by the runtime. Nil makes breakpoint() a no-op.
 	Debugger Debugger
-	// HandOff runs the app's own Kamal with the command line the user
-	// typed plus extra, and returns its exit status (hand_off); nil for
-	// commands that do not hand off. Set by cmd/kamal.
-	HandOff func(ctx context.Context, extra []string) (int, error)
 
 	// starlarkMu is held by each thread on() made while it runs Starlark
 	// code, and released while it waits (in a builtin registered with

@@ -13,7 +13,6 @@ import (
 	"github.com/kamal-go/kamal/cmd/kamal/internal/thor"
 	"github.com/kamal-go/kamal/runtime/config"
 	"github.com/kamal-go/kamal/runtime/handoff"
-	"github.com/kamal-go/kamal/runtime/runstate"
 )
 
 // deployLabel is the stock script of deploy, redeploy and setup.
@@ -142,7 +141,7 @@ func (c *cli) runDeploy(ctx context.Context, dir string, k *handoff.Kamal, g *gl
 	if err != nil {
 		return err
 	}
-	defer runstate.Close(env)
+	defer env.Close()
 	// Kamal would refuse the config after kamal-go had built and pushed.
 	if err := env.Config.HandOffError(); err != nil {
 		return err

@@ -18,6 +18,9 @@ func PrivateTempDir() (cleanup func()) {
 		fmt.Fprintln(os.Stderr, "testenv:", err)
 		return func() {}
 	}
+	// As open as the system's TMPDIR: a test running kamal as another user
+	// (nobody) must reach its directories below.
+	os.Chmod(dir, 0o755)
 	old, had := os.LookupEnv("TMPDIR")
 	os.Setenv("TMPDIR", dir)
 	return func() {

@@ -53,6 +53,10 @@ type State struct {
 	// Lock is the deploy lock, Hooks the hooks, of this run.
 	Lock  *lock.Lock
 	Hooks *hook.Hooks
+	// HandOff runs the app's own Kamal with the command line the user
+	// typed plus extra, and returns its exit status (the hand_off
+	// builtin); nil for commands that do not hand off. Set by cmd/kamal.
+	HandOff func(ctx context.Context, extra []string) (int, error)
 
 	mu       sync.Mutex
 	gitCache map[string]string
