@@ -8,9 +8,4 @@ import (
 )
 
 // TestMain keeps the flows' clone directories out of the real TMPDIR.
-func TestMain(m *testing.M) {
-	cleanup := testenv.PrivateTempDir()
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }

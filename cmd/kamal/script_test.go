@@ -17,20 +17,16 @@ import (
 
 var updateScripts = flag.Bool("update", false, "rewrite the testscript scenarios' expected files")
 
+// TestMain runs the tests with their own TMPDIR, removed afterwards: the
+// kamal binary the REPL tests build and the clone directories of the
+// flows go with it.
 func TestMain(m *testing.M) {
 	testscript.Main(privateTemp{m}, map[string]func(){"kamal": main})
 }
 
-// privateTemp runs the tests with their own TMPDIR, removed afterwards:
-// the kamal binary the REPL tests build and the clone directories of the
-// flows go with it.
 type privateTemp struct{ m *testing.M }
 
-func (p privateTemp) Run() int {
-	cleanup := testenv.PrivateTempDir()
-	defer cleanup()
-	return p.m.Run()
-}
+func (p privateTemp) Run() int { return testenv.Run(p.m) }
 
 func TestScripts(t *testing.T) {
 	standins, err := filepath.Abs("../../tests/standins")

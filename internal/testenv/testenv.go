@@ -32,3 +32,11 @@ func PrivateTempDir() (cleanup func()) {
 		os.RemoveAll(dir)
 	}
 }
+
+// Run runs m's tests with PrivateTempDir and returns their exit code:
+// TestMain is os.Exit(testenv.Run(m)).
+func Run(m interface{ Run() int }) int {
+	cleanup := PrivateTempDir()
+	defer cleanup()
+	return m.Run()
+}
