@@ -158,7 +158,7 @@ func (c *cli) runDeploy(ctx context.Context, dir string, k *handoff.Kamal, g *gl
 		code = n
 		return n, err
 	}
-	in, err := load(ctx, c, env, g)
+	in, err := load(ctx, c, env, g, "build")
 	if err != nil {
 		return err
 	}
