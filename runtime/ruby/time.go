@@ -106,81 +106,77 @@ func strftime(t time.Time, f string) (string, bool) {
 			noPad = true
 			i++
 		}
-		num := func(v, width int) {
-			if noPad {
-				b.WriteString(strconv.Itoa(v))
-			} else {
-				fmt.Fprintf(&b, "%0*d", width, v)
-			}
-		}
-		switch f[i] {
-		case 'Y':
-			b.WriteString(strconv.Itoa(t.Year()))
-		case 'y':
-			num(t.Year()%100, 2)
-		case 'm':
-			num(int(t.Month()), 2)
-		case 'd':
-			num(t.Day(), 2)
-		case 'e':
-			if noPad {
-				num(t.Day(), 1)
-			} else {
-				fmt.Fprintf(&b, "%2d", t.Day())
-			}
-		case 'j':
-			num(t.YearDay(), 3)
-		case 'H':
-			num(t.Hour(), 2)
-		case 'I':
-			h := t.Hour() % 12
-			if h == 0 {
-				h = 12
-			}
-			num(h, 2)
-		case 'M':
-			num(t.Minute(), 2)
-		case 'S':
-			num(t.Second(), 2)
-		case 'L':
-			fmt.Fprintf(&b, "%03d", t.Nanosecond()/1e6)
-		case 'N':
-			fmt.Fprintf(&b, "%09d", t.Nanosecond())
-		case 'p':
-			b.WriteString(t.Format("PM"))
-		case 'P':
-			b.WriteString(strings.ToLower(t.Format("PM")))
-		case 'b', 'h':
-			b.WriteString(t.Format("Jan"))
-		case 'B':
-			b.WriteString(t.Format("January"))
-		case 'a':
-			b.WriteString(t.Format("Mon"))
-		case 'A':
-			b.WriteString(t.Format("Monday"))
-		case 'z':
-			b.WriteString(t.Format("-0700"))
-		case 'Z':
-			if isUTC(t) {
-				b.WriteString("UTC")
-			} else {
-				b.WriteString(t.Format("MST"))
-			}
-		case 's':
-			b.WriteString(strconv.FormatInt(t.Unix(), 10))
-		case 'F':
-			b.WriteString(t.Format("2006-01-02"))
-		case 'T':
-			b.WriteString(t.Format("15:04:05"))
-		case 'D':
-			b.WriteString(t.Format("01/02/06"))
-		case 'R':
-			b.WriteString(t.Format("15:04"))
-		case '%':
-			b.WriteByte('%')
-		default:
+		if !strftimeDirective(&b, t, f[i], noPad) {
 			return "", false
 		}
 	}
 	return b.String(), true
+}
+
+// strftimeLayouts are the directives Go's time layout writes alike.
+var strftimeLayouts = map[byte]string{
+	'p': "PM", 'b': "Jan", 'h': "Jan", 'B': "January", 'a': "Mon", 'A': "Monday",
+	'z': "-0700", 'F': "2006-01-02", 'T': "15:04:05", 'D': "01/02/06", 'R': "15:04",
+}
+
+// strftimeNumbers are the zero-padded numeric directives ("-" drops the
+// padding), with their width.
+var strftimeNumbers = map[byte]struct {
+	width int
+	of    func(time.Time) int
+}{
+	'y': {2, func(t time.Time) int { return t.Year() % 100 }},
+	'm': {2, timeMonth},
+	'd': {2, time.Time.Day},
+	'j': {3, time.Time.YearDay},
+	'H': {2, time.Time.Hour},
+	'I': {2, func(t time.Time) int { return (t.Hour()+11)%12 + 1 }},
+	'M': {2, time.Time.Minute},
+	'S': {2, time.Time.Second},
+}
+
+// strftimeDirective writes directive c of t; false for one Ruby has that
+// this does not.
+func strftimeDirective(b *strings.Builder, t time.Time, c byte, noPad bool) bool {
+	if layout, ok := strftimeLayouts[c]; ok {
+		b.WriteString(t.Format(layout))
+		return true
+	}
+	if n, ok := strftimeNumbers[c]; ok {
+		if noPad {
+			b.WriteString(strconv.Itoa(n.of(t)))
+		} else {
+			fmt.Fprintf(b, "%0*d", n.width, n.of(t))
+		}
+		return true
+	}
+	switch c {
+	case 'Y':
+		b.WriteString(strconv.Itoa(t.Year()))
+	case 'e':
+		if noPad {
+			b.WriteString(strconv.Itoa(t.Day()))
+		} else {
+			fmt.Fprintf(b, "%2d", t.Day())
+		}
+	case 'L':
+		fmt.Fprintf(b, "%03d", t.Nanosecond()/1e6)
+	case 'N':
+		fmt.Fprintf(b, "%09d", t.Nanosecond())
+	case 'P':
+		b.WriteString(strings.ToLower(t.Format("PM")))
+	case 'Z':
+		if isUTC(t) {
+			b.WriteString("UTC")
+		} else {
+			b.WriteString(t.Format("MST"))
+		}
+	case 's':
+		b.WriteString(strconv.FormatInt(t.Unix(), 10))
+	case '%':
+		b.WriteByte('%')
+	default:
+		return false
+	}
+	return true
 }
