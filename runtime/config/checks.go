@@ -91,34 +91,13 @@ func (c *Config) check(raw *mapping, running string) error {
 // host unless it brings its own certificate, and no two such roles serve
 // the same proxy host.
 func (c *Config) checkSSLRoles(raw *mapping) error {
-	root, _ := get(raw, "proxy").(*mapping)
-	if root == nil {
-		root = newMapping()
-	}
-	roles, _ := get(raw, "servers").(*mapping)
 	type sslRole struct {
 		name  string
 		proxy *mapping
 	}
 	var ssl []sslRole
-	for _, r := range c.Roles {
-		var own any
-		if roles != nil {
-			if rm, ok := roles.vals[r.Name].(*mapping); ok {
-				own, _ = rm.get("proxy")
-			}
-		}
-		running := ruby.Truthy(own)
-		if r.Name == c.PrimaryRole {
-			running = own != false
-		}
-		if !running {
-			continue
-		}
-		proxy := root
-		if om, ok := own.(*mapping); ok {
-			proxy = deepMerge(root, om)
-		}
+	for _, pr := range c.proxiedRoles(raw) {
+		r, proxy := pr.role, pr.proxy
 		if !ruby.Truthy(get(proxy, "ssl")) {
 			continue
 		}
@@ -160,27 +139,23 @@ func (c *Config) checkSSLRoles(raw *mapping) error {
 	return nil
 }
 
-// checkProxyRuns is Kamal 2's rule that one host runs one kamal-proxy:
-// the proxy/run settings of every role running the proxy there (the root
-// proxy merged with the role's) and of every accessory proxied there must
-// be the same.
-func (c *Config) checkProxyRuns(raw *mapping) error {
+// proxiedRole is a role that runs kamal-proxy, with its proxy settings:
+// the root proxy merged with the role's own.
+type proxiedRole struct {
+	role  Role
+	proxy *mapping
+}
+
+// proxiedRoles are the roles that run kamal-proxy, in order: those whose
+// proxy is set (true or a hash), and the primary role unless its proxy
+// is false.
+func (c *Config) proxiedRoles(raw *mapping) []proxiedRole {
 	root, _ := get(raw, "proxy").(*mapping)
 	if root == nil {
 		root = newMapping()
 	}
 	roles, _ := get(raw, "servers").(*mapping)
-	runs := map[string][]any{} // host -> run settings, plain
-	var order []string
-	add := func(host string, run any) {
-		if run == nil {
-			return
-		}
-		if _, seen := runs[host]; !seen {
-			order = append(order, host)
-		}
-		runs[host] = append(runs[host], plain(run))
-	}
+	var out []proxiedRole
 	for _, r := range c.Roles {
 		var own any
 		if roles != nil {
@@ -199,8 +174,30 @@ func (c *Config) checkProxyRuns(raw *mapping) error {
 		if om, ok := own.(*mapping); ok {
 			proxy = deepMerge(root, om)
 		}
-		for _, h := range r.Hosts {
-			add(h, get(proxy, "run"))
+		out = append(out, proxiedRole{r, proxy})
+	}
+	return out
+}
+
+// checkProxyRuns is Kamal 2's rule that one host runs one kamal-proxy:
+// the proxy/run settings of every role running the proxy there (the root
+// proxy merged with the role's) and of every accessory proxied there must
+// be the same.
+func (c *Config) checkProxyRuns(raw *mapping) error {
+	runs := map[string][]any{} // host -> run settings, plain
+	var order []string
+	add := func(host string, run any) {
+		if run == nil {
+			return
+		}
+		if _, seen := runs[host]; !seen {
+			order = append(order, host)
+		}
+		runs[host] = append(runs[host], plain(run))
+	}
+	for _, pr := range c.proxiedRoles(raw) {
+		for _, h := range pr.role.Hosts {
+			add(h, get(pr.proxy, "run"))
 		}
 	}
 	accessories, _ := get(raw, "accessories").(*mapping)

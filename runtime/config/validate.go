@@ -331,9 +331,9 @@ func (v *validator) arrayOf(x any, t typ) error {
 	return nil
 }
 
-// paths validates accessory files or directories: each a string, or a
-// hash whose local, remote, mode, owner and options are strings.
-func (v *validator) paths(x any) error {
+// stringsOrHashes validates a list whose items are each a string or a
+// hash; hash checks a hash item.
+func (v *validator) stringsOrHashes(x any, hash func(m *mapping) error) error {
 	if err := v.checkType(x, tArray); err != nil {
 		return err
 	}
@@ -342,16 +342,8 @@ func (v *validator) paths(x any) error {
 			if err := v.checkType(item, tString, tHash); err != nil {
 				return err
 			}
-			m, ok := item.(*mapping)
-			if !ok {
-				return nil
-			}
-			for _, k := range []string{"local", "remote", "mode", "owner", "options"} {
-				if val, ok := m.get(k); ok {
-					if err := v.with(k, func() error { return v.checkType(val, tString) }); err != nil {
-						return err
-					}
-				}
+			if m, ok := item.(*mapping); ok {
+				return hash(m)
 			}
 			return nil
 		})
@@ -362,41 +354,40 @@ func (v *validator) paths(x any) error {
 	return nil
 }
 
+// paths validates accessory files or directories: each a string, or a
+// hash whose local, remote, mode, owner and options are strings.
+func (v *validator) paths(x any) error {
+	return v.stringsOrHashes(x, func(m *mapping) error {
+		for _, k := range []string{"local", "remote", "mode", "owner", "options"} {
+			if val, ok := m.get(k); ok {
+				if err := v.with(k, func() error { return v.checkType(val, tString) }); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
 // servers validates a list of hosts: each a string, or a one-key hash
 // host => tag(s).
 func (v *validator) servers(x any) error {
-	if err := v.checkType(x, tArray); err != nil {
-		return err
-	}
-	for i, item := range x.([]any) {
-		err := v.with(strconv.Itoa(i), func() error {
-			if err := v.checkType(item, tString, tHash); err != nil {
+	return v.stringsOrHashes(x, func(m *mapping) error {
+		if m.len() != 1 {
+			return v.errorf("multiple hosts found")
+		}
+		host := m.keys[0]
+		tags := m.vals[host]
+		return v.with(host, func() error {
+			if err := v.checkType(tags, tString, tArray); err != nil {
 				return err
 			}
-			m, ok := item.(*mapping)
-			if !ok {
-				return nil
+			if _, ok := tags.([]any); ok {
+				return v.arrayOf(tags, tString)
 			}
-			if m.len() != 1 {
-				return v.errorf("multiple hosts found")
-			}
-			host := m.keys[0]
-			tags := m.vals[host]
-			return v.with(host, func() error {
-				if err := v.checkType(tags, tString, tArray); err != nil {
-					return err
-				}
-				if _, ok := tags.([]any); ok {
-					return v.arrayOf(tags, tString)
-				}
-				return nil
-			})
+			return nil
 		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	})
 }
 
 // validateRoot is the root validator (x- keys allowed).
