@@ -64,10 +64,7 @@ func sshForward(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "hosts", &hostsV, "port", &port, "fn", &fn); err != nil {
 		return nil, err
 	}
-	if port <= 0 || port > 65535 {
-		return nil, fmt.Errorf("%s: invalid port %d", b.Name(), port)
-	}
-	hosts, err := hostList(b.Name(), hostsV)
+	hosts, err := forwardHosts(b.Name(), hostsV, port)
 	if err != nil {
 		return nil, err
 	}
@@ -201,10 +198,7 @@ func sshServe(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "hosts", &hostsV, "image", &image, "port", &port, "fn", &fn); err != nil {
 		return nil, err
 	}
-	if port <= 0 || port > 65535 {
-		return nil, fmt.Errorf("%s: invalid port %d", b.Name(), port)
-	}
-	hosts, err := hostList(b.Name(), hostsV)
+	hosts, err := forwardHosts(b.Name(), hostsV, port)
 	if err != nil {
 		return nil, err
 	}
@@ -355,4 +349,12 @@ func sshCheckOpenSSH(thread *starlark.Thread, b *starlark.Builtin, args starlark
 			url, strings.Join(argv, " "), why))
 	}
 	return starlark.None, nil
+}
+
+// forwardHosts checks the hosts and the port of a remote forward.
+func forwardHosts(name string, hostsV starlark.Iterable, port int) ([]string, error) {
+	if port <= 0 || port > 65535 {
+		return nil, fmt.Errorf("%s: invalid port %d", name, port)
+	}
+	return hostList(name, hostsV)
 }
