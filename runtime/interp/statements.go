@@ -94,21 +94,52 @@ func (s *statementStarts) at(pos syntax.Position) bool {
 // execFile parses, marks, compiles and runs the file label, and returns
 // its frozen globals (as starlark.ExecFileOptions does).
 func (in *Interp) execFile(t *starlark.Thread, label string, src []byte) (starlark.StringDict, error) {
-	f, err := fileOptions.Parse(label, src, 0)
-	if err != nil {
-		return nil, err
-	}
-	in.stmts.set(label, markStatements(f))
 	predeclared := make(starlark.StringDict, len(in.predeclared)+1)
 	for k, v := range in.predeclared {
 		predeclared[k] = v
 	}
 	predeclared[stmtMark] = starlark.None
+	c, err := compile(label, src, predeclared)
+	if err != nil {
+		return nil, err
+	}
+	in.stmts.set(label, c.starts)
+	g, err := c.prog.Init(t, predeclared)
+	g.Freeze()
+	return g, err
+}
+
+// compiledFile is a file parsed, marked and compiled.
+type compiledFile struct {
+	prog   *starlark.Program
+	starts map[[2]int32]bool
+}
+
+// stockCompiled caches the stock script's compilation for the process:
+// `kamal build` loads it twice (for the parser's table of subcommands,
+// then for the run), and its parse and compile are most of a load's cost.
+// A Program is immutable and may be run by any number of Interps; the
+// predeclared names it was compiled against are every Interp's.
+var stockCompiled sync.Map // source -> *compiledFile
+
+func compile(label string, src []byte, predeclared starlark.StringDict) (*compiledFile, error) {
+	if label == StockLabel {
+		if c, ok := stockCompiled.Load(string(src)); ok {
+			return c.(*compiledFile), nil
+		}
+	}
+	f, err := fileOptions.Parse(label, src, 0)
+	if err != nil {
+		return nil, err
+	}
+	starts := markStatements(f)
 	prog, err := starlark.FileProgram(f, predeclared.Has)
 	if err != nil {
 		return nil, err
 	}
-	g, err := prog.Init(t, predeclared)
-	g.Freeze()
-	return g, err
+	c := &compiledFile{prog: prog, starts: starts}
+	if label == StockLabel {
+		stockCompiled.Store(string(src), c)
+	}
+	return c, nil
 }
