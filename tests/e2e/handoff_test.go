@@ -345,3 +345,29 @@ def deploy(no_cache = False):
 	}
 	assertNotPushed(t, a.Version())
 }
+
+func TestHelpOfAHandedOffCommandAndKamal1CommandsForKamal1Apps(t *testing.T) {
+	a := newApp(t, "app-kamal2")
+	s := newStandin(t)
+	if _, _, exit := a.RunEnv(s.env(pathWith(standinDir())), "help", "deploy"); exit != 0 {
+		t.Fatalf("kamal help deploy: exit %d", exit)
+	}
+	if got := strings.Join(s.argv(), " "); got != "help deploy" {
+		t.Errorf("kamal help deploy gave the app's Kamal %q", got)
+	}
+	// A Kamal 2 app has no traefik: Thor's answer, nothing handed off.
+	os.RemoveAll(s.dir)
+	stdout, stderr, exit := a.RunEnv(s.env(pathWith(standinDir())), "traefik", "reboot")
+	if exit != 1 || s.called() {
+		t.Fatalf("kamal traefik in a Kamal 2 app: exit %d, handed off: %v", exit, s.called())
+	}
+	assertContains(t, "output", stdout+stderr, `Could not find command "traefik".`)
+	// An app pinning Kamal 1.9 has it: handed off.
+	a.WriteFile("Gemfile.lock", strings.Replace(kamalLock, "kamal (2.12.0)", "kamal (1.9.2)", 1), 0o644)
+	if _, _, exit := a.RunEnv(s.env(pathWith(standinDir())), "traefik", "reboot"); exit != 0 {
+		t.Fatalf("kamal traefik reboot in a Kamal 1.9 app: exit %d", exit)
+	}
+	if got := strings.Join(s.argv(), " "); got != "traefik reboot" {
+		t.Errorf("the app's Kamal got %q, want %q", got, "traefik reboot")
+	}
+}
