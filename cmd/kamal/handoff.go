@@ -148,7 +148,7 @@ func (c *cli) runDeploy(ctx context.Context, dir string, k *handoff.Kamal, g *gl
 	}
 	code := -1
 	env.HandOff = func(_ context.Context, extra []string) (int, error) {
-		argv := append(append([]string{}, args...), extra...)
+		argv := append(withoutKamalGoOptions(args), extra...)
 		c.log.Say(fmt.Sprintf("Handing over to the app's Kamal (%s): kamal %s", k.Found, strings.Join(argv, " ")), "magenta")
 		if g.dryRun {
 			code = 0
@@ -187,6 +187,29 @@ func (c *cli) runDeploy(ctx context.Context, dir string, k *handoff.Kamal, g *gl
 		return handOffExit(code)
 	}
 	return nil
+}
+
+// kamalGoOptions are kamal-go's own class options, which the app's Kamal
+// does not have: true for those taking a value.
+var kamalGoOptions = map[string]bool{"--dry-run": false, "--trace": false, "--script": true, "--break": true, "--dap": true}
+
+// withoutKamalGoOptions is args without kamal-go's own options (with their
+// values), as the app's Kamal is to see the command line after kamal-go's
+// build: --dry-run, --trace, --script, --break and --dap were kamal-go's.
+func withoutKamalGoOptions(args []string) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		name, _, hasValue := strings.Cut(args[i], "=")
+		takesValue, own := kamalGoOptions[name]
+		if !own {
+			out = append(out, args[i])
+			continue
+		}
+		if takesValue && !hasValue && i+1 < len(args) {
+			i++
+		}
+	}
+	return out
 }
 
 func fileExists(p string) bool {
