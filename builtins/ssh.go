@@ -180,9 +180,53 @@ func hostList(fn string, v starlark.Iterable) ([]string, error) {
 	return hosts, nil
 }
 
-// ServeSaver reads images out of the local store for ssh.serve; tests
+// ServeSaver reads images out of the local store for ssh.serve; nil (the
+// default) runs docker image save through the run's local transport
+// (localSave); tests replace it.
 // replace it.
-var ServeSaver serve.Saver = serve.DockerSave
+var ServeSaver serve.Saver
+
+// localSave is the Saver that streams `docker image save IMAGE` from the
+// local transport, as every process a step runs goes: with the run's
+// context, in a process group a second Ctrl-C kills, refused while the
+// Starlark lock is held. Closing the stream before its end stops the save
+// and waits for it.
+func localSave(local executor.Transport) serve.Saver {
+	return func(ctx context.Context, image string) (io.ReadCloser, error) {
+		ctx, cancel := context.WithCancel(ctx)
+		pr, pw := io.Pipe()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			var stderr bytes.Buffer
+			status, err := local.Run(ctx, "", executor.Request{Script: "docker image save " + shell.Quote(image), Stdout: pw, Stderr: &stderr})
+			msg := strings.TrimSpace(stderr.String())
+			switch {
+			case err != nil:
+				pw.CloseWithError(fmt.Errorf("docker image save %s: %w", image, err))
+			case status != 0 && msg != "":
+				pw.CloseWithError(fmt.Errorf("docker image save %s: %s", image, msg))
+			case status != 0:
+				pw.CloseWithError(fmt.Errorf("docker image save %s: exit status %d", image, status))
+			default:
+				pw.Close()
+			}
+		}()
+		return &savedStream{PipeReader: pr, stop: func() { cancel(); pr.Close(); <-done }}, nil
+	}
+}
+
+// savedStream is localSave's stream.
+type savedStream struct {
+	*io.PipeReader
+	stop func()
+}
+
+// Close stops the save if it is still running and waits for it.
+func (s *savedStream) Close() error {
+	s.stop()
+	return nil
+}
 
 // sshServe saves the image once (`docker image save`) into an unlinked
 // temporary file and streams layers from there, never holding them in
@@ -215,7 +259,11 @@ func sshServe(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	}
 	ctx := Context(thread)
 	e.Log.Debugf("Indexing %s in the local image store", image)
-	img, err := serve.Index(ctx, ServeSaver, image, "")
+	saver := ServeSaver
+	if saver == nil {
+		saver = localSave(e.Runner.Local)
+	}
+	img, err := serve.Index(ctx, saver, image, "")
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

@@ -32,7 +32,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -42,65 +41,6 @@ import (
 // Saver streams the tar of `docker image save` for one image. Closing the
 // stream before its end stops the save.
 type Saver func(ctx context.Context, image string) (io.ReadCloser, error)
-
-// DockerSave is the Saver that runs the docker CLI.
-func DockerSave(ctx context.Context, image string) (io.ReadCloser, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	c := exec.CommandContext(ctx, "docker", "image", "save", image)
-	var stderr bytes.Buffer
-	c.Stderr = &stderr
-	out, err := c.StdoutPipe()
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	if err := c.Start(); err != nil {
-		cancel()
-		return nil, fmt.Errorf("docker image save %s: %w", image, err)
-	}
-	return &saveStream{r: out, cmd: c, cancel: cancel, stderr: &stderr, image: image}, nil
-}
-
-type saveStream struct {
-	r      io.Reader
-	cmd    *exec.Cmd
-	cancel context.CancelFunc
-	stderr *bytes.Buffer
-	image  string
-	eof    bool
-}
-
-func (s *saveStream) Read(p []byte) (int, error) {
-	n, err := s.r.Read(p)
-	if err == io.EOF && !s.eof {
-		s.eof = true
-		if werr := s.cmd.Wait(); werr != nil {
-			s.cancel()
-			return n, s.failure(werr)
-		}
-		s.cancel()
-	}
-	return n, err
-}
-
-func (s *saveStream) failure(err error) error {
-	msg := strings.TrimSpace(s.stderr.String())
-	if msg == "" {
-		msg = err.Error()
-	}
-	return fmt.Errorf("docker image save %s: %s", s.image, msg)
-}
-
-// Close stops the save if it is still running and reaps the process.
-func (s *saveStream) Close() error {
-	if s.eof {
-		return nil
-	}
-	s.eof = true
-	s.cancel()
-	s.cmd.Wait()
-	return nil
-}
 
 // Image is the index of one saved image: what the registry serves.
 type Image struct {
