@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/kamal-go/kamal/runtime/kamalerr"
+
+	"github.com/kamal-go/kamal/runtime/ruby"
 )
 
 // Selection is the result of --hosts, --roles and --primary.
@@ -78,7 +80,7 @@ func filterSpecific(patterns, items []string) []string {
 	var out []string
 	for _, p := range patterns {
 		for _, item := range items {
-			if fnmatch(p, item) {
+			if ruby.Fnmatch(p, item) {
 				out = append(out, item)
 			}
 		}

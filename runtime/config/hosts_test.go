@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/kamal-go/kamal/runtime/kamalerr"
+
+	"github.com/kamal-go/kamal/runtime/ruby"
 )
 
 const hostsConfig = `service: app
@@ -170,8 +172,8 @@ func TestFnmatch(t *testing.T) {
 		{"", "a", false},
 	}
 	for _, tt := range tests {
-		if got := fnmatch(tt.pattern, tt.name); got != tt.want {
-			t.Errorf("fnmatch(%q, %q) = %v, want %v", tt.pattern, tt.name, got, tt.want)
+		if got := ruby.Fnmatch(tt.pattern, tt.name); got != tt.want {
+			t.Errorf("Fnmatch(%q, %q) = %v, want %v", tt.pattern, tt.name, got, tt.want)
 		}
 	}
 }

@@ -1,14 +1,14 @@
-package config
+package ruby
 
 import "strings"
 
-// fnmatch reports whether name matches pattern like Ruby's
+// Fnmatch reports whether name matches pattern like Ruby's
 // File.fnmatch(pattern, name, File::FNM_EXTGLOB), which Kamal uses for
 // --hosts and --roles: "*" (any run, "/" included), "?", "[...]" (with
 // ranges and "!" or "^" negation), "{a,b}" alternation (nested allowed)
 // and "\" escapes. As in Ruby without FNM_DOTMATCH, a leading "." in name
 // is only matched by a literal ".".
-func fnmatch(pattern, name string) bool {
+func Fnmatch(pattern, name string) bool {
 	for _, p := range expandBraces(pattern, 0) {
 		if globMatch(p, name) {
 			return true
