@@ -554,3 +554,24 @@ func TestDebuggerLinesAreScrubbed(t *testing.T) {
 		t.Errorf("the secret leaked:\n%s", out)
 	}
 }
+
+// A command the config runs has the terminal while it runs (its process
+// group is the foreground one): it can prompt and read there instead of
+// being stopped by SIGTTIN, and Ctrl-C there is the user's interrupt.
+func TestAConfigCommandCanReadTheTerminal(t *testing.T) {
+	a := newReplApp(t)
+	env := filepath.Join(a.dir, ".env")
+	os.WriteFile(env, []byte("TYPED=$(printf 'type: ' >/dev/tty; read x </dev/tty; echo got-$x)\n"), 0o600)
+	s := a.terminal(t, "config")
+	s.expect("type: ")
+	s.send("abc\r")
+	s.expect(":hosts:")
+	wantExit(t, s, 0)
+
+	os.WriteFile(env, []byte("SLOW=$(printf 'waiting ' >/dev/tty; sleep 30)\n"), 0o600)
+	s = a.terminal(t, "config")
+	s.expect("waiting ")
+	s.send("\x03")
+	s.expect("ERROR (Interrupt): Interrupted while running $(printf 'waiting ' >/dev/tty; sleep 30) (.env:1)")
+	wantExit(t, s, 130)
+}

@@ -53,7 +53,12 @@ func (sh *shell) output(command string) (stdout string, status int, err error) {
 	status, err = (&executor.Local{Shell: "/bin/sh", Grace: executor.LoadGrace}).Run(ctx, "", executor.Request{
 		Script: command, Env: env, WholeEnv: true, Dir: sh.dir,
 		Stdin: os.Stdin, Stdout: &out, Stderr: stderr,
+		Terminal: executor.ForegroundTerminal(os.Stdin),
 	})
+	if errors.Is(err, executor.ErrTerminalInterrupt) {
+		executor.InterruptSelf(ctx)
+		return "", -1, errCommandInterrupted
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return "", -1, errCommandInterrupted

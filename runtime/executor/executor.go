@@ -31,8 +31,13 @@ type Request struct {
 	// ExtraFiles are open files a local command inherits as descriptors
 	// 3, 4, ... (exec.Cmd.ExtraFiles); ignored remotely.
 	ExtraFiles []*os.File
-	Dir        string    // local working directory ("" = current); ignored remotely
-	Stdin      io.Reader // optional; nil means empty input
+	// Terminal, when set (see ForegroundTerminal), is handed to a local
+	// command's process group while it runs, so that it can read it; a
+	// command that then ends by the terminal's SIGINT (Ctrl-C) is
+	// reported as ErrTerminalInterrupt.
+	Terminal *os.File
+	Dir      string    // local working directory ("" = current); ignored remotely
+	Stdin    io.Reader // optional; nil means empty input
 	// Stdout and Stderr receive output as it arrives (nil discards it).
 	// Each writer is called from at most one goroutine at a time (when
 	// both are the same writer, calls to it are serialized too), and never

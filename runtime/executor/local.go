@@ -94,7 +94,16 @@ func (l *Local) Run(ctx context.Context, host string, req Request) (int, error) 
 			cmd.Stderr = out.stderr
 		}
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if req.Terminal != nil {
+			cmd.SysProcAttr.Foreground = true
+			cmd.SysProcAttr.Ctty = int(req.Terminal.Fd())
+		}
 		return cmd
+	}
+	if req.Terminal != nil {
+		foregroundMu.Lock()
+		defer foregroundMu.Unlock()
+		defer reclaimTerminal(req.Terminal)
 	}
 	var cmd *exec.Cmd
 	if argv := directArgv(req.Script, env); argv != nil && l.Shell == "" {
@@ -172,7 +181,22 @@ func (l *Local) Run(ctx context.Context, host string, req Request) (int, error) 
 	if err != nil {
 		return -1, err
 	}
+	if req.Terminal != nil && endedByInterrupt(cmd) {
+		return -1, ErrTerminalInterrupt
+	}
 	return out.finish(status)
+}
+
+// ErrTerminalInterrupt is Run's error for a command holding the terminal
+// (Request.Terminal) that Ctrl-C ended: the user's interrupt, which the
+// caller handles as its own SIGINT.
+var ErrTerminalInterrupt = errors.New("interrupted at the terminal")
+
+// endedByInterrupt: the command was killed by SIGINT, or its shell
+// exited 130 after a child was.
+func endedByInterrupt(cmd *exec.Cmd) bool {
+	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	return ok && (ws.Signaled() && ws.Signal() == syscall.SIGINT || ws.Exited() && ws.ExitStatus() == 130)
 }
 
 // exitStatus turns cmd's Wait result into a shell-style status.

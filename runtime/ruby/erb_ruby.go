@@ -117,7 +117,11 @@ func (r *External) Render(src string, extra map[string]string) (string, error) {
 		Env:    r.Env(extra), WholeEnv: true, Dir: r.Dir,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: stderr,
 		ExtraFiles: []*os.File{tmplR, resW},
+		Terminal:   executor.ForegroundTerminal(os.Stdin),
 	})
+	if errors.Is(runErr, executor.ErrTerminalInterrupt) {
+		executor.InterruptSelf(ctx)
+	}
 	resW.Close()
 	got := <-read
 	if ctx.Err() != nil {
