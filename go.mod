@@ -21,6 +21,7 @@ require (
 
 require (
 	github.com/containerd/log v0.1.0 // indirect
+	github.com/docker/docker-credential-helpers v0.9.3 // indirect
 	github.com/docker/go-units v0.5.0 // indirect
 	github.com/klauspost/compress v1.18.7 // indirect
 	github.com/moby/go-archive v0.3.3 // indirect
@@ -30,7 +31,10 @@ require (
 	github.com/moby/sys/symlink v0.3.0 // indirect
 	github.com/moby/sys/user v0.4.1 // indirect
 	github.com/moby/sys/userns v0.1.0 // indirect
+	github.com/opencontainers/go-digest v1.0.0 // indirect
+	github.com/opencontainers/image-spec v1.1.1 // indirect
 	github.com/sirupsen/logrus v1.9.4 // indirect
+	golang.org/x/sync v0.21.0 // indirect
 	golang.org/x/time v0.11.0 // indirect
 	golang.org/x/tools v0.46.0 // indirect
 )

@@ -68,6 +68,7 @@ var globals = []Builtin{
 	dockerModule,
 	builderModule,
 	gitModule,
+	registryModule,
 	auditGlobal,
 	sayGlobal,
 	logModule,

@@ -32,6 +32,10 @@ var dockerModule = Builtin{
 		{Sig: "pull(image)", Doc: "docker pull IMAGE.", Fn: imageArg(func(_ *Env, image string) *shell.Command { return commands.Pull(image) })},
 		{Sig: "push(image)", Doc: "docker push IMAGE.", Fn: imageArg(func(_ *Env, image string) *shell.Command { return shell.New("docker", "push", image) })},
 		{Sig: "image_rm(image)", Doc: "docker image rm --force IMAGE.", Fn: imageArg(func(_ *Env, image string) *shell.Command { return commands.ImageRemove(image) })},
+		{Sig: "image_id(image)", Doc: "docker image inspect --format '{{.Id}}' IMAGE: prints the image's ID where it runs, fails when there is no such image.",
+			Fn: imageArg(func(_ *Env, image string) *shell.Command {
+				return shell.New("docker", "image", "inspect", "--format", "{{.Id}}", image)
+			})},
 		{Sig: "tag(source, target)", Doc: "docker tag SOURCE TARGET.", Fn: dockerTag},
 		{Sig: "validate_image(image)", Fn: imageArg(func(e *Env, image string) *shell.Command { return commands.ValidateImage(e.Config, image) }),
 			Doc: "The check that IMAGE carries the service label, failing with Kamal's message."},

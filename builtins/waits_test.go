@@ -21,6 +21,7 @@ import (
 	"github.com/kamal-go/kamal/runtime/hook"
 	"github.com/kamal-go/kamal/runtime/lock"
 	"github.com/kamal-go/kamal/runtime/log"
+	"github.com/kamal-go/kamal/runtime/manifest"
 	"github.com/kamal-go/kamal/runtime/runstate"
 	"github.com/kamal-go/kamal/runtime/sshkit"
 )
@@ -42,6 +43,8 @@ var everyBuiltinInOn = map[string]struct{ call, want string }{
 	"docker.build":            {call: `docker.build()`},
 	"docker.check":            {call: `docker.check()`},
 	"docker.image_rm":         {call: `docker.image_rm("app")`},
+	"docker.image_id":         {call: `docker.image_id("app")`},
+	"registry.manifest":       {call: `registry.manifest()`},
 	"docker.included_files":   {call: `docker.included_files()`},
 	"docker.logout":           {call: `docker.logout()`},
 	"docker.registry_remove":  {call: `docker.registry_remove()`},
@@ -104,6 +107,11 @@ func TestEveryBuiltinInOnReleasesTheStarlarkLock(t *testing.T) {
 	env := waitsEnv(t)
 	prompt := &refusingDebugger{}
 	env.Debugger = prompt
+	lookup := ManifestLookup
+	ManifestLookup = func(ctx context.Context, image string, _ manifest.Credentials) (*manifest.Manifest, error) {
+		return nil, refuse(ctx, "registry lookup")
+	}
+	t.Cleanup(func() { ManifestLookup = lookup })
 	env.HandOff = func(ctx context.Context, extra []string) (int, error) {
 		return 0, refuse(ctx, "the app's Kamal")
 	}

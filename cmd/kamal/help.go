@@ -104,6 +104,8 @@ func optionDescription(name string) string {
 		return "Build without using Docker's build cache"
 	case "serve":
 		return "Serve the image to the servers from the local image store over SSH, no registry (kamal-go)"
+	case "skip-existing":
+		return "Skip the build and push when the registry has this version, and the pull on servers whose image is the registry's (kamal-go)"
 	}
 	return ""
 }

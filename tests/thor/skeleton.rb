@@ -81,14 +81,17 @@ module Kamal
     class Build < Base
       desc "deliver", "d"
       option :serve, type: :boolean, default: false
+      option :skip_existing, type: :boolean, default: false
       def deliver() report end
       desc "push", "d"
       option :output, type: :string, default: "registry"
       option :no_cache, type: :boolean, default: false
       option :serve, type: :boolean, default: false
+      option :skip_existing, type: :boolean, default: false
       def push() report end
       desc "pull", "d"
       option :serve, type: :boolean, default: false
+      option :skip_existing, type: :boolean, default: false
       def pull() report end
       desc "create", "d"
       def create() report end
