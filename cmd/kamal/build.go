@@ -280,7 +280,7 @@ func buildHelp(c *cli, b *buildLoader, args []string) error {
 // eject writes the stock script where the user's script lives, to start
 // editing from; it never overwrites.
 func eject(c *cli) error {
-	path := filepath.Join(".kamal", "scripts", "build.star")
+	path := filepath.Join(userScriptsDir, "build.star")
 	if _, err := os.Stat(path); err == nil {
 		return usageError(path + " already exists; remove it first to eject again")
 	}

@@ -165,7 +165,7 @@ func (c *cli) runDeploy(ctx context.Context, dir string, k *handoff.Kamal, g *gl
 	if err := in.LoadStockScript(ctx, deployLabel); err != nil {
 		return loadError{err}
 	}
-	if user := filepath.Join(dir, ".kamal", "scripts", "deploy.star"); fileExists(user) && g.script == "" {
+	if user := filepath.Join(dir, userScriptsDir, "deploy.star"); fileExists(user) && g.script == "" {
 		if err := in.LoadUser(ctx, user); err != nil {
 			return loadError{err}
 		}

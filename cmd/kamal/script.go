@@ -48,7 +48,7 @@ func userScripts(dir, command string, o *globalOptions) []string {
 		return []string{o.script}
 	}
 	var out []string
-	base := filepath.Join(dir, ".kamal", "scripts", command+".star")
+	base := filepath.Join(dir, userScriptsDir, command+".star")
 	if _, err := os.Stat(base); err == nil {
 		out = append(out, base)
 	}
@@ -56,7 +56,7 @@ func userScripts(dir, command string, o *globalOptions) []string {
 		// Not cleaned: the destination is pasted into the name, and a -d
 		// with "../" must not reach outside .kamal/scripts (as the config
 		// loader's overlay).
-		dest := filepath.Join(dir, ".kamal", "scripts") + string(filepath.Separator) + command + "." + o.destination + ".star"
+		dest := filepath.Join(dir, userScriptsDir) + string(filepath.Separator) + command + "." + o.destination + ".star"
 		if _, err := os.Stat(dest); err == nil {
 			out = append(out, dest)
 		}
@@ -82,3 +82,7 @@ func load(ctx context.Context, c *cli, env *runstate.State, o *globalOptions, co
 	}
 	return in, nil
 }
+
+// userScriptsDir is where an app keeps its scripts, relative to its root
+// (as Kamal keeps hooks in .kamal/hooks).
+const userScriptsDir = ".kamal/scripts"
