@@ -132,48 +132,11 @@ func (l *Local) Run(ctx context.Context, host string, req Request) (int, error) 
 	defer running.remove(pgid)
 
 	exited := make(chan struct{})
-	killed := make(chan struct{}) // closed when cancellation handling is over
-	var cancelled bool            // set before killed is closed
-	go func() {
-		defer close(killed)
-		select {
-		case <-exited:
-			return
-		case <-ctx.Done():
-		}
-		cancelled = true
-		_ = syscall.Kill(-pgid, syscall.SIGTERM)
-		deadline := time.NewTimer(grace)
-		defer deadline.Stop()
-		poll := time.NewTicker(20 * time.Millisecond)
-		defer poll.Stop()
-		shellDone := false
-		for {
-			select {
-			case <-exited:
-				shellDone = true
-			case <-poll.C:
-			case <-deadline.C:
-				_ = syscall.Kill(-pgid, syscall.SIGKILL)
-				// SIGKILL is delivered asynchronously: wait (briefly) until
-				// the group has really gone, so that Run's caller never
-				// sees a member still running.
-				for i := 0; i < 100 && groupAlive(pgid); i++ {
-					time.Sleep(20 * time.Millisecond)
-				}
-				return
-			}
-			// The group is gone once the shell is reaped and no live
-			// member is left.
-			if shellDone && !groupAlive(pgid) {
-				return
-			}
-		}
-	}()
-
+	stopped := make(chan bool, 1) // whether cancellation ended the group
+	go func() { stopped <- stopGroupOnCancel(ctx, pgid, grace, exited) }()
 	werr := cmd.Wait()
 	close(exited)
-	<-killed
+	cancelled := <-stopped
 	if cancelled {
 		return -1, fmt.Errorf("local command cancelled: %w", ctx.Err())
 	}
@@ -185,6 +148,45 @@ func (l *Local) Run(ctx context.Context, host string, req Request) (int, error) 
 		return -1, ErrTerminalInterrupt
 	}
 	return out.finish(status)
+}
+
+// stopGroupOnCancel waits until exited closes or ctx is cancelled. On
+// cancellation it sends the process group pgid SIGTERM, then SIGKILL
+// after grace, and returns true once the group has gone (the shell reaped,
+// exited closed, and no member left).
+func stopGroupOnCancel(ctx context.Context, pgid int, grace time.Duration, exited <-chan struct{}) bool {
+	select {
+	case <-exited:
+		return false
+	case <-ctx.Done():
+	}
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	deadline := time.NewTimer(grace)
+	defer deadline.Stop()
+	poll := time.NewTicker(20 * time.Millisecond)
+	defer poll.Stop()
+	shellDone := false
+	for {
+		select {
+		case <-exited:
+			shellDone = true
+		case <-poll.C:
+		case <-deadline.C:
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			// SIGKILL is delivered asynchronously: wait (briefly) until
+			// the group has really gone, so that Run's caller never
+			// sees a member still running.
+			for i := 0; i < 100 && groupAlive(pgid); i++ {
+				time.Sleep(20 * time.Millisecond)
+			}
+			return true
+		}
+		// The group is gone once the shell is reaped and no live
+		// member is left.
+		if shellDone && !groupAlive(pgid) {
+			return true
+		}
+	}
 }
 
 // ErrTerminalInterrupt is Run's error for a command holding the terminal
