@@ -5,6 +5,7 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"github.com/kamal-go/kamal/runtime/progress"
 	"github.com/kamal-go/kamal/runtime/sshkit"
 )
 
@@ -63,8 +64,16 @@ func onBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 	if e != nil && e.Config != nil {
 		limit = e.Config.SSHKit.MaxConcurrentHosts
 	}
+	var line *progress.Line
+	if e != nil && e.State != nil {
+		line = e.Progress
+	}
+	end := line.Begin(fn.Name(), len(hosts))
+	defer end()
 	results := make([]starlark.Value, len(hosts))
 	err = sshkit.OnHosts(hosts, limit, func(i int, h string) (err error) {
+		line.HostStarted()
+		defer func() { line.HostFinished(err != nil) }()
 		t := NewThread(thread, "on "+h)
 		stop := watch(t)
 		defer stop()

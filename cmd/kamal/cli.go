@@ -12,6 +12,7 @@ import (
 
 	"github.com/kamal-go/kamal/runtime/kamalerr"
 	"github.com/kamal-go/kamal/runtime/log"
+	"github.com/kamal-go/kamal/runtime/progress"
 	"github.com/kamal-go/kamal/runtime/repl"
 )
 
@@ -32,6 +33,8 @@ type cli struct {
 	verbose bool     // -v: Kamal's errors show their backtrace too
 	ran     string   // the command run, "kamal build push", for messages
 	argv    []string // the command line as given, for the retry line
+	// progress is --progress=condensed's live line, nil for plain output.
+	progress *progress.Line
 }
 
 // command is one top-level command (kamal NAME ...).
@@ -71,7 +74,9 @@ func run(s streams, args []string) int {
 	color := os.Getenv("SSHKIT_COLOR") != "" || (isTerminal(s.Out) && os.Getenv("NO_COLOR") == "")
 	console := repl.NewConsole(s.Out)
 	c := &cli{streams: s, log: log.New(console, color), console: console}
-	return c.exitCode(c.dispatch(args))
+	err := c.dispatch(args)
+	c.progress.Close() // cleared before the last lines, also after Ctrl-C
+	return c.exitCode(err)
 }
 
 func isTerminal(w io.Writer) bool {

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 
 	"github.com/kamal-go/kamal/runtime/config"
 	"github.com/kamal-go/kamal/runtime/executor"
 	"github.com/kamal-go/kamal/runtime/lock"
+	"github.com/kamal-go/kamal/runtime/progress"
 	"github.com/kamal-go/kamal/runtime/runstate"
 	"golang.org/x/term"
 )
@@ -87,5 +89,33 @@ func (c *cli) newEnv(g *globalOptions, command, sub string) (*runstate.State, er
 	if os.Getenv("KAMAL_LOCK") == "true" {
 		env.Lock.Inherit()
 	}
+	if err := c.setProgress(env, g); err != nil {
+		env.Close()
+		return nil, err
+	}
 	return env, nil
+}
+
+// setProgress puts --progress=condensed's live line (or x-kamal-go's
+// progress: condensed) under the log: only on a terminal and without -v,
+// where the log otherwise is Kamal's, unchanged.
+func (c *cli) setProgress(env *runstate.State, g *globalOptions) error {
+	mode := env.Config.Progress
+	if g.opts.Has("progress") {
+		mode = g.opts.String("progress")
+	}
+	switch mode {
+	case "", "plain":
+		return nil
+	case "condensed":
+	default:
+		return usageError(fmt.Sprintf("--progress takes plain or condensed, got %q", mode))
+	}
+	if g.verbose || !isTerminal(c.Out) {
+		return nil
+	}
+	c.progress = progress.New(c.Out)
+	env.Progress = c.progress
+	c.log.SetLive(c.progress)
+	return nil
 }

@@ -29,6 +29,7 @@ func classOptions() []*thor.Option {
 		{Name: "script", Type: str, Banner: "FILE", Desc: "Load this build script on top of the stock one (default .kamal/scripts/build.star)"},
 		{Name: "trace", Type: boolean, Desc: "Print every builtin call with its file:line and duration"},
 		{Name: "break", Type: str, Repeatable: true, Banner: "FILE:LINE", Desc: "Stop at this line of a script (repeatable; FILE as scripts show it, e.g. @kamal//build.star; FILE:LINE#N only the Nth time, 'FILE:LINE if EXPR' only when EXPR holds there)"},
+		{Name: "progress", Type: str, Banner: "MODE", Desc: "plain (Kamal's log) or condensed: on a terminal, one live line for each step on more than 10 hosts"},
 		{Name: "dap", Type: str, Banner: "ADDR", Desc: "Wait for a Debug Adapter Protocol client (an editor) on this loopback address, e.g. 127.0.0.1:4711, and stop where it says"},
 	}
 }

@@ -31,6 +31,7 @@ func (l *loader) build(raw *mapping, gen Generation, dot map[string]string) (*Co
 		Generation:  gen,
 		Path:        l.files[0].abs,
 		Destination: l.dest,
+		Progress:    ext.progress,
 		Service:     str(raw, "service"),
 		Image:       str(raw, "image"),
 		PrimaryRole: strOr(raw, "primary_role", "web"),

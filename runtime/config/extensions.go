@@ -14,6 +14,7 @@ const ExtensionKey = "x-kamal-go"
 // extensionSchema is what x-kamal-go may hold: the sections whose keys
 // kamal-go adds, each with its own keys only.
 var extensionSchema = []field{
+	f("progress", kString),
 	hash("ssh", f("connect_timeout", kInteger)),
 	hash("sshkit", f("max_concurrent_hosts", kInteger), f("command_timeout", kInteger)),
 }
@@ -30,9 +31,10 @@ var legacyExtensions = []struct{ section, key string }{
 // extensions are kamal-go's settings after x-kamal-go and the old
 // spellings are merged: section -> key -> value, and where each came from.
 type extensions struct {
-	vals   map[string]*mapping // "ssh" -> {connect_timeout: 10}
-	paths  map[string]string   // "ssh/connect_timeout" -> the path written
-	legacy []string            // old spellings used, "ssh/connect_timeout"
+	progress string              // x-kamal-go/progress ("" when unset)
+	vals     map[string]*mapping // "ssh" -> {connect_timeout: 10}
+	paths    map[string]string   // "ssh/connect_timeout" -> the path written
+	legacy   []string            // old spellings used, "ssh/connect_timeout"
 }
 
 // get is the value of section/key, or nil.
@@ -92,6 +94,12 @@ func decodeExtensions(raw *mapping) (*extensions, error) {
 		}
 		m := x.(*mapping)
 		for _, section := range m.keys {
+			if section == "progress" {
+				if e.progress = fmt.Sprint(m.vals[section]); e.progress != "plain" && e.progress != "condensed" {
+					return nil, configErrorf("%s/progress: should be plain or condensed", ExtensionKey)
+				}
+				continue
+			}
 			sec := m.vals[section].(*mapping)
 			e.vals[section] = copyMapping(sec)
 			for _, k := range sec.keys {

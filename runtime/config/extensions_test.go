@@ -33,6 +33,13 @@ func TestExtensionsSectionSetsKamalGoSettingsWithoutWarning(t *testing.T) {
 	}
 }
 
+func TestExtensionsProgressIsReadFromTheRootOfTheSection(t *testing.T) {
+	c := mustLoad(t, deploy(v2Base+"x-kamal-go:\n  progress: condensed\n  sshkit:\n    max_concurrent_hosts: 4\n"))
+	eq(t, c.Progress, "condensed")
+	eq(t, c.SSHKit.MaxConcurrentHosts, 4)
+	eq(t, mustLoad(t, deploy(v2Base)).Progress, "")
+}
+
 func TestExtensionsOldSpellingsWorkWithOneWarningEach(t *testing.T) {
 	c := mustLoad(t, deploy(v2Base+"ssh:\n  connect_timeout: 3\nsshkit:\n  command_timeout: 9\n"))
 	eq(t, c.SSH.ConnectTimeout, 3)
@@ -56,6 +63,7 @@ func TestExtensionsBadInput(t *testing.T) {
 		{"not_positive", "x-kamal-go:\n  ssh: {connect_timeout: 0}\n", "x-kamal-go/ssh/connect_timeout: should be a positive number of seconds"},
 		{"old_spelling_wrong_type", "sshkit:\n  max_concurrent_hosts: 1.5\n", "sshkit/max_concurrent_hosts: should be an integer"},
 		{"old_spelling_not_positive", "ssh:\n  connect_timeout: -1\n", "ssh/connect_timeout: should be a positive number of seconds"},
+		{"progress_unknown", "x-kamal-go:\n  progress: fancy\n", "x-kamal-go/progress: should be plain or condensed"},
 		{"both_spellings", "ssh:\n  connect_timeout: 2\n" + xKamalGo, "ssh/connect_timeout: also set as x-kamal-go/ssh/connect_timeout: keep only that one"},
 	}
 	for _, tt := range tests {

@@ -68,6 +68,9 @@ type Config struct {
 	Generation    Generation
 	Path          string // absolute path of the base file
 	Destination   string
+	// Progress is x-kamal-go/progress: "plain", "condensed" or "" (unset:
+	// plain, unless --progress says otherwise).
+	Progress string
 
 	Service string
 	Image   string // without registry host; Kamal 2 local registry without image: Service

@@ -69,6 +69,33 @@ type Logger struct {
 	secrets   []string // every secret value registered
 	plain     []string // text known not to be secret (AddPlain)
 	scrubbed  []string // the secrets scrubbed from output, longest first
+	live      Live     // a live line under the log (--progress=condensed), or nil
+}
+
+// Live is a line drawn under the log on a terminal (runtime/progress):
+// while it is Active, the log keeps its lines below Error to itself, and
+// writes every other line through Above, which takes the live line away
+// and draws it again under the new line.
+type Live interface {
+	Active() bool
+	Above(write func())
+}
+
+// SetLive puts v under the log (nil: none).
+func (l *Logger) SetLive(v Live) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.live = v
+}
+
+// emit writes s, above the live line if there is one. The caller holds
+// l.mu.
+func (l *Logger) emit(s string) {
+	if l.live == nil {
+		io.WriteString(l.out, s)
+		return
+	}
+	l.live.Above(func() { io.WriteString(l.out, s) })
 }
 
 // New returns a logger writing to out at threshold Info. color turns on
@@ -199,10 +226,13 @@ func (l *Logger) writeLine(level Level, force bool, line string, scrub bool) {
 	if level < l.threshold && !force {
 		return
 	}
+	if level < Error && l.live != nil && l.live.Active() {
+		return // the live line stands for it
+	}
 	if scrub {
 		line = l.scrub(line)
 	}
-	io.WriteString(l.out, line+"\n")
+	l.emit(line + "\n")
 }
 
 // Log prints a plain line at level: "  INFO text". The text is stripped of
@@ -239,7 +269,7 @@ func (l *Logger) Say(msg, color string) {
 	if !strings.HasSuffix(msg, " ") && !strings.HasSuffix(msg, "\t") {
 		msg += "\n"
 	}
-	io.WriteString(l.out, msg)
+	l.emit(msg)
 }
 
 // Fatal prints Kamal's last line for an error that ends the run. It is red
@@ -247,5 +277,5 @@ func (l *Logger) Say(msg, color string) {
 func (l *Logger) Fatal(class, message string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	fmt.Fprintf(l.out, "  \x1b[31mERROR (%s): %s\x1b[0m\n", class, l.scrub(message))
+	l.emit(fmt.Sprintf("  \x1b[31mERROR (%s): %s\x1b[0m\n", class, l.scrub(message)))
 }

@@ -2,6 +2,7 @@ package runstate
 
 import (
 	"context"
+	"github.com/kamal-go/kamal/runtime/progress"
 	"strings"
 	"sync"
 
@@ -57,6 +58,9 @@ type State struct {
 	// typed plus extra, and returns its exit status (the hand_off
 	// builtin); nil for commands that do not hand off. Set by cmd/kamal.
 	HandOff func(ctx context.Context, extra []string) (int, error)
+	// Progress is --progress=condensed's live line (nil: plain output),
+	// which on() shows its steps on. Set by cmd/kamal.
+	Progress *progress.Line
 
 	mu       sync.Mutex
 	gitCache map[string]string

@@ -41,6 +41,7 @@ module Kamal
       class_option :script
       class_option :trace, type: :boolean
       class_option :break, repeatable: true
+      class_option :progress
       class_option :dap
 
       def initialize(args = [], local_options = {}, config = {})
