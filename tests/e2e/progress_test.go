@@ -47,7 +47,7 @@ func manyHostsApp(t *testing.T, n int) *App {
 
 // On a terminal, --progress=condensed shows each step on more than 10
 // hosts as one live line instead of the hosts' log lines, and clears it.
-func TestCondensedProgressShowsOneLivelinePerStepOnATerminal(t *testing.T) {
+func TestCondensedProgressShowsOneLiveLinePerStepOnATerminal(t *testing.T) {
 	app := manyHostsApp(t, 11)
 	app.mustRun("build", "push")
 
@@ -97,4 +97,3 @@ func (r *ttyRun) raw() string {
 	defer r.mu.Unlock()
 	return r.buf.String()
 }
-
