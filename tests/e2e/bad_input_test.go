@@ -52,6 +52,12 @@ func TestBadInput(t *testing.T) {
 			a.WriteFile(".kamal/secrets", "KAMAL_REGISTRY_PASSWORD=$(exit 3)\n", 0o600)
 			return []string{"build", "push"}
 		}, class: "RuntimeError", msg: []string{".kamal/secrets:1: command $(exit 3) failed with exit status 3"}},
+		// The token interpolated into the failing command is another
+		// secret: the command is quoted as written (issue 20).
+		{name: "failing_command_in_secrets_quoted_as_written", example: "app-kamal2", setup: func(a *App) []string {
+			a.WriteFile(".kamal/secrets", "API_TOKEN=tok-e2e-9f8e7d6c5b\nKAMAL_REGISTRY_PASSWORD=$(test -z \"$API_TOKEN\" || exit 7)\n", 0o600)
+			return []string{"build", "push"}
+		}, class: "RuntimeError", msg: []string{`.kamal/secrets:2: command $(test -z "$API_TOKEN" || exit 7) failed with exit status 7`}},
 		{name: "starlark_syntax_error", setup: func(a *App) []string {
 			return []string{"build", "push", "--script", star(a, "def push(:\n")}
 		}, class: "RuntimeError", msg: []string{"bad.star:1:11: got ':', want ')'"}},
@@ -106,7 +112,7 @@ func TestBadInput(t *testing.T) {
 			if n := strings.Count(stdout+stderr, strings.TrimPrefix(tt.msg[0], "bad.star:2:11: ")); tt.once && n != 1 {
 				t.Errorf("%q printed %d times, want once:\n%s%s", tt.msg[0], n, stdout, stderr)
 			}
-			assertNotContains(t, "stdout", stdout, "docker build -", "buildx build ")
+			assertNotContains(t, "stdout", stdout, "docker build -", "buildx build ", "tok-e2e-9f8e7d6c5b")
 			assertNoLock(t)
 			assertNotPushed(t, version)
 		})
