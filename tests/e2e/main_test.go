@@ -66,7 +66,8 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	code := m.Run()
-	stopNetnsRig() // tests/rig/netns, if a test started it
+	stopNetnsRig()     // tests/rig/netns, if a test started it
+	stopManyHostsRig() // tests/bench/many-hosts, likewise
 	// No secret the suite used may appear in anything kamal printed.
 	if leaks := secretsPrinted(); leaks != "" {
 		fmt.Fprint(os.Stderr, "e2e: FAIL: secrets in kamal's output:\n"+leaks)

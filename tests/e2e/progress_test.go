@@ -1,21 +1,67 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 )
 
+// manyHostsWanted is how many hosts the suite's many-hosts rig has: enough
+// for a step on more than 10 hosts.
+const manyHostsWanted = 12
+
+var (
+	manyHostsOnce    sync.Once
+	manyHostsStarted bool  // this suite ran `up`, so runMain runs `down`
+	manyHostsErr     error // the rig could not be brought up
+)
+
+// needManyHostsRig brings tests/bench/many-hosts up with manyHostsWanted
+// hosts once per suite unless it is already up (a benchmark's rig is left
+// alone), and fails the test when it cannot.
+func needManyHostsRig(t *testing.T) {
+	t.Helper()
+	needRig(t)
+	manyHostsOnce.Do(func() {
+		// status exits 0 while any of its sshds runs (a benchmark's rig).
+		if exec.Command(filepath.Join(repoRoot, "tests/bench/many-hosts"), "status").Run() == nil {
+			return
+		}
+		manyHostsStarted = true
+		out, err := exec.Command(filepath.Join(repoRoot, "tests/bench/many-hosts"), "up", fmt.Sprint(manyHostsWanted)).CombinedOutput()
+		if err != nil {
+			manyHostsErr = fmt.Errorf("tests/bench/many-hosts up %d: %v\n%s", manyHostsWanted, err, out)
+		}
+	})
+	if manyHostsErr != nil {
+		t.Fatal(manyHostsErr)
+	}
+}
+
+// stopManyHostsRig stops the many-hosts rig if this suite started it
+// (called by runMain).
+func stopManyHostsRig() {
+	if !manyHostsStarted {
+		return
+	}
+	if out, err := exec.Command(filepath.Join(repoRoot, "tests/bench/many-hosts"), "down").CombinedOutput(); err != nil {
+		fmt.Printf("e2e: tests/bench/many-hosts down: %v\n%s", err, out)
+	}
+}
+
 // manyHostsApp is the Kamal 1 sample app deployed to the first n hosts of
-// the many-hosts rig (tests/bench/many-hosts up N, N >= n); the test is
-// skipped when that rig is not up.
+// the many-hosts rig, which needManyHostsRig brings up.
 func manyHostsApp(t *testing.T, n int) *App {
 	t.Helper()
+	needManyHostsRig(t)
 	env, err := os.ReadFile(filepath.Join(repoRoot, "tests/bench/.state/many-hosts/env"))
 	if err != nil {
-		t.Skip("many-hosts rig not up: run tests/bench/many-hosts up 12")
+		t.Fatal(err)
 	}
 	vars := map[string]string{}
 	for _, m := range regexp.MustCompile(`(?m)^(\w+)="(.*)"$`).FindAllStringSubmatch(string(env), -1) {
@@ -23,7 +69,7 @@ func manyHostsApp(t *testing.T, n int) *App {
 	}
 	addrs := strings.Fields(vars["BENCH_ADDRS"])
 	if len(addrs) < n {
-		t.Skipf("many-hosts rig has %d hosts, want %d", len(addrs), n)
+		t.Fatalf("many-hosts rig has %d hosts, want %d (tests/bench/many-hosts down, then rerun)", len(addrs), n)
 	}
 	app := newApp(t, "app")
 	path := filepath.Join(app.Dir, "config/deploy.yml")
