@@ -144,6 +144,24 @@ def build_command(output = "registry", no_cache = False):
 	}
 }
 
+// A step's new keyword (here --skip-existing's) reaches it only when the
+// option is given, so an override written before the keyword existed keeps
+// working on every other run.
+func TestAnOverrideWithoutANewerStepKeywordStillRuns(t *testing.T) {
+	dir := userApp(t, "kamal1", map[string]string{userFile: `
+def pull_kamal15(serve = False):
+    local.run(cmd("echo", "custom-pull"))
+
+def pull_images(hosts):
+    local.run(cmd("echo", "custom-pull-images"))
+`})
+	s := mustSession(t, dir, userFile)
+	if err := s.call(t, "pull"); err != nil {
+		t.Fatal(err)
+	}
+	inOrder(t, "pull", s.ran(), "echo custom-pull")
+}
+
 func TestWrappingAStockFunctionWithLoad(t *testing.T) {
 	dir := userApp(t, "kamal1", map[string]string{userFile: `
 load("@kamal//build.star", stock_push = "push")
