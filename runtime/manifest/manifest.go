@@ -29,17 +29,6 @@ type Manifest struct {
 	IDs []string
 }
 
-// Has reports whether id (a `docker image inspect -f {{.Id}}` answer) is
-// one of m's.
-func (m *Manifest) Has(id string) bool {
-	for _, d := range m.IDs {
-		if d == id {
-			return true
-		}
-	}
-	return false
-}
-
 // Credentials are the registry's user name and password ("" for none).
 type Credentials struct{ Username, Password string }
 
