@@ -28,6 +28,7 @@ type ttyRun struct {
 	buf  bytes.Buffer
 	seen int // screen offset after the last match
 	done chan struct{}
+	read chan struct{} // closed when the terminal's output is read to its end
 	err  error
 }
 
@@ -40,8 +41,8 @@ func (a *App) startTTY(args ...string) *ttyRun {
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	r := &ttyRun{t: a.t, tty: tty, done: make(chan struct{})}
 	read := make(chan struct{})
+	r := &ttyRun{t: a.t, tty: tty, done: make(chan struct{}), read: read}
 	go func() {
 		defer close(read)
 		b := make([]byte, 4096)
@@ -100,6 +101,12 @@ func (r *ttyRun) expectRE(re string) []string {
 		}
 		select {
 		case <-r.done:
+			// kamal's last lines may still be on their way through the
+			// terminal when it ends: read them before judging.
+			select {
+			case <-r.read:
+			case <-time.After(2 * time.Second):
+			}
 			if !rx.MatchString(r.screen()[r.seen:]) {
 				r.t.Fatalf("kamal ended (%v) before the terminal showed %s; after the last match:\n%s", r.err, re, r.screen()[r.seen:])
 			}
