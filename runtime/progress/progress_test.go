@@ -1,32 +1,17 @@
 package progress
 
 import (
-	"bytes"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/kamal-go/kamal/internal/testenv"
 
 	"github.com/kamal-go/kamal/runtime/log"
 )
 
-// syncBuffer is a bytes.Buffer safe for the redraw goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is the output of a run read while it runs.
+type syncBuffer = testenv.SyncBuffer
 
 func TestAStepOnFewHostsShowsNoLine(t *testing.T) {
 	var out syncBuffer
