@@ -65,6 +65,9 @@ func (l *loader) build(raw *mapping, gen Generation, dot map[string]string) (*Co
 		return nil, err
 	}
 	c.SSHKit = decodeSSHKit(sshkit, ext)
+	if c.Serve, err = decodeServe(ext); err != nil {
+		return nil, err
+	}
 	c.HooksOutput, c.HookOutputs = decodeHooksOutput(get(raw, "hooks_output"))
 
 	getenv := l.getenv
@@ -393,6 +396,18 @@ func decodeSSHKit(x any, ext *extensions) SSHKit {
 		k.CommandTimeout = v
 	}
 	return k
+}
+
+// decodeServe reads x-kamal-go/serve, the settings of --serve.
+func decodeServe(ext *extensions) (Serve, error) {
+	s := Serve{CacheMaxMB: DefaultCacheMaxMB}
+	if v, ok := ext.get("serve", "cache_max_mb").(int); ok {
+		if v < 0 {
+			return s, configErrorf("%s: should be 0 (no cache) or a number of megabytes", ext.path("serve", "cache_max_mb"))
+		}
+		s.CacheMaxMB = v
+	}
+	return s, nil
 }
 
 // decodeHooksOutput returns the global level and the per-hook levels

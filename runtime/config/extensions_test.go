@@ -40,6 +40,13 @@ func TestExtensionsProgressIsReadFromTheRootOfTheSection(t *testing.T) {
 	eq(t, mustLoad(t, deploy(v2Base)).Progress, "")
 }
 
+func TestExtensionsServeCacheBoundDefaultsTo10GiBAndZeroTurnsTheCacheOff(t *testing.T) {
+	eq(t, mustLoad(t, deploy(v2Base)).Serve.CacheMaxMB, DefaultCacheMaxMB)
+	eq(t, DefaultCacheMaxMB, 10240)
+	eq(t, mustLoad(t, deploy(v2Base+"x-kamal-go:\n  serve:\n    cache_max_mb: 0\n")).Serve.CacheMaxMB, 0)
+	eq(t, mustLoad(t, deploy(v1Base+"x-kamal-go:\n  serve:\n    cache_max_mb: 512\n")).Serve.CacheMaxMB, 512)
+}
+
 func TestExtensionsOldSpellingsWorkWithOneWarningEach(t *testing.T) {
 	c := mustLoad(t, deploy(v2Base+"ssh:\n  connect_timeout: 3\nsshkit:\n  command_timeout: 9\n"))
 	eq(t, c.SSH.ConnectTimeout, 3)
@@ -63,6 +70,8 @@ func TestExtensionsBadInput(t *testing.T) {
 		{"not_positive", "x-kamal-go:\n  ssh: {connect_timeout: 0}\n", "x-kamal-go/ssh/connect_timeout: should be a positive number of seconds"},
 		{"old_spelling_wrong_type", "sshkit:\n  max_concurrent_hosts: 1.5\n", "sshkit/max_concurrent_hosts: should be an integer"},
 		{"old_spelling_not_positive", "ssh:\n  connect_timeout: -1\n", "ssh/connect_timeout: should be a positive number of seconds"},
+		{"cache_negative", "x-kamal-go:\n  serve: {cache_max_mb: -1}\n", "x-kamal-go/serve/cache_max_mb: should be 0 (no cache) or a number of megabytes"},
+		{"cache_wrong_type", "x-kamal-go:\n  serve: {cache_max_mb: 1G}\n", "x-kamal-go/serve/cache_max_mb: should be an integer"},
 		{"progress_unknown", "x-kamal-go:\n  progress: fancy\n", "x-kamal-go/progress: should be plain or condensed"},
 		{"both_spellings", "ssh:\n  connect_timeout: 2\n" + xKamalGo, "ssh/connect_timeout: also set as x-kamal-go/ssh/connect_timeout: keep only that one"},
 	}

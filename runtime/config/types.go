@@ -85,6 +85,7 @@ type Config struct {
 	Builder  Builder
 	SSH      SSH
 	SSHKit   SSHKit
+	Serve    Serve // x-kamal-go/serve
 
 	HooksPath    string // as configured, default ".kamal/hooks"
 	SecretsPath  string // default ".kamal/secrets" (Kamal 2)
@@ -220,6 +221,18 @@ type SSH struct {
 	// transport's default, 30); a kamal-go extension.
 	ConnectTimeout int
 }
+
+// Serve is x-kamal-go/serve: the settings of --serve (kamal-go's own).
+type Serve struct {
+	// CacheMaxMB bounds the local layer cache (runtime/layercache), in
+	// MiB; 0: no cache, every serve reads the image with docker image
+	// save into an unlinked temporary file.
+	CacheMaxMB int
+}
+
+// DefaultCacheMaxMB is x-kamal-go/serve/cache_max_mb when unset: 10 GiB,
+// room for the layers of a few releases of several apps.
+const DefaultCacheMaxMB = 10240
 
 // SSHKit is the sshkit section.
 type SSHKit struct {
