@@ -22,17 +22,20 @@ import (
 // once: one local listener per host (the host's SSH forward connects
 // there), so what each host asked for is known. The registry protocol
 // (routing, HEAD and GET, Range, error bodies) is go-containerregistry's
-// pkg/registry with this image as its blob store; anything but GET and
-// HEAD is refused.
+// pkg/registry with this image as its blob store, except that blob bodies
+// (whole or one range) are copied here through buffers drawn from one pool
+// of at most SetMaxInFlight bytes; anything but GET and HEAD is refused.
 //
 // Safe for concurrent use; every request streams on its own.
 type Registry struct {
 	img     *Image
+	repo    string
 	handler http.Handler
 	base    context.Context
 	debugf  func(string, ...any)
 
 	mu      sync.Mutex
+	pool    *bufferPool
 	hosts   map[string]*HostStats
 	servers []*http.Server
 	closed  bool
@@ -64,7 +67,19 @@ func NewRegistry(ctx context.Context, img *Image, repo, tag string, debugf func(
 	if w.status != http.StatusCreated {
 		return nil, fmt.Errorf("serving %s as %s:%s: manifest refused (%d): %s", img.Name, repo, tag, w.status, w.body.String())
 	}
-	return &Registry{img: img, handler: h, base: ctx, debugf: debugf, hosts: map[string]*HostStats{}}, nil
+	return &Registry{img: img, repo: repo, handler: h, base: ctx, debugf: debugf, hosts: map[string]*HostStats{},
+		pool: newBufferPool(DefaultMaxInFlight)}, nil
+}
+
+// SetMaxInFlight bounds the bytes read out of the image and not yet
+// written to a host, every host together (default DefaultMaxInFlight):
+// the registry's copy buffers, so its memory does not grow with the
+// number of hosts or the layer sizes. Requests started before the call
+// keep the bound they started with.
+func (r *Registry) SetMaxInFlight(bytes int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.pool = newBufferPool(max(bytes, 1))
 }
 
 // Listen starts a listener on 127.0.0.1 for host's requests and returns
@@ -125,6 +140,7 @@ func (r *Registry) hostHandler(host string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.mu.Lock()
 		r.hosts[host].Requests++
+		pool := r.pool
 		r.mu.Unlock()
 		if req.Method != http.MethodGet && req.Method != http.MethodHead {
 			w.Header().Set("Content-Type", "application/json")
@@ -134,7 +150,9 @@ func (r *Registry) hostHandler(host string) http.Handler {
 		}
 		cw := &countingWriter{ResponseWriter: w}
 		start := time.Now()
-		r.handler.ServeHTTP(cw, req)
+		if !r.blobGet(cw, req, pool) {
+			r.handler.ServeHTTP(cw, req)
+		}
 		blob := ""
 		if i := strings.LastIndex(req.URL.Path, "/blobs/"); i >= 0 && req.Method == http.MethodGet {
 			blob = req.URL.Path[i+len("/blobs/"):]

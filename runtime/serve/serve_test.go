@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -200,5 +201,81 @@ func TestTheSpooledSaveLeavesNoFileBehind(t *testing.T) {
 	b, _ := io.ReadAll(rc)
 	if !bytes.Equal(b, f.layers[0]) {
 		t.Errorf("layer read back from the spool differs (%d bytes)", len(b))
+	}
+}
+
+func TestRangesAsDockerdResumesABlobAreAnswered(t *testing.T) {
+	layer := bytes.Repeat([]byte("0123456789"), 10000)
+	f := &fakeSave{layers: [][]byte{layer}}
+	r, _, base := startRegistry(t, f)
+	url := base + "/v2/app/blobs/" + f.diffIDs()[0]
+	for _, tc := range []struct {
+		rng   string
+		want  []byte
+		crang string
+	}{
+		{"bytes=4096-", layer[4096:], fmt.Sprintf("bytes 4096-%d/%d", len(layer)-1, len(layer))},
+		{"bytes=10-19", layer[10:20], fmt.Sprintf("bytes 10-19/%d", len(layer))},
+		{"bytes=99990-200000", layer[99990:], fmt.Sprintf("bytes 99990-99999/%d", len(layer))},
+	} {
+		resp, body := get(t, "GET", url, "Range", tc.rng)
+		if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, tc.want) || resp.Header.Get("Content-Range") != tc.crang {
+			t.Errorf("Range %s: %d, %d bytes, Content-Range %q; want 206, %d bytes, %q", tc.rng, resp.StatusCode, len(body), resp.Header.Get("Content-Range"), len(tc.want), tc.crang)
+		}
+	}
+	for _, rng := range []string{"bytes=100000-", "bytes=-10", "bytes=5-2", "bytes=0-1,5-6", "lines=1-2"} {
+		if resp, _ := get(t, "GET", url, "Range", rng); resp.StatusCode != http.StatusRequestedRangeNotSatisfiable {
+			t.Errorf("Range %s: %d, want 416", rng, resp.StatusCode)
+		}
+	}
+	if s := r.Stats("server1"); s.Bytes != int64(len(layer)-4096+10+10) {
+		t.Errorf("stats count %d body bytes, want %d", s.Bytes, len(layer)-4096+10+10)
+	}
+}
+
+func TestBlobsLargerThanTheInFlightBoundGoThroughWhole(t *testing.T) {
+	layer := make([]byte, 5*copyChunk+123)
+	for i := range layer {
+		layer[i] = byte(i * 7)
+	}
+	f := &fakeSave{layers: [][]byte{layer, bytes.Repeat([]byte("b"), 3*copyChunk)}}
+	r, _, base := startRegistry(t, f)
+	r.SetMaxInFlight(copyChunk) // one buffer for every request
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, body := get(t, "GET", base+"/v2/app/blobs/"+f.diffIDs()[i%2])
+			if resp.StatusCode != 200 || !bytes.Equal(body, f.layers[i%2]) {
+				t.Errorf("GET %d: %d, %d bytes", i, resp.StatusCode, len(body))
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestTheBufferPoolNeverHandsOutMoreThanItsBound(t *testing.T) {
+	p := newBufferPool(3*copyChunk + 100)
+	var held [][]byte
+	for range 3 {
+		b, err := p.get(context.Background())
+		if err != nil || len(b) != copyChunk {
+			t.Fatalf("get: %d bytes, %v", len(b), err)
+		}
+		held = append(held, b)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := p.get(ctx); err == nil {
+		t.Fatal("a fourth buffer was handed out while three are held")
+	}
+	p.put(held[0])
+	b, err := p.get(context.Background())
+	if err != nil || &b[0] != &held[0][0] {
+		t.Errorf("the returned buffer was not reused")
+	}
+	if small := newBufferPool(1000); small.chunk != 1000 || cap(small.free) != 1 {
+		t.Errorf("a bound under one chunk: chunk %d, %d buffers; want one of 1000 bytes", small.chunk, cap(small.free))
 	}
 }

@@ -1,0 +1,157 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// DefaultMaxInFlight is the bound on bytes in flight of a Registry whose
+// SetMaxInFlight was not called.
+const DefaultMaxInFlight = 64 << 20
+
+// copyChunk is the size of one copy buffer: what one blob request reads
+// from the image before writing it to its host. Large enough for the
+// forward's SSH channel writes to stay big, small enough that a bound of a
+// few MB still lets many hosts move at once.
+const copyChunk = 256 << 10
+
+// bufferPool hands out the copy buffers of every blob request of a
+// Registry: at most max bytes of buffers exist, so what is read out of the
+// image and not yet written to a host is bounded whatever the number of
+// hosts and the layer sizes. A request waits for a buffer when all are in
+// use. Safe for concurrent use.
+type bufferPool struct {
+	chunk int
+	free  chan []byte // nil entries: buffers not allocated yet
+}
+
+func newBufferPool(max int64) *bufferPool {
+	chunk := int64(copyChunk)
+	if max < chunk {
+		chunk = max
+	}
+	n := max / chunk
+	p := &bufferPool{chunk: int(chunk), free: make(chan []byte, n)}
+	for range n {
+		p.free <- nil
+	}
+	return p
+}
+
+// get waits for a free buffer, or for ctx to end.
+func (p *bufferPool) get(ctx context.Context) ([]byte, error) {
+	select {
+	case b := <-p.free:
+		if b == nil {
+			b = make([]byte, p.chunk)
+		}
+		return b, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (p *bufferPool) put(b []byte) { p.free <- b }
+
+// blobGet answers GET /v2/REPO/blobs/DIGEST for a blob of the image, with
+// a whole body or one range ("bytes=A-B", "bytes=A-": dockerd's resumption
+// of a broken blob download), copied through the pool's buffers. It
+// reports false, writing nothing, for a request that is not such a GET
+// (the protocol handler answers those, errors included).
+func (r *Registry) blobGet(w http.ResponseWriter, req *http.Request, pool *bufferPool) bool {
+	repo, digest, ok := strings.Cut(strings.TrimPrefix(req.URL.Path, "/v2/"), "/blobs/")
+	if req.Method != http.MethodGet || !ok || repo != r.repo {
+		return false
+	}
+	h, err := v1.NewHash(digest)
+	if err != nil {
+		return false
+	}
+	size, err := r.img.size(h)
+	if err != nil {
+		return false
+	}
+	rc, err := r.img.open(req.Context(), h)
+	if err != nil {
+		return false
+	}
+	defer rc.Close()
+	ra, ok := rc.(io.ReaderAt)
+	if !ok {
+		return false
+	}
+	start, end := int64(0), size
+	w.Header().Set("Docker-Content-Digest", h.String())
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Accept-Ranges", "bytes")
+	status := http.StatusOK
+	if rg := req.Header.Get("Range"); rg != "" {
+		if start, end, ok = parseRange(rg, size); !ok {
+			w.Header().Set("Content-Range", fmt.Sprintf("bytes */%d", size))
+			w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
+			return true
+		}
+		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, end-1, size))
+		status = http.StatusPartialContent
+	}
+	w.Header().Set("Content-Length", strconv.FormatInt(end-start, 10))
+	w.WriteHeader(status)
+	copyRange(req.Context(), w, ra, start, end, pool)
+	return true
+}
+
+// copyRange writes [start, end) of ra to w, one pool buffer at a time; a
+// buffer is held from its read until its write returned. It stops at the
+// first error (the host went, the registry closed).
+func copyRange(ctx context.Context, w io.Writer, ra io.ReaderAt, start, end int64, pool *bufferPool) {
+	for off := start; off < end; {
+		buf, err := pool.get(ctx)
+		if err != nil {
+			return
+		}
+		n, err := ra.ReadAt(buf[:min(int64(len(buf)), end-off)], off)
+		if n > 0 {
+			_, werr := w.Write(buf[:n])
+			if werr != nil {
+				err = werr
+			}
+		}
+		pool.put(buf)
+		off += int64(n)
+		if err != nil && !(errors.Is(err, io.EOF) && off == end) {
+			return
+		}
+	}
+}
+
+// parseRange reads one byte range of a blob of size bytes, as
+// "bytes=A-B" (B inclusive, clipped to the end) or "bytes=A-", into the
+// half-open [start, end). Several ranges and suffix ranges ("bytes=-N"),
+// which no registry client sends, are not satisfiable.
+func parseRange(header string, size int64) (start, end int64, ok bool) {
+	spec, found := strings.CutPrefix(header, "bytes=")
+	a, b, dash := strings.Cut(spec, "-")
+	if !found || !dash || a == "" || strings.Contains(spec, ",") {
+		return 0, 0, false
+	}
+	start, err := strconv.ParseInt(a, 10, 64)
+	if err != nil || start < 0 || start >= size {
+		return 0, 0, false
+	}
+	end = size
+	if b != "" {
+		last, err := strconv.ParseInt(b, 10, 64)
+		if err != nil || last < start {
+			return 0, 0, false
+		}
+		end = min(last+1, size)
+	}
+	return start, end, true
+}
