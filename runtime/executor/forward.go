@@ -155,13 +155,19 @@ func (f *forward) Close() error {
 	return err
 }
 
+// forwardCopyBuffer is the size of each direction's copy buffer in a
+// forwarded connection (two per connection, so per blob a host pulls).
+// BenchmarkForwardLayer measures the choice (docs/performance.md).
+var forwardCopyBuffer = 32 << 10
+
 // pipe copies both ways until both directions are done, passing on
 // half-closes where the connection types allow.
 func pipe(a, b net.Conn) {
 	var wg sync.WaitGroup
 	cp := func(dst, src net.Conn) {
 		defer wg.Done()
-		io.Copy(dst, src)
+		// Hidden ReaderFrom/WriterTo: net's would pick their own buffer.
+		io.CopyBuffer(struct{ io.Writer }{dst}, struct{ io.Reader }{src}, make([]byte, forwardCopyBuffer))
 		if cw, ok := dst.(interface{ CloseWrite() error }); ok {
 			cw.CloseWrite()
 		} else {
