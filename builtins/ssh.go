@@ -14,8 +14,10 @@ import (
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
 
+	"github.com/kamal-go/kamal/runtime/config"
 	"github.com/kamal-go/kamal/runtime/executor"
 	"github.com/kamal-go/kamal/runtime/kamalerr"
+	"github.com/kamal-go/kamal/runtime/layercache"
 	"github.com/kamal-go/kamal/runtime/log"
 	"github.com/kamal-go/kamal/runtime/serve"
 	"github.com/kamal-go/kamal/runtime/shell"
@@ -34,7 +36,7 @@ var sshModule = Builtin{
 		{Sig: "forward(hosts, port, fn)", Fn: sshForward, Waits: true,
 			Doc: "Calls fn() while every host forwards its 127.0.0.1:PORT back to localhost:PORT here over its SSH connection (Kamal 2's local registry; as ssh -R). A host may be an ssh://user@host:port URL. Waits at most 30 s for the forwards; errors read as Kamal's (\"Error setting up port forwarding to HOST: ...\", \"Failed to establish port forward on HOST\", \"Timed out waiting for port forwarding to be established\"). The forwards end when fn returns."},
 		{Sig: "serve(hosts, image, port, fn)", Fn: sshServe, Waits: true,
-			Doc: "Calls fn(served) while this program serves IMAGE from the local Docker image store, read-only (manifest and blobs, layers streamed from docker image save), to every host at localhost:PORT through a forward of its 127.0.0.1:PORT over its SSH connection; each host's dockerd pulls served.ref (localhost:PORT/REPO:TAG) and fetches only the layers it lacks, all hosts at once. served.stats(host) is struct(requests, blobs, bytes), what that host's dockerd asked for (requests 0: it never reached the forward). Forward errors read as ssh.forward's; forwards and listeners end when fn returns, fails or is interrupted. A dry run serves nothing."},
+			Doc: "Calls fn(served) while this program serves IMAGE from the local Docker image store, read-only (manifest and blobs; layers from the local layer cache, filled by one docker image save per image ID: x-kamal-go/serve/cache_max_mb), to every host at localhost:PORT through a forward of its 127.0.0.1:PORT over its SSH connection; each host's dockerd pulls served.ref (localhost:PORT/REPO:TAG) and fetches only the layers it lacks, all hosts at once. served.stats(host) is struct(requests, blobs, bytes), what that host's dockerd asked for (requests 0: it never reached the forward). Forward errors read as ssh.forward's; forwards and listeners end when fn returns, fails or is interrupted. A dry run serves nothing."},
 		{Sig: "check_openssh(url)", Fn: sshCheckOpenSSH, Waits: true,
 			Doc: "Connects to an ssh:// URL the way docker will for an ssh:// docker context (OpenSSH, the URL's user, host and port, batch mode) and runs `true`, logging nothing; raises Kamal::Cli::Build::BuildError with one line naming what to give OpenSSH when it cannot connect. A dry run checks nothing."},
 	},
@@ -183,7 +185,6 @@ func hostList(fn string, v starlark.Iterable) ([]string, error) {
 // ServeSaver reads images out of the local store for ssh.serve; nil (the
 // default) runs docker image save through the run's local transport
 // (localSave); tests replace it.
-// replace it.
 var ServeSaver serve.Saver
 
 // localSave is the Saver that streams `docker image save IMAGE` from the
@@ -228,6 +229,51 @@ func (s *savedStream) Close() error {
 	return nil
 }
 
+// indexServed indexes image for ssh.serve: through the layer cache
+// (x-kamal-go/serve/cache_max_mb, in the user's cache directory), so that
+// an image ID indexed before needs no docker image save; with the cache
+// off or its directory unusable, one save spooled to an unlinked file.
+func indexServed(ctx context.Context, e *Env, image string) (*serve.Image, error) {
+	saver := ServeSaver
+	if saver == nil {
+		saver = localSave(e.Runner.Local)
+	}
+	mb := config.DefaultCacheMaxMB
+	if e.Config != nil {
+		mb = e.Config.Serve.CacheMaxMB
+	}
+	if mb == 0 {
+		return serve.Index(ctx, saver, image, "")
+	}
+	dir, err := layercache.Dir()
+	var cache *layercache.Cache
+	if err == nil {
+		cache, err = layercache.Open(dir, int64(mb)<<20)
+	}
+	if err != nil {
+		e.Log.Debugf("Serving %s without the layer cache: %v", image, err)
+		return serve.Index(ctx, saver, image, "")
+	}
+	return serve.IndexCached(ctx, saver, image, serve.CacheOptions{Cache: cache, ID: localImageID(e.Runner.Local), Debugf: e.Log.Debugf})
+}
+
+// localImageID reads a local image's ID (docker image inspect) through the
+// local transport, as localSave runs the save.
+func localImageID(local executor.Transport) func(context.Context, string) (string, error) {
+	return func(ctx context.Context, image string) (string, error) {
+		var stdout, stderr bytes.Buffer
+		script := "docker image inspect --format " + shell.Quote("{{.Id}}") + " " + shell.Quote(image)
+		status, err := local.Run(ctx, "", executor.Request{Script: script, Stdout: &stdout, Stderr: &stderr})
+		switch {
+		case err != nil:
+			return "", fmt.Errorf("docker image inspect %s: %w", image, err)
+		case status != 0:
+			return "", fmt.Errorf("docker image inspect %s: %s", image, oneLine(strings.TrimSpace(stderr.String())))
+		}
+		return strings.TrimSpace(stdout.String()), nil
+	}
+}
+
 // sshServe saves the image once (`docker image save`) into an unlinked
 // temporary file and streams layers from there, never holding them in
 // memory; each host's forward leads to its own listener of one registry
@@ -259,11 +305,7 @@ func sshServe(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	}
 	ctx := Context(thread)
 	e.Log.Debugf("Indexing %s in the local image store", image)
-	saver := ServeSaver
-	if saver == nil {
-		saver = localSave(e.Runner.Local)
-	}
-	img, err := serve.Index(ctx, saver, image, "")
+	img, err := indexServed(ctx, e, image)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

@@ -32,7 +32,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"strings"
+	"sync"
+
+	"github.com/kamal-go/kamal/runtime/layercache"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -49,18 +53,27 @@ type Image struct {
 	Digest   v1.Hash
 	Config   []byte // the image config, the only blob held in memory
 	ConfigID v1.Hash
-	layers   map[v1.Hash]layerFile
-	spool    *os.File // the save, unlinked; read with ReadAt (safe concurrently)
+	layers   map[v1.Hash]*layerFile
+	spool    *os.File // the save, unlinked, without a cache; read with ReadAt (safe concurrently)
+	cached   *cached  // the layer cache the layers come from, or nil
 }
 
-// layerFile is where a blob lies in the spooled save.
+// layerFile is where a blob lies: at offset in the spooled save, or, with
+// a cache, in file (opened and checked on its first request).
 type layerFile struct {
 	name         string
 	offset, size int64
+	mu           sync.Mutex
+	file         *os.File
 }
 
-// Close drops the spooled save.
-func (img *Image) Close() error { return img.spool.Close() }
+// Close drops the spooled save, or closes the cache files in use.
+func (img *Image) Close() error {
+	if img.cached != nil {
+		return img.cached.close()
+	}
+	return img.spool.Close()
+}
 
 // Layers returns the manifest's layer descriptors, base first.
 func (img *Image) Layers() []v1.Descriptor {
@@ -79,11 +92,17 @@ func Index(ctx context.Context, save Saver, image, dir string) (*Image, error) {
 		return nil, fmt.Errorf("serving %s: %w", image, err)
 	}
 	os.Remove(spool.Name()) // lives as long as the descriptor
-	img, err := index(ctx, save, image, spool)
+	s, err := readSave(ctx, save, image, spool, nil)
 	if err != nil {
 		spool.Close()
 		return nil, err
 	}
+	img, err := s.image(image)
+	if err != nil {
+		spool.Close()
+		return nil, err
+	}
+	img.spool = spool
 	return img, nil
 }
 
@@ -101,57 +120,108 @@ func (o *offsetReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func index(ctx context.Context, save Saver, image string, spool *os.File) (*Image, error) {
+// saved is what one read of a save found: every regular entry's size,
+// offset and first bytes, the small JSON files, and (with a cache) every
+// other entry written to a cache Writer, not yet committed.
+type saved struct {
+	sizes   map[string]int64
+	offsets map[string]int64
+	magic   map[string][]byte
+	files   map[string][]byte // small JSON files: manifest.json and configs
+	blobs   map[string]*layercache.Writer
+}
+
+// abort drops the uncommitted cache writes.
+func (s *saved) abort() {
+	for name, w := range s.blobs {
+		w.Abort()
+		delete(s.blobs, name)
+	}
+}
+
+// readSave reads one save of image through: all of it to spool when
+// spool is not nil, else each entry but the small JSON files into cache.
+func readSave(ctx context.Context, save Saver, image string, spool io.Writer, cache *layercache.Cache) (*saved, error) {
 	rc, err := save(ctx, image)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	w := bufio.NewWriterSize(spool, 256<<10)
-	pos := &offsetReader{r: io.TeeReader(bufio.NewReaderSize(rc, 256<<10), w)}
 	var (
-		sizes   = map[string]int64{}
-		offsets = map[string]int64{}
-		magic   = map[string][]byte{}
-		files   = map[string][]byte{} // small JSON files: manifest.json and configs
-		tr      = tar.NewReader(pos)
-		peekBuf = make([]byte, 4)
+		in io.Reader = bufio.NewReaderSize(rc, 256<<10)
+		w  *bufio.Writer
 	)
+	if spool != nil {
+		w = bufio.NewWriterSize(spool, 256<<10)
+		in = io.TeeReader(in, w)
+	}
+	pos := &offsetReader{r: in}
+	s := &saved{sizes: map[string]int64{}, offsets: map[string]int64{}, magic: map[string][]byte{},
+		files: map[string][]byte{}, blobs: map[string]*layercache.Writer{}}
+	if err := s.read(tar.NewReader(pos), pos, image, cache); err != nil {
+		s.abort()
+		return nil, err
+	}
+	// The tar's end blocks and anything after them reach the spool too.
+	if _, err := io.Copy(io.Discard, pos); err != nil {
+		s.abort()
+		return nil, fmt.Errorf("reading the save of %s: %w", image, err)
+	}
+	if w != nil {
+		if err := w.Flush(); err != nil {
+			return nil, fmt.Errorf("spooling the save of %s: %w", image, err)
+		}
+	}
+	return s, nil
+}
+
+func (s *saved) read(tr *tar.Reader, pos *offsetReader, image string, cache *layercache.Cache) error {
+	peekBuf := make([]byte, 4)
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
-			break
+			return nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("reading the save of %s: %w", image, err)
+			return fmt.Errorf("reading the save of %s: %w", image, err)
 		}
 		if h.Typeflag != tar.TypeReg {
 			continue
 		}
-		sizes[h.Name] = h.Size
-		offsets[h.Name] = pos.n
+		s.sizes[h.Name] = h.Size
+		s.offsets[h.Name] = pos.n
 		// manifest.json and the config are small JSON files (in an OCI
 		// layout save the config is a blob); layers are only sized.
 		if h.Size < 1<<20 && (strings.HasSuffix(h.Name, ".json") || strings.HasPrefix(h.Name, "blobs/")) {
 			b, err := io.ReadAll(tr)
 			if err != nil {
-				return nil, fmt.Errorf("reading the save of %s: %w", image, err)
+				return fmt.Errorf("reading the save of %s: %w", image, err)
 			}
-			files[h.Name] = b
-			magic[h.Name] = b[:min(4, len(b))]
+			s.files[h.Name] = b
+			s.magic[h.Name] = b[:min(4, len(b))]
 			continue
 		}
 		n, _ := io.ReadFull(tr, peekBuf)
-		magic[h.Name] = append([]byte(nil), peekBuf[:n]...)
+		s.magic[h.Name] = append([]byte(nil), peekBuf[:n]...)
+		if cache == nil || path.Base(h.Name) == "VERSION" || h.Name == "repositories" {
+			continue
+		}
+		bw, err := cache.Create()
+		if err != nil {
+			return err
+		}
+		s.blobs[h.Name] = bw
+		bw.Write(peekBuf[:n])
+		if _, err := io.Copy(bw, tr); err != nil {
+			return fmt.Errorf("reading the save of %s into the layer cache: %w", image, err)
+		}
 	}
-	// The tar's end blocks and anything after them reach the spool too.
-	if _, err := io.Copy(io.Discard, pos); err != nil {
-		return nil, fmt.Errorf("reading the save of %s: %w", image, err)
-	}
-	if err := w.Flush(); err != nil {
-		return nil, fmt.Errorf("spooling the save of %s: %w", image, err)
-	}
-	mf, ok := files["manifest.json"]
+}
+
+// image builds the manifest servers pull from what the save held: the
+// config as saved, each layer as stored, with its size.
+func (s *saved) image(image string) (*Image, error) {
+	mf, ok := s.files["manifest.json"]
 	if !ok {
 		return nil, fmt.Errorf("the save of %s has no manifest.json", image)
 	}
@@ -166,7 +236,7 @@ func index(ctx context.Context, save Saver, image string, spool *os.File) (*Imag
 		return nil, fmt.Errorf("the save of %s holds %d images, want 1", image, len(saved))
 	}
 	d := saved[0]
-	cfg, ok := files[d.Config]
+	cfg, ok := s.files[d.Config]
 	if !ok {
 		return nil, fmt.Errorf("the save of %s lacks its config %s", image, d.Config)
 	}
@@ -177,14 +247,14 @@ func index(ctx context.Context, save Saver, image string, spool *os.File) (*Imag
 	if len(cf.RootFS.DiffIDs) != len(d.Layers) {
 		return nil, fmt.Errorf("the save of %s: %d layers but %d diff_ids", image, len(d.Layers), len(cf.RootFS.DiffIDs))
 	}
-	img := &Image{Name: image, Config: cfg, ConfigID: sha(cfg), layers: map[v1.Hash]layerFile{}, spool: spool}
+	img := &Image{Name: image, Config: cfg, ConfigID: sha(cfg), layers: map[v1.Hash]*layerFile{}}
 	m := v1.Manifest{
 		SchemaVersion: 2,
 		MediaType:     types.OCIManifestSchema1,
 		Config:        v1.Descriptor{MediaType: types.OCIConfigJSON, Size: int64(len(cfg)), Digest: img.ConfigID},
 	}
 	for i, name := range d.Layers {
-		size, ok := sizes[name]
+		size, ok := s.sizes[name]
 		if !ok {
 			return nil, fmt.Errorf("the save of %s lacks layer %s", image, name)
 		}
@@ -193,14 +263,14 @@ func index(ctx context.Context, save Saver, image string, spool *os.File) (*Imag
 		// as blobs/sha256/<digest of the compressed blob>.
 		if hex, ok := strings.CutPrefix(name, "blobs/sha256/"); ok && hex != digest.Hex {
 			digest = v1.Hash{Algorithm: "sha256", Hex: hex}
-			switch b := magic[name]; {
+			switch b := s.magic[name]; {
 			case bytes.HasPrefix(b, []byte{0x1f, 0x8b}):
 				mt = types.OCILayer
 			case bytes.HasPrefix(b, []byte{0x28, 0xb5, 0x2f, 0xfd}):
 				mt = types.OCILayerZStd
 			}
 		}
-		img.layers[digest] = layerFile{name: name, offset: offsets[name], size: size}
+		img.layers[digest] = &layerFile{name: name, offset: s.offsets[name], size: size}
 		m.Layers = append(m.Layers, v1.Descriptor{MediaType: mt, Size: size, Digest: digest})
 	}
 	if img.Manifest, err = json.Marshal(m); err != nil {
@@ -232,13 +302,20 @@ func (img *Image) size(h v1.Hash) (int64, error) {
 
 // open streams blob h: the config from memory, a layer from the spooled
 // save. The reader is an io.ReaderAt too, so ranged requests seek.
-func (img *Image) open(_ context.Context, h v1.Hash) (io.ReadCloser, error) {
+func (img *Image) open(ctx context.Context, h v1.Hash) (io.ReadCloser, error) {
 	if h == img.ConfigID {
 		return io.NopCloser(bytes.NewReader(img.Config)), nil
 	}
 	l, ok := img.layers[h]
 	if !ok {
 		return nil, errNotFound
+	}
+	if img.cached != nil {
+		f, err := img.cached.file(ctx, img, h, l)
+		if err != nil {
+			return nil, err
+		}
+		return sectionCloser{io.NewSectionReader(f, 0, l.size)}, nil
 	}
 	return sectionCloser{io.NewSectionReader(img.spool, l.offset, l.size)}, nil
 }

@@ -1,0 +1,245 @@
+package serve
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/kamal-go/kamal/runtime/layercache"
+)
+
+// CacheOptions is how IndexCached reads an image through a layer cache.
+type CacheOptions struct {
+	Cache *layercache.Cache
+	// ID returns the image ID of a local image (docker image inspect
+	// --format {{.Id}}): the key of the image's record.
+	ID func(ctx context.Context, image string) (string, error)
+	// Debugf logs what the cache did (hit, save, corrupt entry).
+	Debugf func(string, ...any)
+}
+
+// record is what the cache keeps of one image ID: the manifest and config
+// served (the layers are the manifest's, stored as blobs).
+type record struct {
+	Manifest []byte `json:"manifest"`
+	Config   []byte `json:"config"`
+}
+
+// cached is an Image's side of the cache: the files it opened and the one
+// save a missing or corrupt layer starts. Safe for concurrent use.
+type cached struct {
+	CacheOptions
+	save Saver
+
+	mu    sync.Mutex
+	files []*os.File
+
+	refillMu  sync.Mutex
+	refilled  map[v1.Hash]*os.File
+	refillErr error
+}
+
+// IndexCached is Index through the layer cache: an image whose ID has a
+// record with every layer in the cache is served from there with no save
+// at all; otherwise one save is read through, each layer written to the
+// cache as it passes (no spool), and the record written. Each layer is
+// checked against its digest before it is first served (layercache.Blob);
+// one missing or corrupt then is read again with one more save. An image
+// whose ID cannot be read is indexed by Index, unspooled into the cache.
+func IndexCached(ctx context.Context, save Saver, image string, o CacheOptions) (*Image, error) {
+	c := &cached{CacheOptions: o, save: save}
+	id, err := o.ID(ctx, image)
+	if err != nil {
+		o.Debugf("Reading %s without the layer cache: %v", image, err)
+		return Index(ctx, save, image, "")
+	}
+	img, err := c.fromRecord(image, id)
+	if err == nil {
+		o.Debugf("Indexed %s from the layer cache (image %s): %d layers, no docker image save", image, id, len(img.layers))
+		return img, nil
+	}
+	o.Debugf("Reading %s with docker image save into the layer cache (%v)", image, err)
+	s, err := readSave(ctx, save, image, nil, o.Cache)
+	if err != nil {
+		return nil, err
+	}
+	if img, err = s.image(image); err != nil {
+		s.abort()
+		return nil, err
+	}
+	if _, err := c.commit(s, img); err != nil {
+		c.close()
+		return nil, err
+	}
+	img.cached = c
+	if !savedAs(s, img, id) {
+		o.Debugf("Not recording %s in the layer cache: the save is not image %s (retagged meanwhile?)", image, id)
+	} else if err := c.putRecord(id, img); err != nil {
+		o.Debugf("Recording %s in the layer cache: %v", image, err)
+	}
+	c.evict()
+	return img, nil
+}
+
+// savedAs reports whether the save s is image ID id: its config's digest
+// (dockerd's own store) or a manifest or index it holds (containerd's).
+func savedAs(s *saved, img *Image, id string) bool {
+	if id == img.ConfigID.String() {
+		return true
+	}
+	hex, ok := strings.CutPrefix(id, "sha256:")
+	b, held := s.files["blobs/sha256/"+hex]
+	return ok && held && sha(b).String() == id
+}
+
+func (c *cached) putRecord(id string, img *Image) error {
+	b, err := json.Marshal(record{Manifest: img.Manifest, Config: img.Config})
+	if err != nil {
+		return err
+	}
+	return c.Cache.PutRecord(id, b)
+}
+
+func (c *cached) evict() {
+	if n, err := c.Cache.Evict(); err != nil {
+		c.Debugf("Evicting from the layer cache: %v", err)
+	} else if n > 0 {
+		c.Debugf("Evicted %d bytes from the layer cache (least recently used first)", n)
+	}
+}
+
+// fromRecord is the image of record id when every layer of it is in the
+// cache; the layers are touched (used) but opened only when requested.
+func (c *cached) fromRecord(image, id string) (*Image, error) {
+	b, err := c.Cache.Record(id)
+	if err != nil {
+		return nil, err
+	}
+	var r record
+	if err := json.Unmarshal(b, &r); err != nil {
+		c.Cache.RemoveRecord(id)
+		return nil, fmt.Errorf("record %s: %w", id, err)
+	}
+	var m v1.Manifest
+	if err := json.Unmarshal(r.Manifest, &m); err != nil || m.Config.Digest != sha(r.Config) {
+		c.Cache.RemoveRecord(id)
+		return nil, fmt.Errorf("record %s does not match its config", id)
+	}
+	img := &Image{Name: image, Manifest: r.Manifest, Digest: sha(r.Manifest), Config: r.Config,
+		ConfigID: m.Config.Digest, layers: map[v1.Hash]*layerFile{}, cached: c}
+	for _, l := range m.Layers {
+		if !c.Cache.Has(l.Digest.String()) {
+			return nil, fmt.Errorf("layer %s: %w", l.Digest, layercache.ErrMissing)
+		}
+		img.layers[l.Digest] = &layerFile{size: l.Size}
+	}
+	for h := range img.layers {
+		c.Cache.Touch(h.String())
+	}
+	return img, nil
+}
+
+// commit puts the layers of s, the save img was indexed from, in the
+// cache, each checked against its digest, and returns them open.
+func (c *cached) commit(s *saved, img *Image) (map[v1.Hash]*os.File, error) {
+	defer s.abort()
+	files := map[v1.Hash]*os.File{}
+	for h, l := range img.layers {
+		w := s.blobs[l.name]
+		delete(s.blobs, l.name)
+		if w == nil {
+			// A small blob (held in memory while reading) that is a layer.
+			b, ok := s.files[l.name]
+			var err error
+			if w, err = c.Cache.Create(); err != nil {
+				return nil, err
+			}
+			if !ok {
+				w.Abort()
+				return nil, fmt.Errorf("the save of %s: layer %s read twice", img.Name, l.name)
+			}
+			w.Write(b)
+		}
+		f, err := w.Commit(h.String())
+		if err != nil {
+			return nil, fmt.Errorf("the save of %s: %w", img.Name, err)
+		}
+		c.track(f)
+		l.file = f
+		files[h] = f
+	}
+	return files, nil
+}
+
+func (c *cached) track(f *os.File) {
+	c.mu.Lock()
+	c.files = append(c.files, f)
+	c.mu.Unlock()
+}
+
+func (c *cached) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, f := range c.files {
+		f.Close()
+	}
+	c.files = nil
+	return nil
+}
+
+// file is layer h of img, open: from the cache, checked on its first
+// request; a layer gone or corrupt since the index is read again (one
+// save for all of them).
+func (c *cached) file(ctx context.Context, img *Image, h v1.Hash, l *layerFile) (*os.File, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.file != nil {
+		return l.file, nil
+	}
+	f, err := c.Cache.Blob(h.String())
+	switch {
+	case err == nil:
+		c.track(f)
+	case errors.Is(err, layercache.ErrCorrupt), errors.Is(err, layercache.ErrMissing):
+		c.Debugf("Layer cache: %v; reading %s again with docker image save", err, img.Name)
+		files, err := c.refill(ctx, img)
+		if err != nil {
+			return nil, err
+		}
+		if f = files[h]; f == nil {
+			return nil, fmt.Errorf("the save of %s lacks layer %s", img.Name, h)
+		}
+	default:
+		return nil, err
+	}
+	l.file = f
+	return f, nil
+}
+
+// refill reads img's image again, once for the Image, into the cache.
+func (c *cached) refill(ctx context.Context, img *Image) (map[v1.Hash]*os.File, error) {
+	c.refillMu.Lock()
+	defer c.refillMu.Unlock()
+	if c.refilled != nil || c.refillErr != nil {
+		return c.refilled, c.refillErr
+	}
+	s, err := readSave(ctx, c.save, img.Name, nil, c.Cache)
+	if err == nil {
+		var again *Image
+		if again, err = s.image(img.Name); err != nil {
+			s.abort()
+		} else if again.Digest != img.Digest {
+			s.abort()
+			err = fmt.Errorf("%s changed while it was served (manifest %s, now %s)", img.Name, img.Digest, again.Digest)
+		} else {
+			c.refilled, err = c.commit(s, again)
+		}
+	}
+	c.refillErr = err
+	return c.refilled, err
+}
