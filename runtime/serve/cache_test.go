@@ -150,6 +150,27 @@ func TestLayerEvictedSinceTheRecordMeansOneSave(t *testing.T) {
 	}
 }
 
+func TestCorruptRecordMeansOneSaveThatWritesItAgain(t *testing.T) {
+	dir := t.TempDir()
+	f := &fakeSave{layers: [][]byte{[]byte("one"), []byte("two")}}
+	cachedIndex(t, f, dir, configID(f))
+	p := filepath.Join(dir, "records", "sha256", strings.TrimPrefix(configID(f), "sha256:"))
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)-3] ^= 0x01
+	os.WriteFile(p, b, 0o600)
+	_, log := cachedIndex(t, f, dir, configID(f))
+	if n := f.saves.Load(); n != 2 || !strings.Contains(log.String(), "corrupt") {
+		t.Fatalf("%d saves, want 2: a corrupt record is no hit; log:\n%s", n, log)
+	}
+	cachedIndex(t, f, dir, configID(f))
+	if n := f.saves.Load(); n != 2 {
+		t.Fatalf("%d saves, want 2: the save wrote the record again", n)
+	}
+}
+
 func TestSaveOfAnotherImageThanTheIDIsNotRecorded(t *testing.T) {
 	dir := t.TempDir()
 	f := &fakeSave{layers: [][]byte{[]byte("one")}}
