@@ -95,7 +95,7 @@ func BenchmarkForwardLayer(b *testing.B) {
 		}
 	}
 	for _, kib := range []int{8, 32, 128, 512} {
-		b.Run(fmt.Sprintf("kamal-go/buffer=%dKiB", kib), func(b *testing.B) {
+		b.Run(fmt.Sprintf("kamal-go-buffer=%dKiB", kib), func(b *testing.B) {
 			defer func(old int) { forwardCopyBuffer = old }(forwardCopyBuffer)
 			forwardCopyBuffer = kib << 10
 			p := rs.pool(b)
@@ -108,7 +108,7 @@ func BenchmarkForwardLayer(b *testing.B) {
 			pull(b, port)
 		})
 	}
-	b.Run("openssh/ssh-R", func(b *testing.B) {
+	b.Run("openssh-ssh-R", func(b *testing.B) {
 		key := filepath.Join(b.TempDir(), "id")
 		if err := os.WriteFile(key, rs.keyPEM, 0o600); err != nil {
 			b.Fatal(err)
