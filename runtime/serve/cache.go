@@ -35,6 +35,7 @@ type record struct {
 type cached struct {
 	CacheOptions
 	save Saver
+	ctx  context.Context // the serve's: a refill outlives the request that started it
 
 	mu    sync.Mutex
 	files []*os.File
@@ -52,7 +53,7 @@ type cached struct {
 // one missing or corrupt then is read again with one more save. An image
 // whose ID cannot be read is indexed by Index, unspooled into the cache.
 func IndexCached(ctx context.Context, save Saver, image string, o CacheOptions) (*Image, error) {
-	c := &cached{CacheOptions: o, save: save}
+	c := &cached{CacheOptions: o, save: save, ctx: ctx}
 	id, err := o.ID(ctx, image)
 	if err != nil {
 		o.Debugf("Reading %s without the layer cache: %v", image, err)
@@ -195,7 +196,7 @@ func (c *cached) close() error {
 // file is layer h of img, open: from the cache, checked on its first
 // request; a layer gone or corrupt since the index is read again (one
 // save for all of them).
-func (c *cached) file(ctx context.Context, img *Image, h v1.Hash, l *layerFile) (*os.File, error) {
+func (c *cached) file(img *Image, h v1.Hash, l *layerFile) (*os.File, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.file != nil {
@@ -207,7 +208,7 @@ func (c *cached) file(ctx context.Context, img *Image, h v1.Hash, l *layerFile) 
 		c.track(f)
 	case errors.Is(err, layercache.ErrCorrupt), errors.Is(err, layercache.ErrMissing):
 		c.Debugf("Layer cache: %v; reading %s again with docker image save", err, img.Name)
-		files, err := c.refill(ctx, img)
+		files, err := c.refill(img)
 		if err != nil {
 			return nil, err
 		}
@@ -221,14 +222,16 @@ func (c *cached) file(ctx context.Context, img *Image, h v1.Hash, l *layerFile) 
 	return f, nil
 }
 
-// refill reads img's image again, once for the Image, into the cache.
-func (c *cached) refill(ctx context.Context, img *Image) (map[v1.Hash]*os.File, error) {
+// refill reads img's image again, once for the Image, into the cache,
+// under the serve's context: the hosts waiting for it share one save,
+// whichever of them asked first and whether or not it is still there.
+func (c *cached) refill(img *Image) (map[v1.Hash]*os.File, error) {
 	c.refillMu.Lock()
 	defer c.refillMu.Unlock()
 	if c.refilled != nil || c.refillErr != nil {
 		return c.refilled, c.refillErr
 	}
-	s, err := readSave(ctx, c.save, img.Name, nil, c.Cache)
+	s, err := readSave(c.ctx, c.save, img.Name, nil, c.Cache)
 	if err == nil {
 		var again *Image
 		if again, err = s.image(img.Name); err != nil {

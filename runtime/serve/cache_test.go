@@ -208,3 +208,46 @@ func TestImageIDUnreadableFallsBackToTheSpool(t *testing.T) {
 		t.Fatal("layer differs")
 	}
 }
+
+// A host that hangs up while its request started the refill does not fail
+// the others: the save runs under the serve's context.
+func TestRefillOutlivesTheRequestThatStartedIt(t *testing.T) {
+	dir := t.TempDir()
+	f := &fakeSave{layers: [][]byte{bytes.Repeat([]byte("a"), 1<<20)}}
+	first, _ := cachedIndex(t, f, dir, configID(f))
+	d := first.Layers()[0].Digest
+	p := filepath.Join(dir, "blobs", "sha256", d.Hex)
+	b, _ := os.ReadFile(p)
+	b[10] ^= 1
+	os.WriteFile(p, b, 0o600)
+
+	c, _ := layercache.Open(dir, 1<<30)
+	save := func(ctx context.Context, image string) (io.ReadCloser, error) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return f.save(ctx, image)
+	}
+	img, err := IndexCached(context.Background(), save, "app:v1", CacheOptions{
+		Cache:  c,
+		ID:     func(context.Context, string) (string, error) { return configID(f), nil },
+		Debugf: t.Logf,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	rc, err := img.open(gone, d)
+	if err != nil {
+		t.Fatalf("layer for a request whose client went away: %v", err)
+	}
+	rc.Close()
+	if got := readLayer(t, img, 0); !bytes.Equal(got, f.layers[0]) {
+		t.Fatal("layer differs")
+	}
+	if n := f.saves.Load(); n != 2 {
+		t.Fatalf("%d saves, want 2 (the refill)", n)
+	}
+}

@@ -302,7 +302,7 @@ func (img *Image) size(h v1.Hash) (int64, error) {
 
 // open streams blob h: the config from memory, a layer from the spooled
 // save. The reader is an io.ReaderAt too, so ranged requests seek.
-func (img *Image) open(ctx context.Context, h v1.Hash) (io.ReadCloser, error) {
+func (img *Image) open(_ context.Context, h v1.Hash) (io.ReadCloser, error) {
 	if h == img.ConfigID {
 		return io.NopCloser(bytes.NewReader(img.Config)), nil
 	}
@@ -311,7 +311,7 @@ func (img *Image) open(ctx context.Context, h v1.Hash) (io.ReadCloser, error) {
 		return nil, errNotFound
 	}
 	if img.cached != nil {
-		f, err := img.cached.file(ctx, img, h, l)
+		f, err := img.cached.file(img, h, l)
 		if err != nil {
 			return nil, err
 		}
