@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -26,10 +27,15 @@ const copyChunk = 256 << 10
 // Registry: at most max bytes of buffers exist, so what is read out of the
 // image and not yet written to a host is bounded whatever the number of
 // hosts and the layer sizes. A request waits for a buffer when all are in
-// use. Safe for concurrent use.
+// use. A returned buffer is handed out again before a new one is made, so
+// the buffers that exist are as many as were ever in use at once, not the
+// bound. Safe for concurrent use.
 type bufferPool struct {
 	chunk int
-	free  chan []byte // nil entries: buffers not allocated yet
+	slots chan struct{} // one token per buffer that may be in use
+
+	mu   sync.Mutex
+	free [][]byte // returned buffers, the last returned first
 }
 
 func newBufferPool(max int64) *bufferPool {
@@ -37,28 +43,32 @@ func newBufferPool(max int64) *bufferPool {
 	if max < chunk {
 		chunk = max
 	}
-	n := max / chunk
-	p := &bufferPool{chunk: int(chunk), free: make(chan []byte, n)}
-	for range n {
-		p.free <- nil
-	}
-	return p
+	return &bufferPool{chunk: int(chunk), slots: make(chan struct{}, max/chunk)}
 }
 
 // get waits for a free buffer, or for ctx to end.
 func (p *bufferPool) get(ctx context.Context) ([]byte, error) {
 	select {
-	case b := <-p.free:
-		if b == nil {
-			b = make([]byte, p.chunk)
-		}
-		return b, nil
+	case p.slots <- struct{}{}:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.free); n > 0 {
+		b := p.free[n-1]
+		p.free = p.free[:n-1]
+		return b, nil
+	}
+	return make([]byte, p.chunk), nil
 }
 
-func (p *bufferPool) put(b []byte) { p.free <- b }
+func (p *bufferPool) put(b []byte) {
+	p.mu.Lock()
+	p.free = append(p.free, b)
+	p.mu.Unlock()
+	<-p.slots
+}
 
 // blobGet answers GET /v2/REPO/blobs/DIGEST for a blob of the image, with
 // a whole body or one range ("bytes=A-B", "bytes=A-": dockerd's resumption

@@ -275,7 +275,30 @@ func TestTheBufferPoolNeverHandsOutMoreThanItsBound(t *testing.T) {
 	if err != nil || &b[0] != &held[0][0] {
 		t.Errorf("the returned buffer was not reused")
 	}
-	if small := newBufferPool(1000); small.chunk != 1000 || cap(small.free) != 1 {
-		t.Errorf("a bound under one chunk: chunk %d, %d buffers; want one of 1000 bytes", small.chunk, cap(small.free))
+	if small := newBufferPool(1000); small.chunk != 1000 || cap(small.slots) != 1 {
+		t.Errorf("a bound under one chunk: chunk %d, %d buffers; want one of 1000 bytes", small.chunk, cap(small.slots))
+	}
+}
+
+// One request copying a large blob takes and returns a buffer per chunk:
+// it must keep reusing the one buffer, not make one per chunk up to the
+// bound (a pool of 64 MB made a 19 MB kamal-go peak at 83 MB on three
+// servers, tests/bench/serve).
+func TestTheBufferPoolMakesNoMoreBuffersThanWereInUseAtOnce(t *testing.T) {
+	p := newBufferPool(8 * copyChunk)
+	first, err := p.get(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.put(first)
+	for i := range 20 {
+		b, err := p.get(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if &b[0] != &first[0] {
+			t.Fatalf("get %d made a new buffer while the one returned was free", i+2)
+		}
+		p.put(b)
 	}
 }
