@@ -1,7 +1,7 @@
 // Command measure runs a command several times and prints, for each run, its
 // wall time, its peak resident memory and its exit status:
 //
-//	measure [-n RUNS] [-out PREFIX] [-dir DIR] [-timeout DURATION] -- COMMAND [ARG...]
+//	measure [-n RUNS] [-out PREFIX] [-stamp] [-dir DIR] [-timeout DURATION] -- COMMAND [ARG...]
 //
 // Each run prints one line "wall_ms=12.345 maxrss_kb=9876 self_kb=9000 exit=0
 // cpu_ms=3.2 machine_cpu_ms=40". cpu_ms is the user and system CPU time of
@@ -13,12 +13,16 @@
 // self_kb is the command's own peak (VmHWM), sampled from /proc every
 // millisecond while it runs, so 0 for a command too short to be sampled (then
 // maxrss_kb, with no children, is its own peak). Output of run i goes to
-// PREFIX.i (default /dev/null). A run still going after -timeout (default
+// PREFIX.i (default /dev/null); with -stamp each of its lines starts with
+// the seconds since the run started ("+  1.234 "), for profiling a run
+// step by step from its log (the command writes into a pipe this program
+// reads, so its own memory is not touched). A run still going after -timeout (default
 // 10m) is killed with its process group and reported with exit=-9. Used by
 // tests/bench/run; not a test.
 package main
 
 import (
+	"bufio"
 	"flag"
 	"fmt"
 	"os"
@@ -34,6 +38,7 @@ func main() {
 	out := flag.String("out", "", "write run i's stdout and stderr to PREFIX.i")
 	dir := flag.String("dir", "", "working directory")
 	timeout := flag.Duration("timeout", 10*time.Minute, "kill a run (and its process group) after this long")
+	stamp := flag.Bool("stamp", false, "prefix each output line with the seconds since the run started")
 	flag.Parse()
 	args := flag.Args()
 	if len(args) == 0 || *n < 1 {
@@ -56,7 +61,14 @@ func main() {
 		}
 		busy0 := machineBusy()
 		start := time.Now()
+		var stamped chan struct{}
+		if *stamp && cmd.Stdout != nil {
+			stamped = stampLines(cmd, start)
+		}
 		err := cmd.Start()
+		if stamped != nil {
+			cmd.Stdout.(*os.File).Close() // the child has its own copy
+		}
 		var self int64
 		if err == nil {
 			done := make(chan struct{})
@@ -71,6 +83,12 @@ func main() {
 		}
 		wall := time.Since(start)
 		busy := machineBusy() - busy0
+		if stamped != nil {
+			select { // a process the command left behind may hold the pipe
+			case <-stamped:
+			case <-time.After(time.Second):
+			}
+		}
 		if cmd.ProcessState == nil {
 			fmt.Fprintln(os.Stderr, "measure:", err)
 			os.Exit(2)
@@ -88,6 +106,30 @@ func main() {
 		fmt.Printf("wall_ms=%.3f maxrss_kb=%d self_kb=%d exit=%d cpu_ms=%.3f machine_cpu_ms=%d\n",
 			float64(wall.Microseconds())/1000, rss, self, exit, float64(cpu.Microseconds())/1000, busy)
 	}
+}
+
+// stampLines makes the command write into a pipe and copies its lines to
+// the command's output file, each prefixed with the seconds since start;
+// the returned channel closes when the pipe has been read to its end.
+func stampLines(cmd *exec.Cmd, start time.Time) chan struct{} {
+	out := cmd.Stdout
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "measure:", err)
+		os.Exit(2)
+	}
+	cmd.Stdout, cmd.Stderr = pw, pw
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer pr.Close()
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			fmt.Fprintf(out, "+%7.3f %s\n", time.Since(start).Seconds(), sc.Text())
+		}
+	}()
+	return done
 }
 
 // machineBusy returns the CPU time, in milliseconds, all CPUs have spent
