@@ -398,14 +398,29 @@ func decodeSSHKit(x any, ext *extensions) SSHKit {
 	return k
 }
 
-// decodeServe reads x-kamal-go/serve, the settings of --serve.
+// decodeServe reads x-kamal-go/serve, the settings of --serve. A bound
+// of zero or less on hosts or bytes in flight would serve nothing, so it
+// is refused.
 func decodeServe(ext *extensions) (Serve, error) {
-	s := Serve{CacheMaxMB: DefaultCacheMaxMB}
+	s := Serve{CacheMaxMB: DefaultCacheMaxMB, MaxHosts: DefaultServeMaxHosts, MaxMBInFlight: DefaultServeMaxMBInFlight}
 	if v, ok := ext.get("serve", "cache_max_mb").(int); ok {
 		if v < 0 {
 			return s, configErrorf("%s: should be 0 (no cache) or a number of megabytes", ext.path("serve", "cache_max_mb"))
 		}
 		s.CacheMaxMB = v
+	}
+	for _, b := range []struct {
+		key string
+		to  *int
+	}{{"max_hosts", &s.MaxHosts}, {"max_mb_in_flight", &s.MaxMBInFlight}} {
+		v, ok := ext.get("serve", b.key).(int)
+		if !ok {
+			continue
+		}
+		if v <= 0 {
+			return s, configErrorf("%s: should be a positive integer", ext.path("serve", b.key))
+		}
+		*b.to = v
 	}
 	return s, nil
 }

@@ -17,7 +17,7 @@ var extensionSchema = []field{
 	f("progress", kString),
 	hash("ssh", f("connect_timeout", kInteger)),
 	hash("sshkit", f("max_concurrent_hosts", kInteger), f("command_timeout", kInteger)),
-	hash("serve", f("cache_max_mb", kInteger)),
+	hash("serve", f("cache_max_mb", kInteger), f("max_hosts", kInteger), f("max_mb_in_flight", kInteger)),
 }
 
 // legacyExtensions are the keys older kamal-go read inside Kamal's own

@@ -47,6 +47,16 @@ func TestExtensionsServeCacheBoundDefaultsTo10GiBAndZeroTurnsTheCacheOff(t *test
 	eq(t, mustLoad(t, deploy(v1Base+"x-kamal-go:\n  serve:\n    cache_max_mb: 512\n")).Serve.CacheMaxMB, 512)
 }
 
+func TestExtensionsServeBoundsHaveDefaultsAndCanBeSet(t *testing.T) {
+	c := mustLoad(t, deploy(v2Base))
+	eq(t, c.Serve, Serve{CacheMaxMB: DefaultCacheMaxMB, MaxHosts: DefaultServeMaxHosts, MaxMBInFlight: DefaultServeMaxMBInFlight})
+	c = mustLoad(t, deploy(v2Base+"x-kamal-go:\n  serve:\n    max_hosts: 1\n    max_mb_in_flight: 8\n"))
+	eq(t, c.Serve, Serve{CacheMaxMB: DefaultCacheMaxMB, MaxHosts: 1, MaxMBInFlight: 8})
+	if err := c.HandOffError(); err != nil {
+		t.Fatalf("HandOffError: %v", err)
+	}
+}
+
 func TestExtensionsOldSpellingsWorkWithOneWarningEach(t *testing.T) {
 	c := mustLoad(t, deploy(v2Base+"ssh:\n  connect_timeout: 3\nsshkit:\n  command_timeout: 9\n"))
 	eq(t, c.SSH.ConnectTimeout, 3)
@@ -72,6 +82,9 @@ func TestExtensionsBadInput(t *testing.T) {
 		{"old_spelling_not_positive", "ssh:\n  connect_timeout: -1\n", "ssh/connect_timeout: should be a positive number of seconds"},
 		{"cache_negative", "x-kamal-go:\n  serve: {cache_max_mb: -1}\n", "x-kamal-go/serve/cache_max_mb: should be 0 (no cache) or a number of megabytes"},
 		{"cache_wrong_type", "x-kamal-go:\n  serve: {cache_max_mb: 1G}\n", "x-kamal-go/serve/cache_max_mb: should be an integer"},
+		{"serve_unknown_key", "x-kamal-go:\n  serve: {max_peers: 2}\n", "x-kamal-go/serve: unknown key: max_peers"},
+		{"serve_not_positive", "x-kamal-go:\n  serve: {max_hosts: 0}\n", "x-kamal-go/serve/max_hosts: should be a positive integer"},
+		{"serve_wrong_type", "x-kamal-go:\n  serve: {max_mb_in_flight: lots}\n", "x-kamal-go/serve/max_mb_in_flight: should be an integer"},
 		{"progress_unknown", "x-kamal-go:\n  progress: fancy\n", "x-kamal-go/progress: should be plain or condensed"},
 		{"both_spellings", "ssh:\n  connect_timeout: 2\n" + xKamalGo, "ssh/connect_timeout: also set as x-kamal-go/ssh/connect_timeout: keep only that one"},
 	}

@@ -228,11 +228,24 @@ type Serve struct {
 	// MiB; 0: no cache, every serve reads the image with docker image
 	// save into an unlinked temporary file.
 	CacheMaxMB int
+	// MaxHosts is how many hosts pull the served image at once
+	// (default DefaultServeMaxHosts).
+	MaxHosts int
+	// MaxMBInFlight bounds the megabytes read out of the image and not yet
+	// written to any host, all hosts together: the copy buffers
+	// (default DefaultServeMaxMBInFlight).
+	MaxMBInFlight int
 }
 
 // DefaultCacheMaxMB is x-kamal-go/serve/cache_max_mb when unset: 10 GiB,
 // room for the layers of a few releases of several apps.
 const DefaultCacheMaxMB = 10240
+
+// The defaults of x-kamal-go/serve/max_hosts and max_mb_in_flight.
+const (
+	DefaultServeMaxHosts      = 30
+	DefaultServeMaxMBInFlight = 64
+)
 
 // SSHKit is the sshkit section.
 type SSHKit struct {
