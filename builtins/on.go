@@ -39,8 +39,8 @@ func watch(thread *starlark.Thread) (stop func()) {
 }
 
 var onGlobal = Builtin{
-	Sig:   "on(hosts, fn)",
-	Doc:   "Calls fn(host) for every host in parallel, each on its own thread, and returns the results in the order of hosts. Every host runs to its end; failures are then raised together (\"Exceptions on 2 hosts: ...\"). sshkit.max_concurrent_hosts bounds the hosts in flight. Nothing is frozen: the threads take turns at running Starlark code (one at a time) while their commands run in parallel, so fn may append to the caller's lists.",
+	Sig:   "on(hosts, fn, limit=0)",
+	Doc:   "Calls fn(host) for every host in parallel, each on its own thread, and returns the results in the order of hosts. Every host runs to its end; failures are then raised together (\"Exceptions on 2 hosts: ...\"). sshkit.max_concurrent_hosts bounds the hosts in flight, and so does limit when positive (the smaller bound wins): a host starts when another has finished. Nothing is frozen: the threads take turns at running Starlark code (one at a time) while their commands run in parallel, so fn may append to the caller's lists.",
 	Fn:    onBuiltin,
 	Waits: true,
 }
@@ -48,7 +48,8 @@ var onGlobal = Builtin{
 func onBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var hostsV starlark.Iterable
 	var fn starlark.Callable
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "hosts", &hostsV, "fn", &fn); err != nil {
+	var bound int
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "hosts", &hostsV, "fn", &fn, "limit?", &bound); err != nil {
 		return nil, err
 	}
 	hosts, err := hostList(b.Name(), hostsV)
@@ -63,6 +64,9 @@ func onBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 	limit := 0
 	if e != nil && e.Config != nil {
 		limit = e.Config.SSHKit.MaxConcurrentHosts
+	}
+	if bound > 0 && (limit <= 0 || bound < limit) {
+		limit = bound
 	}
 	var line *progress.Line
 	if e != nil && e.State != nil {

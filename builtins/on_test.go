@@ -69,6 +69,12 @@ func (g *gateHosts) Run(ctx context.Context, host string, _ executor.Request) (i
 // max_concurrent_hosts set to limit.
 func runOn(t *testing.T, g *gateHosts, limit int, hosts ...string) error {
 	t.Helper()
+	return runOnCall(t, g, limit, "on(hosts, f)", hosts...)
+}
+
+// runOnCall is runOn with the on() call written out (call).
+func runOnCall(t *testing.T, g *gateHosts, limit int, call string, hosts ...string) error {
+	t.Helper()
 	cfg := &config.Config{SSHKit: config.SSHKit{MaxConcurrentStarts: 30, MaxConcurrentHosts: limit}}
 	logger := log.New(io.Discard, false)
 	env := NewEnv(&runstate.State{Config: cfg, Log: logger, Runner: &sshkit.Runner{Log: logger, Remote: g, Local: g}})
@@ -79,7 +85,7 @@ func runOn(t *testing.T, g *gateHosts, limit int, hosts ...string) error {
 def f(host):
     ssh.run(host, "true")
 def main(hosts):
-    return on(hosts, f)
+    return ` + call + `
 `
 	globals, err := starlark.ExecFile(thread, "on_test.star", src, Predeclared(NewEnv(&runstate.State{})))
 	if err != nil {
@@ -108,6 +114,39 @@ func TestOnMaxConcurrentHostsIsASlidingWindow(t *testing.T) {
 	}
 	if g.finished[len(g.finished)-1] != "a" {
 		t.Errorf("hosts finished in order %v, want a last", g.finished)
+	}
+}
+
+// on()'s own limit bounds the hosts in flight below max_concurrent_hosts
+// (or without it), and the smaller of the two wins.
+func TestOnLimitBoundsTheHostsInFlight(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		sshkit   int
+		call     string
+		wantPeak int
+	}{
+		{"limit_alone", 0, "on(hosts, f, limit = 2)", 2},
+		{"limit_below_sshkit", 3, "on(hosts, f, limit = 1)", 1},
+		{"sshkit_below_limit", 1, "on(hosts, f, limit = 3)", 1},
+		{"zero_is_no_limit", 0, "on(hosts, f, limit = 0)", 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hosts := []string{"a", "b", "c", "d", "e"}
+			g := newGateHosts(hosts...)
+			// The first wantPeak hosts each wait until all of them have
+			// started: a bound below wantPeak leaves them stuck, one above
+			// it shows as a higher peak.
+			for i := 0; i < tc.wantPeak; i++ {
+				g.waitFor[hosts[i]] = hosts[:tc.wantPeak]
+			}
+			if err := runOnCall(t, g, tc.sshkit, tc.call, hosts...); err != nil {
+				t.Fatalf("on: %v", err)
+			}
+			if g.peak != tc.wantPeak {
+				t.Errorf("%d hosts ran at once, want %d", g.peak, tc.wantPeak)
+			}
+		})
 	}
 }
 

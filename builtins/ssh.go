@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -36,7 +37,7 @@ var sshModule = Builtin{
 		{Sig: "forward(hosts, port, fn)", Fn: sshForward, Waits: true,
 			Doc: "Calls fn() while every host forwards its 127.0.0.1:PORT back to localhost:PORT here over its SSH connection (Kamal 2's local registry; as ssh -R). A host may be an ssh://user@host:port URL. Waits at most 30 s for the forwards; errors read as Kamal's (\"Error setting up port forwarding to HOST: ...\", \"Failed to establish port forward on HOST\", \"Timed out waiting for port forwarding to be established\"). The forwards end when fn returns."},
 		{Sig: "serve(hosts, image, port, fn)", Fn: sshServe, Waits: true,
-			Doc: "Calls fn(served) while this program serves IMAGE from the local Docker image store, read-only (manifest and blobs; layers from the local layer cache, filled by one docker image save per image ID: x-kamal-go/serve/cache_max_mb), to every host at localhost:PORT through a forward of its 127.0.0.1:PORT over its SSH connection; each host's dockerd pulls served.ref (localhost:PORT/REPO:TAG) and fetches only the layers it lacks, all hosts at once. served.stats(host) is struct(requests, blobs, bytes), what that host's dockerd asked for (requests 0: it never reached the forward). Forward errors read as ssh.forward's; forwards and listeners end when fn returns, fails or is interrupted. A dry run serves nothing."},
+			Doc: "Calls fn(served) while this program serves IMAGE from the local Docker image store, read-only (manifest and blobs; layers from the local layer cache, filled by one docker image save per image ID: x-kamal-go/serve/cache_max_mb), to every host at localhost:PORT through a forward of its 127.0.0.1:PORT over its SSH connection; each host's dockerd pulls served.ref (localhost:PORT/REPO:TAG) and fetches only the layers it lacks, all hosts at once. served.stats(host) is struct(requests, blobs, bytes), what that host's dockerd asked for (requests 0: it never reached the forward). A host whose forward cannot be set up does not stop the others: served.unserved(host) is then its error line as ssh.forward's (\"Error setting up port forwarding to HOST: ...\"), else \"\". served.max_hosts is x-kamal-go/serve/max_hosts, for fn to bound the hosts pulling at once (on(..., limit=)); x-kamal-go/serve/max_mb_in_flight bounds the bytes read and not yet sent, all hosts together (blob bodies, whole or one Range, go through that many MB of copy buffers). Forwards and listeners end when fn returns, fails or is interrupted. A dry run serves nothing (served.unserved is \"\" for every host)."},
 		{Sig: "check_openssh(url)", Fn: sshCheckOpenSSH, Waits: true,
 			Doc: "Connects to an ssh:// URL the way docker will for an ssh:// docker context (OpenSSH, the URL's user, host and port, batch mode) and runs `true`, logging nothing; raises Kamal::Cli::Build::BuildError with one line naming what to give OpenSSH when it cannot connect. A dry run checks nothing."},
 	},
@@ -96,10 +97,47 @@ func sshForward(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 
 // openForwards requests the forward on every host in parallel (host's
 // 127.0.0.1:port to local(host) here) and waits for all of them, at most
-// ForwardTimeout. It returns the forwards that
-// were established, even on error, for the caller to close; a forward
-// confirmed after the wait was given up is closed as soon as it arrives.
+// ForwardTimeout, as Kamal's PortForwarding: the first host that failed
+// is logged and its error returned. It returns the forwards that were
+// established, even on error, for the caller to close.
 func openForwards(parent context.Context, logger *log.Logger, fw executor.Forwarder, hosts []string, port int, local func(host string) string) ([]io.Closer, error) {
+	closers, errs := requestForwards(parent, fw, hosts, port, local)
+	for i, err := range errs {
+		if err == nil || errors.Is(err, errForwardTimedOut) {
+			continue
+		}
+		host := sshkit.DisplayHost(hosts[i])
+		if errors.Is(err, executor.ErrForwardRefused) {
+			err = kamalerr.New(kamalerr.ClassRuntime, "Failed to establish port forward on "+host)
+		}
+		logger.Log(log.Error, forwardError(host, err))
+		return closers, err
+	}
+	if err := parent.Err(); err != nil {
+		return closers, err
+	}
+	if len(closers) < len(hosts) {
+		return closers, kamalerr.New(kamalerr.ClassRuntime, "Timed out waiting for port forwarding to be established")
+	}
+	return closers, nil
+}
+
+// forwardError is Kamal's line for a forward that could not be set up.
+func forwardError(host string, err error) string {
+	return fmt.Sprintf("Error setting up port forwarding to %s: %s: %s", host, sshkit.ClassOf(err), err.Error())
+}
+
+// errForwardTimedOut is the error of a host whose forward was not
+// confirmed within ForwardTimeout.
+var errForwardTimedOut = errors.New("timed out waiting for port forwarding to be established")
+
+// requestForwards requests the forward on every host in parallel and
+// waits for all of them, at most ForwardTimeout. It returns the forwards
+// established, for the caller to close, and each host's error (nil:
+// forwarded; errForwardTimedOut: not confirmed in time, or parent ended
+// first). A forward confirmed after the wait was given up is closed as
+// soon as it arrives.
+func requestForwards(parent context.Context, fw executor.Forwarder, hosts []string, port int, local func(host string) string) ([]io.Closer, []error) {
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	ctx, cancel := context.WithTimeout(parent, ForwardTimeout)
 	defer cancel()
@@ -118,19 +156,27 @@ func openForwards(parent context.Context, logger *log.Logger, fw executor.Forwar
 	}
 	var closers []io.Closer
 	errs := make([]error, len(hosts))
+	done := make([]bool, len(hosts))
 	pending := len(hosts)
-	timedOut := false
-	for pending > 0 && !timedOut {
+	for timedOut := false; pending > 0 && !timedOut; {
 		select {
 		case r := <-results:
 			pending--
-			if r.err != nil {
+			done[r.i] = true
+			if r.err != nil && !errors.Is(r.err, context.DeadlineExceeded) {
 				errs[r.i] = r.err
+			} else if r.err != nil {
+				errs[r.i] = errForwardTimedOut
 			} else {
 				closers = append(closers, r.c)
 			}
 		case <-ctx.Done():
 			timedOut = true
+		}
+	}
+	for i := range done {
+		if !done[i] {
+			errs[i] = errForwardTimedOut
 		}
 	}
 	if pending > 0 {
@@ -142,24 +188,7 @@ func openForwards(parent context.Context, logger *log.Logger, fw executor.Forwar
 			}
 		}(pending)
 	}
-	for i, err := range errs {
-		if err == nil || errors.Is(err, context.DeadlineExceeded) {
-			continue
-		}
-		host := sshkit.DisplayHost(hosts[i])
-		if errors.Is(err, executor.ErrForwardRefused) {
-			err = kamalerr.New(kamalerr.ClassRuntime, "Failed to establish port forward on "+host)
-		}
-		logger.Log(log.Error, fmt.Sprintf("Error setting up port forwarding to %s: %s: %s", host, sshkit.ClassOf(err), err.Error()))
-		return closers, err
-	}
-	if err := parent.Err(); err != nil {
-		return closers, err
-	}
-	if len(closers) < len(hosts) {
-		return closers, kamalerr.New(kamalerr.ClassRuntime, "Timed out waiting for port forwarding to be established")
-	}
-	return closers, nil
+	return closers, errs
 }
 
 // hostList reads a list of host names, dropping duplicates.
@@ -293,8 +322,12 @@ func sshServe(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 		return nil, err
 	}
 	repo, tag := servedName(image)
-	served := &servedValue{ref: fmt.Sprintf("localhost:%d/%s:%s", port, repo, tag)}
+	served := &servedValue{ref: fmt.Sprintf("localhost:%d/%s:%s", port, repo, tag),
+		maxHosts: config.DefaultServeMaxHosts, maxMBInFlight: config.DefaultServeMaxMBInFlight}
 	e := EnvOf(thread)
+	if e.Config != nil {
+		served.maxHosts, served.maxMBInFlight = e.Config.Serve.MaxHosts, e.Config.Serve.MaxMBInFlight
+	}
 	call := func() (starlark.Value, error) { return CallBack(thread, fn, starlark.Tuple{served.value()}, nil) }
 	if e.Flags.DryRun || len(hosts) == 0 {
 		return call()
@@ -304,6 +337,14 @@ func sshServe(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 		return nil, fmt.Errorf("%s: the remote transport cannot forward ports", b.Name())
 	}
 	ctx := Context(thread)
+	// The forwards (SSH connections included) are set up while the image
+	// is indexed: each leads to a listener of this program's own, which
+	// the registry takes over once it exists.
+	fwds, err := startServeForwards(ctx, fw, hosts, port)
+	if err != nil {
+		return nil, err
+	}
+	defer fwds.close(e)
 	e.Log.Debugf("Indexing %s in the local image store", image)
 	img, err := indexServed(ctx, e, image)
 	if err != nil {
@@ -319,19 +360,91 @@ func sshServe(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 		return nil, err
 	}
 	defer reg.Close()
+	reg.SetMaxInFlight(int64(served.maxMBInFlight) << 20)
 	served.reg = reg
-	addrs := map[string]string{}
-	for _, h := range hosts {
-		if addrs[h], err = reg.Listen(h); err != nil {
-			return nil, err
-		}
-	}
-	closers, err := openForwards(ctx, e.Log, fw, hosts, port, func(h string) string { return addrs[h] })
-	defer closeAll(e, closers)
-	if err != nil {
+	if served.unserved, err = fwds.handOver(ctx, e, reg); err != nil {
 		return nil, err
 	}
 	return call()
+}
+
+// serveForwards are the forwards of one ssh.serve, requested while the
+// image is indexed, each to a listener of its host opened beforehand.
+type serveForwards struct {
+	hosts     []string
+	listeners []net.Listener // nil once handed to the registry
+	done      chan struct{}  // closed when requestForwards returned
+	cancel    context.CancelFunc
+	closers   []io.Closer
+	errs      []error
+}
+
+// startServeForwards opens a listener per host here and requests every
+// host's forward to it in the background; call close when done with them.
+func startServeForwards(ctx context.Context, fw executor.Forwarder, hosts []string, port int) (*serveForwards, error) {
+	f := &serveForwards{hosts: hosts, done: make(chan struct{})}
+	addrs := map[string]string{}
+	for _, h := range hosts {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			f.closeListeners()
+			return nil, fmt.Errorf("serving to %s: %w", h, err)
+		}
+		f.listeners = append(f.listeners, ln)
+		addrs[h] = ln.Addr().String()
+	}
+	ctx, f.cancel = context.WithCancel(ctx)
+	go func() {
+		defer close(f.done)
+		f.closers, f.errs = requestForwards(ctx, fw, hosts, port, func(h string) string { return addrs[h] })
+	}()
+	return f, nil
+}
+
+// handOver gives every listener to reg, waits for the forwards and
+// returns, per host whose forward failed, its error line.
+func (f *serveForwards) handOver(ctx context.Context, e *Env, reg *serve.Registry) (map[string]string, error) {
+	for i, h := range f.hosts {
+		ln := f.listeners[i]
+		f.listeners[i] = nil
+		if err := reg.Serve(h, ln); err != nil {
+			return nil, err
+		}
+	}
+	<-f.done
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	unserved := map[string]string{}
+	for i, err := range f.errs {
+		if err == nil {
+			continue
+		}
+		host := sshkit.DisplayHost(f.hosts[i])
+		if errors.Is(err, executor.ErrForwardRefused) {
+			err = kamalerr.New(kamalerr.ClassRuntime, fmt.Sprintf("Failed to establish port forward on %s (%v)", host, err))
+		}
+		unserved[f.hosts[i]] = forwardError(host, err)
+		e.Log.Debugf("Not serving %s: %s", host, unserved[f.hosts[i]])
+	}
+	return unserved, nil
+}
+
+// close stops the forwards still being requested, closes those
+// established and the listeners not handed over.
+func (f *serveForwards) close(e *Env) {
+	f.cancel()
+	<-f.done
+	closeAll(e, f.closers)
+	f.closeListeners()
+}
+
+func (f *serveForwards) closeListeners() {
+	for _, ln := range f.listeners {
+		if ln != nil {
+			ln.Close()
+		}
+	}
 }
 
 func closeAll(e *Env, closers []io.Closer) {
@@ -363,15 +476,30 @@ func oneLine(s string) string {
 
 // servedValue is the argument of ssh.serve's fn.
 type servedValue struct {
-	ref string
-	reg *serve.Registry // nil in a dry run
+	ref           string
+	reg           *serve.Registry   // nil in a dry run
+	unserved      map[string]string // host -> why it cannot be served (its forward failed); read-only once fn runs
+	maxHosts      int               // x-kamal-go/serve/max_hosts
+	maxMBInFlight int               // x-kamal-go/serve/max_mb_in_flight
 }
 
 func (s *servedValue) value() starlark.Value {
 	return starlarkstruct.FromStringDict(starlark.String("served"), starlark.StringDict{
-		"ref":   starlark.String(s.ref),
-		"stats": starlark.NewBuiltin("served.stats", s.stats),
+		"ref":       starlark.String(s.ref),
+		"stats":     starlark.NewBuiltin("served.stats", s.stats),
+		"unserved":  starlark.NewBuiltin("served.unserved", s.unservedReason),
+		"max_hosts": starlark.MakeInt(s.maxHosts),
 	})
+}
+
+// unservedReason is served.unserved(host): "" when host's forward is up,
+// else Kamal's line for the forward that failed.
+func (s *servedValue) unservedReason(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var host string
+	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &host); err != nil {
+		return nil, err
+	}
+	return starlark.String(s.unserved[host]), nil
 }
 
 func (s *servedValue) stats(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {

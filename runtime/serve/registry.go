@@ -89,6 +89,17 @@ func (r *Registry) Listen(host string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("serving to %s: %w", host, err)
 	}
+	if err := r.Serve(host, ln); err != nil {
+		return "", err
+	}
+	return ln.Addr().String(), nil
+}
+
+// Serve answers host's requests on ln, which the caller may have opened
+// (and pointed a forward at) before the registry existed: connections
+// made meanwhile wait in its backlog. The registry closes ln, even when
+// it refuses it because it is closed.
+func (r *Registry) Serve(host string, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           r.hostHandler(host),
 		BaseContext:       func(net.Listener) context.Context { return r.base },
@@ -98,7 +109,7 @@ func (r *Registry) Listen(host string) (string, error) {
 	if r.closed {
 		r.mu.Unlock()
 		ln.Close()
-		return "", errors.New("registry closed")
+		return errors.New("registry closed")
 	}
 	r.servers = append(r.servers, srv)
 	if r.hosts[host] == nil {
@@ -106,7 +117,7 @@ func (r *Registry) Listen(host string) (string, error) {
 	}
 	r.mu.Unlock()
 	go srv.Serve(ln)
-	return ln.Addr().String(), nil
+	return nil
 }
 
 // Stats returns a copy of what host asked for so far.

@@ -212,15 +212,7 @@ func TestServeServesServersConcurrentlyAndAnInterruptLeavesNothing(t *testing.T)
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(2 * time.Minute)
-	for _, h := range []string{"netns2", "netns3"} {
-		for !netnsImageExists(t, h, imageRef(version)) {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s did not get the image while netns1's pull stood still", h)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-	}
+	waitForNetnsImages(t, imageRef(version), "netns2", "netns3")
 	run.Signal(syscall.SIGINT)
 	stdout, stderr, exit := run.Wait()
 	syscall.Kill(pid, syscall.SIGCONT)
