@@ -3,6 +3,7 @@ package e2e
 import (
 	"crypto/rand"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"regexp"
@@ -22,21 +23,24 @@ import (
 func occupyServePort(t *testing.T, host string) {
 	t.Helper()
 	ns := "kgo-n" + host[len(host)-1:]
+	// SO_REUSEADDR, as sshd's own forwards: an earlier test's connections
+	// to the port may linger in TIME_WAIT.
 	cmd := exec.Command("ip", "netns", "exec", ns, "/usr/bin/python3", "-c",
-		fmt.Sprintf("import socket, time\ns = socket.socket()\ns.bind(('127.0.0.1', %d))\ns.listen()\ntime.sleep(600)\n", servePort))
+		fmt.Sprintf("import socket, sys, time\ns = socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\ns.bind(('127.0.0.1', %d))\ns.listen()\nprint('listening', flush=True)\ntime.sleep(600)\n", servePort))
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for i := 0; ; i++ {
-		out, _ := exec.Command("ip", "netns", "exec", ns, "ss", "-Hltn").Output()
-		if strings.Contains(string(out), fmt.Sprintf("127.0.0.1:%d ", servePort)) {
-			return
-		}
-		if i == 200 {
-			t.Fatalf("nothing listens on %s's 127.0.0.1:%d", host, servePort)
-		}
-		time.Sleep(50 * time.Millisecond)
+	line := make([]byte, len("listening\n"))
+	if _, err := io.ReadFull(out, line); err != nil || string(line) != "listening\n" {
+		cmd.Wait()
+		t.Fatalf("could not take %s's 127.0.0.1:%d: %v %s", host, servePort, err, stderr.String())
 	}
 }
 
