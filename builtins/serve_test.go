@@ -113,3 +113,32 @@ def main():
 		t.Errorf("forwards left open after ssh.serve: %v", fw.open)
 	}
 }
+
+// preconnects records the hosts ssh.preconnect asked it to dial.
+type preconnects struct {
+	forwardsRefusedOn
+	hosts []string
+}
+
+func (p *preconnects) Preconnect(host string) { p.hosts = append(p.hosts, host) }
+
+func TestPreconnectStartsEveryHostsDialButNotInADryRun(t *testing.T) {
+	for _, dry := range []bool{false, true} {
+		p := &preconnects{}
+		logger := log.New(io.Discard, false)
+		env := NewEnv(&runstate.State{Log: logger, Flags: runstate.Flags{DryRun: dry}, Runner: &sshkit.Runner{Log: logger, Remote: p, Local: p}})
+		thread := &starlark.Thread{Name: "test"}
+		env.Attach(thread)
+		SetContext(thread, context.Background())
+		if _, err := starlark.ExecFile(thread, "preconnect.star", `ssh.preconnect(["h1", "h2", "h1"])`, Predeclared(NewEnv(&runstate.State{}))); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"h1", "h2"}
+		if dry {
+			want = nil
+		}
+		if fmt.Sprint(p.hosts) != fmt.Sprint(want) {
+			t.Errorf("dry run %v: dialled %v, want %v", dry, p.hosts, want)
+		}
+	}
+}

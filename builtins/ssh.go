@@ -38,6 +38,8 @@ var sshModule = Builtin{
 			Doc: "Calls fn() while every host forwards its 127.0.0.1:PORT back to localhost:PORT here over its SSH connection (Kamal 2's local registry; as ssh -R). A host may be an ssh://user@host:port URL. Waits at most 30 s for the forwards; errors read as Kamal's (\"Error setting up port forwarding to HOST: ...\", \"Failed to establish port forward on HOST\", \"Timed out waiting for port forwarding to be established\"). The forwards end when fn returns."},
 		{Sig: "serve(hosts, image, port, fn)", Fn: sshServe, Waits: true,
 			Doc: "Calls fn(served) while this program serves IMAGE from the local Docker image store, read-only (manifest and blobs; layers from the local layer cache, filled by one docker image save per image ID: x-kamal-go/serve/cache_max_mb), to every host at localhost:PORT through a forward of its 127.0.0.1:PORT over its SSH connection; each host's dockerd pulls served.ref (localhost:PORT/REPO:TAG) and fetches only the layers it lacks, all hosts at once. served.stats(host) is struct(requests, blobs, bytes), what that host's dockerd asked for (requests 0: it never reached the forward). A host whose forward cannot be set up does not stop the others: served.unserved(host) is then its error line as ssh.forward's (\"Error setting up port forwarding to HOST: ...\"), else \"\". served.max_hosts is x-kamal-go/serve/max_hosts, for fn to bound the hosts pulling at once (on(..., limit=)); x-kamal-go/serve/max_mb_in_flight bounds the bytes read and not yet sent, all hosts together (blob bodies, whole or one Range, go through that many MB of copy buffers). Forwards and listeners end when fn returns, fails or is interrupted. A dry run serves nothing (served.unserved is \"\" for every host)."},
+		{Sig: "preconnect(hosts)", Fn: sshPreconnect,
+			Doc: "Starts connecting to every host in the background and returns at once, logging nothing: the next command or forward on a host uses that connection, or raises its dial's error then. For a flow that knows which servers it needs while something local runs (the stock --serve deliver connects while it builds). A dry run connects nothing."},
 		{Sig: "check_openssh(url)", Fn: sshCheckOpenSSH, Waits: true,
 			Doc: "Connects to an ssh:// URL the way docker will for an ssh:// docker context (OpenSSH, the URL's user, host and port, batch mode) and runs `true`, logging nothing; raises Kamal::Cli::Build::BuildError with one line naming what to give OpenSSH when it cannot connect. A dry run checks nothing."},
 	},
@@ -520,6 +522,26 @@ func (s *servedValue) stats(_ *starlark.Thread, b *starlark.Builtin, args starla
 		"blobs":    starlark.NewList(blobs),
 		"bytes":    starlark.MakeInt64(st.Bytes),
 	}), nil
+}
+
+// sshPreconnect starts the hosts' dials (executor.Preconnector); with a
+// transport that cannot, it does nothing: the first command dials.
+func sshPreconnect(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var hostsV starlark.Iterable
+	if err := starlark.UnpackPositionalArgs(b.Name(), args, kwargs, 1, &hostsV); err != nil {
+		return nil, err
+	}
+	hosts, err := hostList(b.Name(), hostsV)
+	if err != nil {
+		return nil, err
+	}
+	e := EnvOf(thread)
+	if p, ok := e.Runner.Remote.(executor.Preconnector); ok && !e.Flags.DryRun {
+		for _, h := range hosts {
+			p.Preconnect(h)
+		}
+	}
+	return starlark.None, nil
 }
 
 // OpenSSHCheckTimeout bounds ssh.check_openssh's connection, as docker's

@@ -93,6 +93,7 @@ var everyBuiltinInOn = map[string]struct{ call, want string }{
 	"ssh.capture":             {call: `ssh.capture(host, cmd("true"))`},
 	"ssh.check_openssh":       {call: `ssh.check_openssh("ssh://kamal@" + host + ":2222")`},
 	"ssh.forward":             {call: `ssh.forward([host], 5555, lambda: host)`},
+	"ssh.preconnect":          {call: `ssh.preconnect([host])`},
 	"ssh.run":                 {call: `ssh.run(host, cmd("true"))`},
 	// docker image save goes to refusingLocal, which answers nothing.
 	"ssh.serve": {call: `ssh.serve([host], "app:v1", 5555, lambda served: served.ref)`, want: "Cannot serve app:v1"},

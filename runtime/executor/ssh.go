@@ -279,6 +279,30 @@ func (s *SSH) Run(ctx context.Context, host string, req Request) (int, error) {
 	}
 }
 
+// Preconnector is a transport that can start connecting to a host ahead
+// of its first command.
+type Preconnector interface {
+	// Preconnect starts dialling host in the background, unless it has a
+	// connection or a dial already, and returns at once. The next command
+	// or forward on host waits for that dial and gets its connection, or
+	// its error; a failed dial is forgotten, so that one dials again.
+	Preconnect(host string)
+}
+
+var _ Preconnector = (*SSH)(nil)
+
+// Preconnect implements Preconnector. A host that does not parse is left
+// for its first command to report.
+func (s *SSH) Preconnect(host string) {
+	t, err := s.parseHost(host)
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // get starts the dial, then returns without waiting for it
+	s.get(ctx, t)
+}
+
 // get returns t's connection, dialling it (once, shared by concurrent
 // callers) if there is none. ctx only bounds the wait: the dial itself
 // goes on for other waiters and later callers.

@@ -122,6 +122,21 @@ func TestSSHConcurrentFirstUseDialsOnce(t *testing.T) {
 	}
 }
 
+// Preconnect dials in the background; the command after it uses that
+// connection instead of dialling again.
+func TestSSHPreconnectDialsOnceAheadOfTheFirstCommand(t *testing.T) {
+	f := newSSHFixture(t)
+	f.pool.Preconnect(f.ts.addr)
+	waitFor(t, "the background dial", func() bool { return f.pool.Stats().Open == 1 })
+	f.pool.Preconnect(f.ts.addr) // connected already: nothing new
+	if status, out, _, err := f.run(t, "echo ok"); err != nil || status != 0 || out != "ok\n" {
+		t.Fatalf("command after Preconnect: status %d, out %q, err %v", status, out, err)
+	}
+	if st := f.pool.Stats(); st.Dials != 1 || f.ts.connections.Load() != 1 {
+		t.Errorf("stats %+v, server saw %d connections; want 1 dial, 1 connection", st, f.ts.connections.Load())
+	}
+}
+
 func TestSSHMaxSessionsBound(t *testing.T) {
 	f := newSSHFixture(t, func(c *SSHConfig) { c.MaxSessions = 3 })
 	var wg sync.WaitGroup
