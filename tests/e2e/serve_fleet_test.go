@@ -307,3 +307,32 @@ func TestServeADroppedConnectionResumesTheBlobWithARange(t *testing.T) {
 		t.Errorf("the large layer was sent %d times, want 2 (cut, then its rest)", n)
 	}
 }
+
+// netns2's dockerd stands still, so its pull hangs: sshkit.command_timeout
+// ends that one pull, netns2 fails with the timeout and the other two
+// servers end with the image.
+func TestServeAPullThatHangsTimesOutAloneWhileTheOthersFinish(t *testing.T) {
+	app := serveApp(t, 1)
+	editConfig(app, "ssh:\n", "x-kamal-go:\n  sshkit:\n    command_timeout: 5\nssh:\n")
+	version := app.Commit("bound every command on a server")
+	app.mustRun("build", "push", "--serve")
+	pid := netnsDockerdPid(t, "netns2")
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGCONT) })
+
+	stdout, stderr, exit := app.Run("build", "pull", "--serve")
+	syscall.Kill(pid, syscall.SIGCONT)
+
+	assertFailed(t, stdout, stderr, exit, "Timeout::Error",
+		"Exception while executing on host netns2: docker pull "+localRegistryRef(servePort, version)+" did not finish within 5s")
+	if m := retryLineRE.FindStringSubmatch(stdout); m == nil || m[1] != "1" || m[3] != "netns2" {
+		t.Errorf("retry line %q, want 1 of 3 hosts failed (netns2)", m)
+	}
+	for _, h := range []string{"netns1", "netns3"} {
+		if !netnsImageExists(t, h, imageRef(version)) {
+			t.Errorf("%s has no %s", h, imageRef(version))
+		}
+	}
+}
