@@ -3,11 +3,13 @@ package builtins
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"go.starlark.net/starlark"
 
 	"github.com/kamal-go/kamal/runtime/commands"
 	"github.com/kamal-go/kamal/runtime/config"
+	"github.com/kamal-go/kamal/runtime/layercache"
 	"github.com/kamal-go/kamal/runtime/shell"
 )
 
@@ -27,8 +29,8 @@ var dockerModule = Builtin{
 			Fn: noArgs(func(_ *starlark.Thread, e *Env) (*shell.Command, error) { return commands.Logout(e.Config), nil })},
 		{Sig: "included_files()", Fn: dockerIncludedFiles,
 			Doc: "The files (relative, sorted) a build with the app directory as context sends to Docker, honouring .dockerignore; dev warns about the uncommitted and untracked ones."},
-		{Sig: "build(output=\"registry\", no_cache=False, dev=False, image=None, dockerfile=None, labels=None)", Fn: dockerBuild, Waits: true,
-			Doc: "The configured builder's build-and-push command (for Kamal 1.5 configs, git archive | docker build && docker push && docker push). image (a name as config.image, without registry or tag) and dockerfile stand in for the config's; labels (strings to strings) adds --label KEY=VALUE after the service label. Raises \"Missing DOCKERFILE\" when the Dockerfile does not exist."},
+		{Sig: "build(output=\"registry\", no_cache=False, dev=False, image=None, dockerfile=None, labels=None, layer_cache=False)", Fn: dockerBuild, Waits: true,
+			Doc: "The configured builder's build-and-push command (for Kamal 1.5 configs, git archive | docker build && docker push && docker push). image (a name as config.image, without registry or tag) and dockerfile stand in for the config's; labels (strings to strings) adds --label KEY=VALUE after the service label. layer_cache (what --serve's push asks): with a Kamal 2 BuildKit builder (docker-container, remote, hybrid), a second output writes the image's layers, uncompressed, into the layer cache ssh.serve reads, so it needs no docker image save; no effect with the docker driver, other builders, or x-kamal-go/serve/cache_max_mb: 0. Raises \"Missing DOCKERFILE\" when the Dockerfile does not exist."},
 		{Sig: "pull(image)", Doc: "docker pull IMAGE.", Fn: imageArg(func(_ *Env, image string) *shell.Command { return commands.Pull(image) })},
 		{Sig: "push(image)", Doc: "docker push IMAGE.", Fn: imageArg(func(_ *Env, image string) *shell.Command { return shell.New("docker", "push", image) })},
 		{Sig: "image_rm(image)", Doc: "docker image rm --force IMAGE.", Fn: imageArg(func(_ *Env, image string) *shell.Command { return commands.ImageRemove(image) })},
@@ -91,14 +93,36 @@ func imageArg(f func(e *Env, image string) *shell.Command) Func {
 func login(_ *starlark.Thread, e *Env) (*shell.Command, error) { return e.RegistryLogin() }
 
 // dockerBuild attaches the builder's environment to the command.
+// buildLayerCache is the directory a build writes the image's layers to
+// for ssh.serve (the layer cache, made if need be), or "" when there is
+// none: cache_max_mb 0, no cache directory, or a path buildx's --output
+// cannot carry (a comma or a quote).
+func buildLayerCache(e *Env) string {
+	if e.Config == nil || e.Config.Serve.CacheMaxMB == 0 {
+		return ""
+	}
+	dir, err := layercache.Dir()
+	if err == nil && !e.Flags.DryRun {
+		_, err = layercache.Open(dir, int64(e.Config.Serve.CacheMaxMB)<<20)
+	}
+	if err != nil || strings.ContainsAny(dir, ",\"'") {
+		return ""
+	}
+	return dir
+}
+
 func dockerBuild(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	e := EnvOf(thread)
 	o := commands.PushOptions{Version: e.Version, Output: "registry", Dir: e.Dir}
 	var image, dockerfile string
 	var labels *starlark.Dict
+	var layerCache bool
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "output?", &o.Output, "no_cache?", &o.NoCache, "dev?", &o.Dev,
-		"image??", &image, "dockerfile??", &dockerfile, "labels??", &labels); err != nil {
+		"image??", &image, "dockerfile??", &dockerfile, "labels??", &labels, "layer_cache?", &layerCache); err != nil {
 		return nil, err
+	}
+	if layerCache {
+		o.LayerCache = buildLayerCache(e)
 	}
 	vars, err := envVars(b.Name()+": labels", labels)
 	if err != nil {

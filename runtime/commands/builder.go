@@ -77,6 +77,12 @@ type PushOptions struct {
 	SecretValue func(name string) (string, error)
 	// Labels are extra "KEY=VALUE" labels, after the service label.
 	Labels []string
+	// LayerCache, when set, adds a second output to a Kamal 2 BuildKit
+	// build (not the docker driver, not pack or cloud): the image as an OCI
+	// layout in this directory, layers uncompressed, so --serve's layer
+	// cache (runtime/layercache, whose directory it is) holds every layer
+	// without a docker image save. Other builders ignore it.
+	LayerCache string
 }
 
 // NewBuilder picks the builder type for cfg's generation.

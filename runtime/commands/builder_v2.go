@@ -271,6 +271,9 @@ func (v *v2Builder) Push(o PushOptions) (*shell.Command, error) {
 	}
 	b := v.cfg.Builder
 	cmd := shell.New("docker", "buildx", "build", "--output=type="+o.output())
+	if o.LayerCache != "" && !v.dockerDriver() && (v.kind == TypeLocal || v.kind == TypeRemote || v.kind == TypeHybrid) {
+		cmd.Arg("--output=type=oci,dest=" + o.LayerCache + ",tar=false,compression=uncompressed,force-compression=true")
+	}
 	if len(b.Arches) > 0 {
 		cmd.Arg("--platform", platforms(b.Arches))
 	}

@@ -169,6 +169,8 @@ func TestV2PushOutputAndDevTags(t *testing.T) {
 	}{
 		{"custom output", "", PushOptions{Output: "docker"},
 			`docker buildx build --output=type=docker --platform linux/amd64 --builder kamal-local-docker-container -t dhh/app:123 -t dhh/app:latest --label service="app" --file Dockerfile . 2>&1`},
+		{"serve's layer cache as a second output", "", PushOptions{Output: "docker", LayerCache: "/home/u/.cache/kamal-go/layers"},
+			`docker buildx build --output=type=docker --output=type=oci,dest=/home/u/.cache/kamal-go/layers,tar=false,compression=uncompressed,force-compression=true --platform linux/amd64 --builder kamal-local-docker-container -t dhh/app:123 -t dhh/app:latest --label service="app" --file Dockerfile . 2>&1`},
 		{"dev defaults to docker output and dirty tags", "", PushOptions{Dev: true},
 			`docker buildx build --output=type=docker --platform linux/amd64 --builder kamal-local-docker-container -t dhh/app:123-dirty -t dhh/app:latest-dirty --label service="app" --file Dockerfile . 2>&1`},
 		{"dev with destination and no cache", "staging", PushOptions{Dev: true, NoCache: true, Output: "registry"},
@@ -210,6 +212,14 @@ func TestV2BuildArgEscaping(t *testing.T) {
 			assertCommand(t, cmd, pre+`[REDACTED] --file Dockerfile . 2>&1`, pre+"V="+tt.want+` --file Dockerfile . 2>&1`)
 		})
 	}
+}
+
+func TestV2LayerCacheOutputOnlyForBuildKitBuilders(t *testing.T) {
+	dir := appDir(t, "Dockerfile")
+	cfg := v2Config(config.Builder{Arches: []string{"amd64"}, Driver: "docker"})
+	cmd := mustPush(t, mustBuilder(t, cfg, ""), PushOptions{Version: "1", Dir: dir, Output: "docker", LayerCache: "/c"})
+	const want = `docker buildx build --output=type=docker --platform linux/amd64 -t dhh/app:1 -t dhh/app:latest --label service="app" --file Dockerfile . 2>&1`
+	assertCommand(t, cmd, want, want)
 }
 
 func TestPushMissingDockerfile(t *testing.T) {

@@ -106,6 +106,22 @@ func (c *Cache) Has(digest string) bool {
 	return err == nil
 }
 
+// Size is the size of blob digest (unchecked: Blob checks), ErrMissing
+// when it is not in the cache.
+func (c *Cache) Size(digest string) (int64, error) {
+	if err := checkDigest(digest); err != nil {
+		return 0, err
+	}
+	fi, err := os.Stat(c.blobPath(digest))
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, fmt.Errorf("%s: %w", digest, ErrMissing)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("layer cache: %w", err)
+	}
+	return fi.Size(), nil
+}
+
 // Touch marks blob digest as just used, for eviction's order.
 func (c *Cache) Touch(digest string) {
 	if checkDigest(digest) == nil {
@@ -114,8 +130,8 @@ func (c *Cache) Touch(digest string) {
 	}
 }
 
-// Blob opens blob digest for reading (ReadAt is safe concurrently) and
-// touches it. The first open in this process hashes the whole file: a
+// Blob opens blob digest for reading, at its start (ReadAt is safe
+// concurrently), and touches it. The first open in this process hashes the whole file: a
 // content that does not match digest is removed and ErrCorrupt returned.
 // An absent blob is ErrMissing. The caller closes the file.
 func (c *Cache) Blob(digest string) (*os.File, error) {
@@ -146,6 +162,10 @@ func (c *Cache) Blob(digest string) (*os.File, error) {
 		f.Close()
 		os.Remove(p)
 		return nil, fmt.Errorf("%s (content hashes to %s): %w", digest, got, ErrCorrupt)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("layer cache: %w", err)
 	}
 	c.mu.Lock()
 	c.verified[digest] = true

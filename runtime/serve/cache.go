@@ -1,15 +1,19 @@
 package serve
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
 	"github.com/kamal-go/kamal/runtime/layercache"
 )
 
@@ -64,7 +68,12 @@ func IndexCached(ctx context.Context, save Saver, image string, o CacheOptions) 
 		o.Debugf("Indexed %s from the layer cache (image %s): %d layers, no docker image save", image, id, len(img.layers))
 		return img, nil
 	}
-	o.Debugf("Reading %s with docker image save into the layer cache (%v)", image, err)
+	built, berr := c.fromBuild(image, id)
+	if berr == nil {
+		o.Debugf("Indexed %s from the layers its build wrote to the layer cache (image %s): %d layers, no docker image save", image, id, len(built.layers))
+		return built, nil
+	}
+	o.Debugf("Reading %s with docker image save into the layer cache (%v; %v)", image, err, berr)
 	s, err := readSave(ctx, save, image, nil, o.Cache)
 	if err != nil {
 		return nil, err
@@ -141,6 +150,45 @@ func (c *cached) fromRecord(image, id string) (*Image, error) {
 	}
 	for h := range img.layers {
 		c.Cache.Touch(h.String())
+	}
+	return img, nil
+}
+
+// fromBuild is the image whose config is blob id in the cache and whose
+// layers, uncompressed, are there too: what a BuildKit build with an OCI
+// output into the cache left (docker.build(layer_cache = True)). dockerd's
+// own store names an image by its config's digest, so id is that blob.
+// The record is written, so the next serve finds it as any other.
+func (c *cached) fromBuild(image, id string) (*Image, error) {
+	f, err := c.Cache.Blob(id)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := io.ReadAll(f)
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	cf, err := v1.ParseConfigFile(bytes.NewReader(cfg))
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", id, err)
+	}
+	img := &Image{Name: image, Config: cfg, ConfigID: sha(cfg), layers: map[v1.Hash]*layerFile{}, cached: c}
+	var layers []v1.Descriptor
+	for _, d := range cf.RootFS.DiffIDs {
+		size, err := c.Cache.Size(d.String())
+		if err != nil {
+			return nil, err
+		}
+		img.layers[d] = &layerFile{size: size}
+		layers = append(layers, v1.Descriptor{MediaType: types.OCIUncompressedLayer, Size: size, Digest: d})
+		c.Cache.Touch(d.String())
+	}
+	if err := img.setManifest(layers); err != nil {
+		return nil, err
+	}
+	if err := c.putRecord(id, img); err != nil {
+		c.Debugf("Recording %s in the layer cache: %v", image, err)
 	}
 	return img, nil
 }

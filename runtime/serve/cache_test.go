@@ -251,3 +251,67 @@ func TestRefillOutlivesTheRequestThatStartedIt(t *testing.T) {
 		t.Fatalf("%d saves, want 2 (the refill)", n)
 	}
 }
+
+// What a BuildKit build with an OCI output into the cache leaves: the
+// config and the uncompressed layers as blobs, no record.
+func writeAsBuildKit(t *testing.T, dir string, f *fakeSave, blobs ...[]byte) {
+	t.Helper()
+	c, _ := layercache.Open(dir, 1<<30)
+	for _, b := range blobs {
+		w, err := c.Create()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(b)
+		rc, err := w.Commit(sha(b).String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc.Close()
+	}
+}
+
+func TestLayersABuildWroteToTheCacheNeedNoSave(t *testing.T) {
+	dir := t.TempDir()
+	f := &fakeSave{layers: [][]byte{bytes.Repeat([]byte("a"), 3<<20), []byte("small layer")}}
+	writeAsBuildKit(t, dir, f, append([][]byte{f.config()}, f.layers...)...)
+
+	img, log := cachedIndex(t, f, dir, configID(f))
+	if n := f.saves.Load(); n != 0 {
+		t.Fatalf("%d saves, want 0: the build left config and layers in the cache; log:\n%s", n, log)
+	}
+	if !strings.Contains(log.String(), "layers its build wrote") {
+		t.Errorf("log:\n%s", log)
+	}
+	for i, l := range f.layers {
+		if got := readLayer(t, img, i); !bytes.Equal(got, l) {
+			t.Errorf("layer %d differs", i)
+		}
+	}
+	// The same as indexing the save: what a server pulls is the same image.
+	fromSave, err := Index(context.Background(), f.save, "app:v1", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fromSave.Close()
+	if !bytes.Equal(img.Manifest, fromSave.Manifest) {
+		t.Errorf("manifest from the build's layers differs from the save's:\n%s\n%s", img.Manifest, fromSave.Manifest)
+	}
+	c, _ := layercache.Open(dir, 1<<30)
+	if _, err := c.Record(configID(f)); err != nil {
+		t.Errorf("no record written for the next serve: %v", err)
+	}
+}
+
+func TestBuildOutputLackingALayerMeansOneSave(t *testing.T) {
+	dir := t.TempDir()
+	f := &fakeSave{layers: [][]byte{[]byte("one"), []byte("two")}}
+	writeAsBuildKit(t, dir, f, f.config(), f.layers[0])
+	img, _ := cachedIndex(t, f, dir, configID(f))
+	if n := f.saves.Load(); n != 1 {
+		t.Fatalf("%d saves, want 1", n)
+	}
+	if got := readLayer(t, img, 1); !bytes.Equal(got, f.layers[1]) {
+		t.Fatal("layer differs")
+	}
+}

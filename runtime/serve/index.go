@@ -248,11 +248,7 @@ func (s *saved) image(image string) (*Image, error) {
 		return nil, fmt.Errorf("the save of %s: %d layers but %d diff_ids", image, len(d.Layers), len(cf.RootFS.DiffIDs))
 	}
 	img := &Image{Name: image, Config: cfg, ConfigID: sha(cfg), layers: map[v1.Hash]*layerFile{}}
-	m := v1.Manifest{
-		SchemaVersion: 2,
-		MediaType:     types.OCIManifestSchema1,
-		Config:        v1.Descriptor{MediaType: types.OCIConfigJSON, Size: int64(len(cfg)), Digest: img.ConfigID},
-	}
+	var layers []v1.Descriptor
 	for i, name := range d.Layers {
 		size, ok := s.sizes[name]
 		if !ok {
@@ -271,13 +267,26 @@ func (s *saved) image(image string) (*Image, error) {
 			}
 		}
 		img.layers[digest] = &layerFile{name: name, offset: s.offsets[name], size: size}
-		m.Layers = append(m.Layers, v1.Descriptor{MediaType: mt, Size: size, Digest: digest})
+		layers = append(layers, v1.Descriptor{MediaType: mt, Size: size, Digest: digest})
 	}
+	return img, img.setManifest(layers)
+}
+
+// setManifest makes img's manifest (and its digest): img's config and
+// layers, base first.
+func (img *Image) setManifest(layers []v1.Descriptor) error {
+	m := v1.Manifest{
+		SchemaVersion: 2,
+		MediaType:     types.OCIManifestSchema1,
+		Config:        v1.Descriptor{MediaType: types.OCIConfigJSON, Size: int64(len(img.Config)), Digest: img.ConfigID},
+		Layers:        layers,
+	}
+	var err error
 	if img.Manifest, err = json.Marshal(m); err != nil {
-		return nil, err
+		return err
 	}
 	img.Digest = sha(img.Manifest)
-	return img, nil
+	return nil
 }
 
 func sha(b []byte) v1.Hash {
