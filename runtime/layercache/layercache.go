@@ -286,6 +286,25 @@ func (c *Cache) RemoveRecord(id string) {
 	}
 }
 
+// dropBuildKitLeftovers removes what a BuildKit OCI output into the cache
+// directory leaves besides blobs: index.json, which names every image
+// written so far and only grows (kamal-go reads blobs by digest, and
+// BuildKit writes a new index when there is none), and ingests older than
+// an hour (a killed build's partial blobs). It returns the bytes removed.
+func (c *Cache) dropBuildKitLeftovers() int64 {
+	var freed int64
+	if fi, err := os.Stat(filepath.Join(c.dir, "index.json")); err == nil && os.Remove(filepath.Join(c.dir, "index.json")) == nil {
+		freed += fi.Size()
+	}
+	des, _ := os.ReadDir(filepath.Join(c.dir, "ingest"))
+	for _, de := range des {
+		if fi, err := de.Info(); err == nil && time.Since(fi.ModTime()) > staleTemp {
+			os.RemoveAll(filepath.Join(c.dir, "ingest", de.Name()))
+		}
+	}
+	return freed
+}
+
 // entry is one file eviction considers.
 type entry struct {
 	path string
@@ -295,7 +314,7 @@ type entry struct {
 
 // Evict removes entries, least recently used first, until the cache holds
 // at most its bound, and temporary files older than an hour (leftovers of
-// killed processes). It holds an exclusive flock on the cache's lock file
+// killed processes), and BuildKit's leftovers (dropBuildKitLeftovers). It holds an exclusive flock on the cache's lock file
 // meanwhile, so two processes never evict at once. It returns the number
 // of bytes removed.
 func (c *Cache) Evict() (int64, error) {
@@ -334,6 +353,7 @@ func (c *Cache) Evict() (int64, error) {
 			total += e.size
 		}
 	}
+	freed += c.dropBuildKitLeftovers()
 	sort.Slice(entries, func(i, j int) bool { return entries[i].used.Before(entries[j].used) })
 	for _, e := range entries {
 		if total <= c.max {

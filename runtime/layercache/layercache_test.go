@@ -263,3 +263,28 @@ func TestConcurrentWritersAndEvictorsOfOneDirectoryStayConsistent(t *testing.T) 
 		t.Errorf("cache above its bound after the writers' evictions: %d bytes more", n)
 	}
 }
+
+func TestEvictDropsBuildKitsIndexAndStaleIngestsOnly(t *testing.T) {
+	dir := t.TempDir()
+	c := open(t, dir, 1<<30)
+	d := put(t, c, []byte("layer"))
+	os.WriteFile(filepath.Join(dir, "index.json"), []byte(`{"manifests":[]}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "oci-layout"), []byte(`{}`), 0o644)
+	for _, name := range []string{"stale", "fresh"} {
+		os.MkdirAll(filepath.Join(dir, "ingest", name), 0o755)
+		os.WriteFile(filepath.Join(dir, "ingest", name, "data"), []byte("partial"), 0o644)
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	os.Chtimes(filepath.Join(dir, "ingest", "stale"), old, old)
+	if _, err := c.Evict(); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]bool{"index.json": false, "ingest/stale": false, "ingest/fresh": true, "oci-layout": true} {
+		if _, err := os.Stat(filepath.Join(dir, p)); (err == nil) != want {
+			t.Errorf("after eviction, %s exists = %v, want %v", p, err == nil, want)
+		}
+	}
+	if !c.Has(d) {
+		t.Error("a blob under the bound was evicted")
+	}
+}

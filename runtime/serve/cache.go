@@ -190,6 +190,7 @@ func (c *cached) fromBuild(image, id string) (*Image, error) {
 	if err := c.putRecord(id, img); err != nil {
 		c.Debugf("Recording %s in the layer cache: %v", image, err)
 	}
+	c.evict() // the build wrote into the cache
 	return img, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kamal-go/kamal/runtime/layercache"
 )
@@ -313,5 +314,32 @@ func TestBuildOutputLackingALayerMeansOneSave(t *testing.T) {
 	}
 	if got := readLayer(t, img, 1); !bytes.Equal(got, f.layers[1]) {
 		t.Fatal("layer differs")
+	}
+}
+
+func TestLayersABuildWroteAreKeptWithinTheBound(t *testing.T) {
+	dir := t.TempDir()
+	f := &fakeSave{layers: [][]byte{bytes.Repeat([]byte("a"), 3<<20)}}
+	old := bytes.Repeat([]byte("o"), 2<<20) // an older build's layer
+	writeAsBuildKit(t, dir, f, old)
+	then := time.Now().Add(-time.Hour)
+	os.Chtimes(filepath.Join(dir, "blobs", "sha256", sha(old).Hex), then, then)
+	writeAsBuildKit(t, dir, f, append([][]byte{f.config()}, f.layers...)...)
+
+	c, _ := layercache.Open(dir, 4<<20)
+	img, err := IndexCached(context.Background(), f.save, "app:v1", CacheOptions{
+		Cache:  c,
+		ID:     func(context.Context, string) (string, error) { return configID(f), nil },
+		Debugf: t.Logf,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	if c.Has(sha(old).String()) {
+		t.Error("the older layer outlived the bound: the build's path did not evict")
+	}
+	if got := readLayer(t, img, 0); !bytes.Equal(got, f.layers[0]) || f.saves.Load() != 0 {
+		t.Errorf("layer differs or %d saves", f.saves.Load())
 	}
 }
