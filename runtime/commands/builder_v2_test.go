@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/kamal-go/kamal/runtime/config"
@@ -215,11 +216,26 @@ func TestV2BuildArgEscaping(t *testing.T) {
 }
 
 func TestV2LayerCacheOutputOnlyForBuildKitBuilders(t *testing.T) {
-	dir := appDir(t, "Dockerfile")
-	cfg := v2Config(config.Builder{Arches: []string{"amd64"}, Driver: "docker"})
-	cmd := mustPush(t, mustBuilder(t, cfg, ""), PushOptions{Version: "1", Dir: dir, Output: "docker", LayerCache: "/c"})
-	const want = `docker buildx build --output=type=docker --platform linux/amd64 -t dhh/app:1 -t dhh/app:latest --label service="app" --file Dockerfile . 2>&1`
-	assertCommand(t, cmd, want, want)
+	const oci = "--output=type=oci,dest=/c,tar=false,compression=uncompressed,force-compression=true"
+	tests := []struct {
+		name    string
+		builder config.Builder
+		want    bool
+	}{
+		{"docker driver: none", config.Builder{Arches: []string{"amd64"}, Driver: "docker"}, false},
+		{"docker-container", config.Builder{Arches: []string{"amd64"}}, true},
+		{"remote", config.Builder{Arches: []string{"arm64"}, Remote: "ssh://app@1.1.1.5"}, true},
+		{"hybrid", config.Builder{Arches: []string{"amd64", "arm64"}, Remote: "ssh://app@1.1.1.5"}, true},
+		{"cloud: none", config.Builder{Arches: []string{"amd64"}, Driver: "cloud org/b"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := mustPush(t, mustBuilder(t, v2Config(tt.builder), "amd64"), PushOptions{Version: "1", Dir: appDir(t, "Dockerfile"), Output: "docker", LayerCache: "/c"})
+			if got := strings.Contains(cmd.Logged(), " "+oci+" "); got != tt.want {
+				t.Errorf("layer cache output in %q: %v, want %v", cmd.Logged(), got, tt.want)
+			}
+		})
+	}
 }
 
 func TestPushMissingDockerfile(t *testing.T) {
