@@ -25,11 +25,18 @@ func cachedIndex(t *testing.T, f *fakeSave, dir string, id string) (*Image, *str
 	if err != nil {
 		t.Fatal(err)
 	}
+	return indexThrough(t, c, f.save, id)
+}
+
+// indexThrough indexes the image saved by save through c, its ID id, and
+// returns the debug lines it logged; the Image is closed when t ends.
+func indexThrough(t *testing.T, c *layercache.Cache, save Saver, id string) (*Image, *strings.Builder) {
+	t.Helper()
 	var (
 		mu  sync.Mutex
 		log strings.Builder
 	)
-	img, err := IndexCached(context.Background(), f.save, "app:v1", CacheOptions{
+	img, err := IndexCached(context.Background(), save, "app:v1", CacheOptions{
 		Cache: c,
 		ID:    func(context.Context, string) (string, error) { return id, nil },
 		Debugf: func(format string, args ...any) {
@@ -229,15 +236,7 @@ func TestRefillOutlivesTheRequestThatStartedIt(t *testing.T) {
 		}
 		return f.save(ctx, image)
 	}
-	img, err := IndexCached(context.Background(), save, "app:v1", CacheOptions{
-		Cache:  c,
-		ID:     func(context.Context, string) (string, error) { return configID(f), nil },
-		Debugf: t.Logf,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer img.Close()
+	img, _ := indexThrough(t, c, save, configID(f))
 	gone, cancel := context.WithCancel(context.Background())
 	cancel()
 	rc, err := img.open(gone, d)
@@ -327,15 +326,7 @@ func TestLayersABuildWroteAreKeptWithinTheBound(t *testing.T) {
 	writeAsBuildKit(t, dir, f, append([][]byte{f.config()}, f.layers...)...)
 
 	c, _ := layercache.Open(dir, 4<<20)
-	img, err := IndexCached(context.Background(), f.save, "app:v1", CacheOptions{
-		Cache:  c,
-		ID:     func(context.Context, string) (string, error) { return configID(f), nil },
-		Debugf: t.Logf,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer img.Close()
+	img, _ := indexThrough(t, c, f.save, configID(f))
 	if c.Has(sha(old).String()) {
 		t.Error("the older layer outlived the bound: the build's path did not evict")
 	}
