@@ -173,6 +173,11 @@ func (c *cached) fromBuild(image, id string) (*Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", id, err)
 	}
+	// containerd's image store names an image by its manifest or index,
+	// also a JSON blob: only an image config has rootfs layers.
+	if cf.RootFS.Type != "layers" {
+		return nil, fmt.Errorf("blob %s is no image config", id)
+	}
 	img := &Image{Name: image, Config: cfg, ConfigID: sha(cfg), layers: map[v1.Hash]*layerFile{}, cached: c}
 	var layers []v1.Descriptor
 	for _, d := range cf.RootFS.DiffIDs {

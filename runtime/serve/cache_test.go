@@ -334,3 +334,19 @@ func TestLayersABuildWroteAreKeptWithinTheBound(t *testing.T) {
 		t.Errorf("layer differs or %d saves", f.saves.Load())
 	}
 }
+
+// containerd's image store names an image by its manifest: a blob of that
+// name in the cache is no config to serve.
+func TestABlobNamedByTheIDThatIsNoConfigIsNotServed(t *testing.T) {
+	dir := t.TempDir()
+	f := &fakeSave{layers: [][]byte{[]byte("one")}}
+	manifest := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","layers":[]}`)
+	writeAsBuildKit(t, dir, f, manifest)
+	img, _ := cachedIndex(t, f, dir, sha(manifest).String())
+	if n := f.saves.Load(); n != 1 {
+		t.Fatalf("%d saves, want 1: a manifest is no config", n)
+	}
+	if !bytes.Equal(img.Config, f.config()) {
+		t.Errorf("served config %s, want the image's", img.Config)
+	}
+}
