@@ -195,7 +195,12 @@ func sshdListener(t *testing.T, host string) int {
 // clients' connections are untouched.
 func killConnectionOf(t *testing.T, host string, pid int) {
 	t.Helper()
-	listener := sshdListener(t, host)
+	killConnectionUnder(t, host, sshdListener(t, host), pid)
+}
+
+// killConnectionUnder is killConnectionOf with host's sshd listener given.
+func killConnectionUnder(t *testing.T, host string, listener, pid int) {
+	t.Helper()
 	for p := pid; p > 1; p = parentOf(p) {
 		if parentOf(p) == listener {
 			if err := syscall.Kill(p, syscall.SIGKILL); err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -335,4 +336,63 @@ func TestServeAPullThatHangsTimesOutAloneWhileTheOthersFinish(t *testing.T) {
 			t.Errorf("%s has no %s", h, imageRef(version))
 		}
 	}
+}
+
+// netnsSSHDListener is the pid of host's sshd listener (tests/rig/netns).
+func netnsSSHDListener(t *testing.T, host string) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(rig.State, "netns", "pids", "sshd-kgo-n"+host[len(host)-1:]+".pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pid
+}
+
+// netns2's SSH connection, which carries both its forward and its pull,
+// dies in the middle of the pull (its sshd is killed while netns2's
+// dockerd stands still): netns2 fails alone with the lost connection,
+// and netns1 and netns3 end with the image.
+func TestServeAServerWhoseConnectionDropsFailsAlone(t *testing.T) {
+	app := serveApp(t, 1)
+	version := app.Version()
+	app.mustRun("build", "push", "--serve")
+	served := localRegistryRef(servePort, version)
+	dockerd := netnsDockerdPid(t, "netns2")
+	if err := syscall.Kill(dockerd, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Kill(dockerd, syscall.SIGCONT) })
+	listener := netnsSSHDListener(t, "netns2")
+
+	run := app.Start(nil, "build", "pull", "--serve")
+	run.WaitForText("Running docker pull "+served+" on netns2\n", 1)
+	cli := 0
+	run.WaitFor("netns2's docker pull", func(string) bool {
+		for p := range processes(t, "docker pull "+served) {
+			for q := p; q > 1; q = parentOf(q) {
+				if q == listener {
+					cli = p
+				}
+			}
+		}
+		return cli != 0
+	})
+	killConnectionUnder(t, "netns2", listener, cli)
+	stdout, stderr, exit := run.Wait()
+	syscall.Kill(dockerd, syscall.SIGCONT)
+
+	assertFailed(t, stdout, stderr, exit, "RuntimeError", "Exception while executing on host netns2:", "connection lost")
+	if m := retryLineRE.FindStringSubmatch(stdout); m == nil || m[1] != "1" || m[3] != "netns2" {
+		t.Errorf("retry line %q, want 1 of 3 hosts failed (netns2)", m)
+	}
+	for _, h := range []string{"netns1", "netns3"} {
+		if !netnsImageExists(t, h, imageRef(version)) {
+			t.Errorf("%s has no %s", h, imageRef(version))
+		}
+	}
+	assertNoServeListener(t)
 }
