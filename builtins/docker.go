@@ -1,14 +1,17 @@
 package builtins
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"strings"
 
 	"go.starlark.net/starlark"
 
 	"github.com/kamal-go/kamal/runtime/commands"
 	"github.com/kamal-go/kamal/runtime/config"
+	"github.com/kamal-go/kamal/runtime/executor"
 	"github.com/kamal-go/kamal/runtime/layercache"
 	"github.com/kamal-go/kamal/runtime/shell"
 )
@@ -30,7 +33,7 @@ var dockerModule = Builtin{
 		{Sig: "included_files()", Fn: dockerIncludedFiles,
 			Doc: "The files (relative, sorted) a build with the app directory as context sends to Docker, honouring .dockerignore; dev warns about the uncommitted and untracked ones."},
 		{Sig: "build(output=\"registry\", no_cache=False, dev=False, image=None, dockerfile=None, labels=None, layer_cache=False)", Fn: dockerBuild, Waits: true,
-			Doc: "The configured builder's build-and-push command (for Kamal 1.5 configs, git archive | docker build && docker push && docker push). image (a name as config.image, without registry or tag) and dockerfile stand in for the config's; labels (strings to strings) adds --label KEY=VALUE after the service label. layer_cache (what --serve's push asks): with a Kamal 2 BuildKit builder (docker-container, remote, hybrid), a second output writes the image's layers, uncompressed, into the layer cache ssh.serve reads, so it needs no docker image save; no effect with the docker driver, other builders, or x-kamal-go/serve/cache_max_mb: 0. Raises \"Missing DOCKERFILE\" when the Dockerfile does not exist."},
+			Doc: "The configured builder's build-and-push command (for Kamal 1.5 configs, git archive | docker build && docker push && docker push). image (a name as config.image, without registry or tag) and dockerfile stand in for the config's; labels (strings to strings) adds --label KEY=VALUE after the service label. layer_cache (what --serve's push asks): with a Kamal 2 BuildKit builder (docker-container, remote, hybrid), a second output writes the image's layers, uncompressed, into the layer cache ssh.serve reads, so it needs no docker image save; no effect with the docker driver, other builders, a buildx older than 0.13 (one --output per build; asked with docker buildx version), or x-kamal-go/serve/cache_max_mb: 0. Raises \"Missing DOCKERFILE\" when the Dockerfile does not exist."},
 		{Sig: "pull(image)", Doc: "docker pull IMAGE.", Fn: imageArg(func(_ *Env, image string) *shell.Command { return commands.Pull(image) })},
 		{Sig: "push(image)", Doc: "docker push IMAGE.", Fn: imageArg(func(_ *Env, image string) *shell.Command { return shell.New("docker", "push", image) })},
 		{Sig: "image_rm(image)", Doc: "docker image rm --force IMAGE.", Fn: imageArg(func(_ *Env, image string) *shell.Command { return commands.ImageRemove(image) })},
@@ -97,18 +100,44 @@ func login(_ *starlark.Thread, e *Env) (*shell.Command, error) { return e.Regist
 // for ssh.serve (the layer cache, made if need be), or "" when there is
 // none: cache_max_mb 0, no cache directory, or a path buildx's --output
 // cannot carry (a comma or a quote).
-func buildLayerCache(e *Env) string {
-	if e.Config == nil || e.Config.Serve.CacheMaxMB == 0 {
+func buildLayerCache(ctx context.Context, e *Env) string {
+	if e.Config == nil || e.Config.Serve.CacheMaxMB == 0 || e.Config.Builder.Driver == "docker" {
 		return ""
 	}
 	dir, err := layercache.Dir()
 	if err == nil && !e.Flags.DryRun {
+		if !buildxMultipleOutputs(ctx, e) {
+			e.Log.Debugf("This buildx takes one --output per build (several need v0.13): the serve will read the image with docker image save")
+			return ""
+		}
 		_, err = layercache.Open(dir, int64(e.Config.Serve.CacheMaxMB)<<20)
 	}
 	if err != nil || strings.ContainsAny(dir, ",\"'") {
 		return ""
 	}
 	return dir
+}
+
+// buildxMultipleOutputs reports whether the local buildx takes several
+// --output flags in one build (v0.13 and later).
+func buildxMultipleOutputs(ctx context.Context, e *Env) bool {
+	var out bytes.Buffer
+	status, err := e.Runner.Local.Run(ctx, "", executor.Request{Script: "docker buildx version", Stdout: &out, Stderr: io.Discard})
+	return err == nil && status == 0 && buildxAtLeast(out.String(), 0, 13)
+}
+
+// buildxAtLeast reports whether `docker buildx version`'s line
+// ("github.com/docker/buildx v0.38.2 1a2b3c", or a distribution's
+// "github.com/docker/buildx 0.10.2+ds1 0.10.2+ds1-1") names major.minor or
+// later.
+func buildxAtLeast(line string, major, minor int) bool {
+	for _, f := range strings.Fields(line) {
+		var ma, mi int
+		if n, _ := fmt.Sscanf(strings.TrimPrefix(f, "v"), "%d.%d", &ma, &mi); n == 2 {
+			return ma > major || (ma == major && mi >= minor)
+		}
+	}
+	return false
 }
 
 func dockerBuild(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -122,7 +151,7 @@ func dockerBuild(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 		return nil, err
 	}
 	if layerCache {
-		o.LayerCache = buildLayerCache(e)
+		o.LayerCache = buildLayerCache(Context(thread), e)
 	}
 	vars, err := envVars(b.Name()+": labels", labels)
 	if err != nil {

@@ -289,3 +289,33 @@ func TestServeCacheBuildKitBuildWritesTheLayersSoNoSaveRuns(t *testing.T) {
 	app.mustRun("build", "remove")
 	assertNothingLeft(t, app, localBuilder)
 }
+
+// A buildx older than 0.13 (one --output per build; a stand-in docker
+// answers `buildx version` as Debian's 0.10.2 does and passes the rest to
+// the real one) builds as before, and the serve reads the image with one
+// save.
+func TestServeCacheOldBuildxBuildsWithOneOutputAndTheServeSaves(t *testing.T) {
+	needBuildkitImage(t)
+	app := serveApp(t, 1)
+	trackBuilders(t, app, localBuilder)
+	v1 := replaceBuilder(t, app, "  arch: amd64\n")
+	dockerBin, err := exec.LookPath("docker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	app.writeHomeFile("bin/docker", "#!/bin/sh\nif [ \"$1 $2\" = \"buildx version\" ]; then echo 'github.com/docker/buildx 0.10.2+ds1 0.10.2+ds1-1'; exit 0; fi\nexec "+dockerBin+" \"$@\"\n")
+	if err := os.Chmod(filepath.Join(app.Home, "bin/docker"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env := append(cacheEnv(t.TempDir()), "PATH="+filepath.Join(app.Home, "bin")+":"+os.Getenv("PATH"))
+	since := time.Now()
+	stdout := mustRunEnv(t, app, env, "build", "deliver", "--serve", "-v")
+	assertNotContains(t, "stdout", stdout, "--output=type=oci")
+	assertContains(t, "stdout", stdout, "This buildx takes one --output per build", "Reading "+imageRef(v1)+" with docker image save")
+	if n := imageSaves(t, since, localImageID(t, imageRef(v1))); n != 1 {
+		t.Errorf("deliver with an old buildx: %d exports, want 1", n)
+	}
+	assertServedImage(t, v1)
+	app.mustRun("build", "remove")
+	assertNothingLeft(t, app, localBuilder)
+}
