@@ -31,12 +31,12 @@ import (
 // (default 1024) MiB of random bytes with go-containerregistry's client
 // from a local registry through one remote forward on a real sshd
 // (loopback), as a server's dockerd pulls a --serve image: through
-// kamal-go's Forward with several copy buffer sizes, and through OpenSSH's
-// `ssh -R` to the same sshd. With KAMAL_BENCH_RTT_MS both SSH connections
-// go through delayProxy with that round trip. One operation is one pull of
-// the layer (its body read and digest-checked, not stored); MB/s is the
-// layer's throughput. Needs root and /usr/sbin/sshd and ssh; a benchmark,
-// it judges nothing.
+// kamal-go's Forward with several sizes of its send buffer (the layer's
+// direction), and through OpenSSH's `ssh -R` to the same sshd. With
+// KAMAL_BENCH_RTT_MS both SSH connections go through delayProxy with that
+// round trip. One operation is one pull of the layer (its body read and
+// digest-checked, not stored); MB/s is the layer's throughput. Needs root,
+// /usr/sbin/sshd and ssh; a benchmark, it judges nothing.
 func BenchmarkForwardLayer(b *testing.B) {
 	mb := 1024
 	if v := os.Getenv("KAMAL_BENCH_LAYER_MB"); v != "" {
@@ -96,8 +96,8 @@ func BenchmarkForwardLayer(b *testing.B) {
 	}
 	for _, kib := range []int{8, 32, 128, 512} {
 		b.Run(fmt.Sprintf("kamal-go-buffer=%dKiB", kib), func(b *testing.B) {
-			defer func(old int) { forwardCopyBuffer = old }(forwardCopyBuffer)
-			forwardCopyBuffer = kib << 10
+			defer func(old int) { forwardSendBuffer = old }(forwardSendBuffer)
+			forwardSendBuffer = kib << 10
 			p := rs.pool(b)
 			port := freePort(b, "127.0.0.1", "127.0.0.1")
 			fw, err := p.Forward(benchCtx(b), host, fmt.Sprintf("127.0.0.1:%d", port), regAddr)
