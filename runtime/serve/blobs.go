@@ -18,10 +18,10 @@ import (
 const DefaultMaxInFlight = 64 << 20
 
 // copyChunk is the size of one copy buffer: what one blob request reads
-// from the image before writing it to its host. Twice the forward's own
-// copy buffer (runtime/executor); BenchmarkServeOneLargeBlob serves 1.2-1.7
-// GB/s with it on loopback (1.4-1.9 GB/s with 256 KiB), far above what an
-// SSH forward carries, and a stalled request holds a quarter as much.
+// from the image before writing it to its host. BenchmarkServeOneLargeBlob
+// serves 1.2-1.7 GB/s with it on loopback (1.4-1.9 GB/s with 256 KiB), far
+// above what an SSH forward carries, and a stalled request holds a quarter
+// as much.
 const copyChunk = 64 << 10
 
 // bufferPool hands out the copy buffers of every blob request of a
