@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -189,5 +190,29 @@ func TestLocalWriterErrorIsReported(t *testing.T) {
 	status, err := (&Local{}).Run(testCtx(t), "", Request{Script: "head -c 1000000 /dev/zero; exit 4", Stdout: failingWriter{}})
 	if status != 4 || err == nil || !strings.Contains(err.Error(), "writing command output: disk full") {
 		t.Fatalf("status %d, err %v", status, err)
+	}
+}
+
+// BenchmarkLocalBulkOutput is a local command writing 200 MB to its
+// stdout, read by the caller through a pipe as ssh.serve reads `docker
+// image save`: what the output streams cost beyond the command.
+//
+//	go test -run '^$' -bench LocalBulkOutput -count 5 ./runtime/executor
+func BenchmarkLocalBulkOutput(b *testing.B) {
+	const size = 200 << 20
+	l := &Local{}
+	b.SetBytes(size)
+	for range b.N {
+		pr, pw := io.Pipe()
+		done := make(chan int64)
+		go func() {
+			n, _ := io.Copy(io.Discard, pr)
+			done <- n
+		}()
+		status, err := l.Run(context.Background(), "", Request{Script: fmt.Sprintf("head -c %d /dev/zero", size), Stdout: pw, Stderr: io.Discard})
+		pw.Close()
+		if n := <-done; err != nil || status != 0 || n != size {
+			b.Fatalf("status %d, %v, read %d bytes", status, err, n)
+		}
 	}
 }

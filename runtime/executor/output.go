@@ -39,9 +39,18 @@ func (s *stream) Write(p []byte) (int, error) {
 // few more of them, not round trips.
 const copyBuffer = 512
 
+// maxCopyBuffer is where a stream's buffer stops growing. A command whose
+// output keeps filling the buffer (`docker image save` for --serve: 200 MB
+// went through 512-byte reads, each a write to the caller, and took 1.5 s
+// more than the save itself) gets a buffer that doubles with every full
+// read up to this size; a command that prints a line now and then keeps
+// copyBuffer.
+const maxCopyBuffer = 64 << 10
+
 // ReadFrom copies r to the writer with a copyBuffer-sized buffer (io.Copy,
-// which x/crypto/ssh uses for a session's output, prefers it). Like Write,
-// it keeps draining r after the writer failed or the stream was detached.
+// which x/crypto/ssh uses for a session's output, prefers it), grown up to
+// maxCopyBuffer while reads fill it. Like Write, it keeps draining r after
+// the writer failed or the stream was detached.
 func (s *stream) ReadFrom(r io.Reader) (int64, error) {
 	buf := make([]byte, copyBuffer)
 	var total int64
@@ -50,6 +59,9 @@ func (s *stream) ReadFrom(r io.Reader) (int64, error) {
 		if n > 0 {
 			total += int64(n)
 			s.Write(buf[:n])
+		}
+		if n == len(buf) && len(buf) < maxCopyBuffer {
+			buf = make([]byte, 2*len(buf))
 		}
 		if err == io.EOF {
 			return total, nil
