@@ -270,9 +270,18 @@ func (v *v2Builder) Push(o PushOptions) (*shell.Command, error) {
 		return nil, err
 	}
 	b := v.cfg.Builder
-	cmd := shell.New("docker", "buildx", "build", "--output=type="+o.output())
+	cmd := shell.New("docker", "buildx", "build")
 	if o.LayerCache != "" && !v.dockerDriver() && (v.kind == TypeLocal || v.kind == TypeRemote || v.kind == TypeHybrid) {
+		// --serve serves from the layer cache and finds the image there by
+		// name: --output=type=docker (an export and a load into the local
+		// image store, seconds for a big image even on a cache hit) would
+		// only tell it the image ID.
+		if o.output() != "docker" {
+			cmd.Arg("--output=type=" + o.output())
+		}
 		cmd.Arg("--output=type=oci,dest=" + o.LayerCache + ",tar=false,compression=uncompressed,force-compression=true")
+	} else {
+		cmd.Arg("--output=type=" + o.output())
 	}
 	if len(b.Arches) > 0 {
 		cmd.Arg("--platform", platforms(b.Arches))

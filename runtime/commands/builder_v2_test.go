@@ -170,8 +170,8 @@ func TestV2PushOutputAndDevTags(t *testing.T) {
 	}{
 		{"custom output", "", PushOptions{Output: "docker"},
 			`docker buildx build --output=type=docker --platform linux/amd64 --builder kamal-local-docker-container -t dhh/app:123 -t dhh/app:latest --label service="app" --file Dockerfile . 2>&1`},
-		{"serve's layer cache as a second output", "", PushOptions{Output: "docker", LayerCache: "/home/u/.cache/kamal-go/layers"},
-			`docker buildx build --output=type=docker --output=type=oci,dest=/home/u/.cache/kamal-go/layers,tar=false,compression=uncompressed,force-compression=true --platform linux/amd64 --builder kamal-local-docker-container -t dhh/app:123 -t dhh/app:latest --label service="app" --file Dockerfile . 2>&1`},
+		{"serve's layer cache instead of the docker output", "", PushOptions{Output: "docker", LayerCache: "/home/u/.cache/kamal-go/layers"},
+			`docker buildx build --output=type=oci,dest=/home/u/.cache/kamal-go/layers,tar=false,compression=uncompressed,force-compression=true --platform linux/amd64 --builder kamal-local-docker-container -t dhh/app:123 -t dhh/app:latest --label service="app" --file Dockerfile . 2>&1`},
 		{"dev defaults to docker output and dirty tags", "", PushOptions{Dev: true},
 			`docker buildx build --output=type=docker --platform linux/amd64 --builder kamal-local-docker-container -t dhh/app:123-dirty -t dhh/app:latest-dirty --label service="app" --file Dockerfile . 2>&1`},
 		{"dev with destination and no cache", "staging", PushOptions{Dev: true, NoCache: true, Output: "registry"},
@@ -233,6 +233,10 @@ func TestV2LayerCacheOutputOnlyForBuildKitBuilders(t *testing.T) {
 			cmd := mustPush(t, mustBuilder(t, v2Config(tt.builder), "amd64"), PushOptions{Version: "1", Dir: appDir(t, "Dockerfile"), Output: "docker", LayerCache: "/c"})
 			if got := strings.Contains(cmd.Logged(), " "+oci+" "); got != tt.want {
 				t.Errorf("layer cache output in %q: %v, want %v", cmd.Logged(), got, tt.want)
+			}
+			// The layer cache output replaces the load into the image store.
+			if got := strings.Contains(cmd.Logged(), " --output=type=docker "); got == tt.want {
+				t.Errorf("docker output in %q: %v, want %v", cmd.Logged(), got, !tt.want)
 			}
 		})
 	}

@@ -286,16 +286,12 @@ func (c *Cache) RemoveRecord(id string) {
 	}
 }
 
-// dropBuildKitLeftovers removes what a BuildKit OCI output into the cache
-// directory leaves besides blobs: index.json, which names every image
-// written so far and only grows (kamal-go reads blobs by digest, and
-// BuildKit writes a new index when there is none), and ingests older than
-// an hour (a killed build's partial blobs). It returns the bytes removed.
+// dropBuildKitLeftovers prunes what a BuildKit OCI output into the cache
+// directory leaves besides blobs: index.json keeps only the entries whose
+// blobs are all still here (pruneIndex), and ingests older than an hour (a
+// killed build's partial blobs) go. It returns the bytes removed.
 func (c *Cache) dropBuildKitLeftovers() int64 {
-	var freed int64
-	if fi, err := os.Stat(filepath.Join(c.dir, "index.json")); err == nil && os.Remove(filepath.Join(c.dir, "index.json")) == nil {
-		freed += fi.Size()
-	}
+	freed := c.pruneIndex()
 	des, _ := os.ReadDir(filepath.Join(c.dir, "ingest"))
 	for _, de := range des {
 		if fi, err := de.Info(); err == nil && time.Since(fi.ModTime()) > staleTemp {
@@ -314,8 +310,9 @@ type entry struct {
 
 // Evict removes entries, least recently used first, until the cache holds
 // at most its bound, and temporary files older than an hour (leftovers of
-// killed processes), and BuildKit's leftovers (dropBuildKitLeftovers). It holds an exclusive flock on the cache's lock file
-// meanwhile, so two processes never evict at once. It returns the number
+// killed processes), then prunes BuildKit's leftovers (dropBuildKitLeftovers).
+// It holds an exclusive flock on the cache's lock file meanwhile, so two
+// processes never evict at once. It returns the number
 // of bytes removed.
 func (c *Cache) Evict() (int64, error) {
 	lock, err := os.OpenFile(filepath.Join(c.dir, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
@@ -353,7 +350,6 @@ func (c *Cache) Evict() (int64, error) {
 			total += e.size
 		}
 	}
-	freed += c.dropBuildKitLeftovers()
 	sort.Slice(entries, func(i, j int) bool { return entries[i].used.Before(entries[j].used) })
 	for _, e := range entries {
 		if total <= c.max {
@@ -365,5 +361,6 @@ func (c *Cache) Evict() (int64, error) {
 		total -= e.size
 		freed += e.size
 	}
+	freed += c.dropBuildKitLeftovers()
 	return freed, nil
 }

@@ -5,9 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -264,11 +266,20 @@ func TestConcurrentWritersAndEvictorsOfOneDirectoryStayConsistent(t *testing.T) 
 	}
 }
 
-func TestEvictDropsBuildKitsIndexAndStaleIngestsOnly(t *testing.T) {
+func TestEvictPrunesBuildKitsIndexToLiveEntriesAndDropsStaleIngests(t *testing.T) {
 	dir := t.TempDir()
 	c := open(t, dir, 1<<30)
-	d := put(t, c, []byte("layer"))
-	os.WriteFile(filepath.Join(dir, "index.json"), []byte(`{"manifests":[]}`), 0o644)
+	layer := put(t, c, []byte("layer"))
+	cfg := put(t, c, []byte(`{"rootfs":{"type":"layers"}}`))
+	manifest := func(layer string) string {
+		return put(t, c, []byte(fmt.Sprintf(`{"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":%q},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":%q}]}`, cfg, layer)))
+	}
+	live, dead := manifest(layer), manifest(digestOf([]byte("evicted layer")))
+	entry := func(d, name string) string {
+		return fmt.Sprintf(`{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":%q,"annotations":{"io.containerd.image.name":%q}}`, d, name)
+	}
+	index := `{"schemaVersion":2,"manifests":[` + entry(dead, "app:v0") + "," + entry(digestOf([]byte("gone manifest")), "app:v0b") + "," + entry(live, "app:v1") + `]}`
+	os.WriteFile(filepath.Join(dir, "index.json"), []byte(index), 0o644)
 	os.WriteFile(filepath.Join(dir, "oci-layout"), []byte(`{}`), 0o644)
 	for _, name := range []string{"stale", "fresh"} {
 		os.MkdirAll(filepath.Join(dir, "ingest", name), 0o755)
@@ -279,12 +290,51 @@ func TestEvictDropsBuildKitsIndexAndStaleIngestsOnly(t *testing.T) {
 	if _, err := c.Evict(); err != nil {
 		t.Fatal(err)
 	}
-	for p, want := range map[string]bool{"index.json": false, "ingest/stale": false, "ingest/fresh": true, "oci-layout": true} {
+	for p, want := range map[string]bool{"index.json": true, "ingest/stale": false, "ingest/fresh": true, "oci-layout": true} {
 		if _, err := os.Stat(filepath.Join(dir, p)); (err == nil) != want {
 			t.Errorf("after eviction, %s exists = %v, want %v", p, err == nil, want)
 		}
 	}
-	if !c.Has(d) {
+	if d, err := c.Named("app:v1"); err != nil || d != live {
+		t.Errorf("app:v1 after eviction: %s, %v; want %s", d, err, live)
+	}
+	for _, name := range []string{"app:v0", "app:v0b"} {
+		if _, err := c.Named(name); !errors.Is(err, ErrNotNamed) {
+			t.Errorf("%s (its blobs gone) after eviction: %v, want ErrNotNamed", name, err)
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "index.json"))
+	if !strings.Contains(string(b), `"schemaVersion":2`) {
+		t.Errorf("pruned index.json lost its other fields: %s", b)
+	}
+	if !c.Has(layer) {
 		t.Error("a blob under the bound was evicted")
+	}
+}
+
+func TestNamedIsTheNewestEntryOfTheNameInEveryFormBuildKitWrites(t *testing.T) {
+	dir := t.TempDir()
+	c := open(t, dir, 1<<30)
+	entry := func(d, name string) string {
+		return fmt.Sprintf(`{"digest":%q,"annotations":{"io.containerd.image.name":%q}}`, d, name)
+	}
+	a, b, hub := digestOf([]byte("a")), digestOf([]byte("b")), digestOf([]byte("hub"))
+	os.WriteFile(filepath.Join(dir, "index.json"), []byte(`{"manifests":[`+entry(a, "localhost:5000/app:v1")+","+
+		entry(b, "localhost:5000/app:v1")+","+entry(hub, "docker.io/dhh/app:v1")+`]}`+"\n]}"), 0o644)
+	tests := []struct{ name, want string }{
+		{"localhost:5000/app:v1", b},
+		{"dhh/app:v1", hub},
+		{"docker.io/dhh/app:v1", hub},
+	}
+	for _, tt := range tests {
+		if got, err := c.Named(tt.name); err != nil || got != tt.want {
+			t.Errorf("Named(%s) = %s, %v; want %s", tt.name, got, err, tt.want)
+		}
+	}
+	if _, err := c.Named("localhost:5000/app:v2"); !errors.Is(err, ErrNotNamed) {
+		t.Errorf("a name not listed: %v, want ErrNotNamed", err)
+	}
+	if _, err := open(t, t.TempDir(), 1).Named("app:v1"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("no index.json: %v, want os.ErrNotExist", err)
 	}
 }

@@ -44,6 +44,11 @@ type cached struct {
 	mu    sync.Mutex
 	files []*os.File
 
+	// noSave: the image is not in the local image store (a BuildKit
+	// build wrote it into the cache only), so a layer gone or corrupt
+	// cannot be read again with docker image save.
+	noSave bool
+
 	refillMu  sync.Mutex
 	refilled  map[v1.Hash]*os.File
 	refillErr error
@@ -60,8 +65,7 @@ func IndexCached(ctx context.Context, save Saver, image string, o CacheOptions) 
 	c := &cached{CacheOptions: o, save: save, ctx: ctx}
 	id, err := o.ID(ctx, image)
 	if err != nil {
-		o.Debugf("Reading %s without the layer cache: %v", image, err)
-		return Index(ctx, save, image, "")
+		return c.withoutStore(image, err)
 	}
 	img, err := c.fromRecord(image, id)
 	if err == nil {
@@ -199,6 +203,93 @@ func (c *cached) fromBuild(image, id string) (*Image, error) {
 	return img, nil
 }
 
+// withoutStore indexes image, which docker image inspect did not find
+// (inspectErr), from the layer cache by name: what a BuildKit build with
+// only the OCI output into the cache wrote (fromLayout). When no build
+// wrote an index.json into the cache, or it does not name image, it reads
+// the image with docker image save (Index), as without a cache.
+func (c *cached) withoutStore(image string, inspectErr error) (*Image, error) {
+	img, err := c.fromLayout(image)
+	if err == nil {
+		c.Debugf("Indexed %s from the layer cache its build wrote (image %s, not in the local image store): %d layers, no docker image save", image, img.ConfigID, len(img.layers))
+		return img, nil
+	}
+	if !errors.Is(err, layercache.ErrNotNamed) && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	c.Debugf("Reading %s without the layer cache: %v; %v", image, inspectErr, err)
+	img, serr := Index(c.ctx, c.save, image, "")
+	if serr != nil && errors.Is(err, layercache.ErrNotNamed) {
+		return nil, fmt.Errorf("%s is neither in the local image store nor in the layer cache a BuildKit build writes: build it first (kamal build push --serve, or deliver --serve)", image)
+	}
+	return img, serr
+}
+
+// fromLayout is image as the newest entry of the cache's index.json names
+// it (a BuildKit build's OCI output): its manifest gives the config, whose
+// digest is the image ID, and the image is read as fromRecord or
+// fromBuild read it, marked noSave. A layer missing is one clear error.
+func (c *cached) fromLayout(image string) (*Image, error) {
+	digest, err := c.Cache.Named(image)
+	if err != nil {
+		return nil, err
+	}
+	id, err := c.layoutConfig(image, digest)
+	if err != nil {
+		return nil, err
+	}
+	c.noSave = true
+	img, err := c.fromRecord(image, id)
+	if err == nil {
+		return img, nil
+	}
+	if img, err = c.fromBuild(image, id); errors.Is(err, layercache.ErrMissing) || errors.Is(err, layercache.ErrCorrupt) {
+		return nil, fmt.Errorf("%v, and %s is not in the local image store to read it again: %s", err, image, rebuildHint)
+	}
+	return img, err
+}
+
+// rebuildHint is what to do when a layer only a build wrote is gone.
+const rebuildHint = "run kamal build push --serve (or deliver --serve) again: the build rewrites it"
+
+// layoutConfig is the config digest of the manifest blob digest names for
+// image: the manifest itself, or an index's one image manifest (BuildKit
+// adds attestation manifests, platform unknown/unknown, which are skipped).
+func (c *cached) layoutConfig(image, digest string) (string, error) {
+	for depth := 0; depth < 2; depth++ {
+		f, err := c.Cache.Blob(digest)
+		if err != nil {
+			return "", fmt.Errorf("%s as the layer cache's index.json names it: %w", image, err)
+		}
+		b, err := io.ReadAll(f)
+		f.Close()
+		if err != nil {
+			return "", err
+		}
+		var doc struct {
+			Config    *v1.Descriptor  `json:"config"`
+			Manifests []v1.Descriptor `json:"manifests"`
+		}
+		if err := json.Unmarshal(b, &doc); err != nil {
+			return "", fmt.Errorf("%s: blob %s in the layer cache: %w", image, digest, err)
+		}
+		if doc.Config != nil {
+			return doc.Config.Digest.String(), nil
+		}
+		var images []v1.Descriptor
+		for _, m := range doc.Manifests {
+			if m.Platform == nil || m.Platform.OS != "unknown" {
+				images = append(images, m)
+			}
+		}
+		if len(images) != 1 {
+			return "", fmt.Errorf("%s: the layer cache holds %d platforms of it; --serve serves one (set builder.arch to one)", image, len(images))
+		}
+		digest = images[0].Digest.String()
+	}
+	return "", fmt.Errorf("%s: blob %s in the layer cache is no image manifest", image, digest)
+}
+
 // commit puts the layers of s, the save img was indexed from, in the
 // cache, each checked against its digest, and returns them open.
 func (c *cached) commit(s *saved, img *Image) (map[v1.Hash]*os.File, error) {
@@ -260,6 +351,8 @@ func (c *cached) file(img *Image, h v1.Hash, l *layerFile) (*os.File, error) {
 	switch {
 	case err == nil:
 		c.track(f)
+	case c.noSave && (errors.Is(err, layercache.ErrCorrupt) || errors.Is(err, layercache.ErrMissing)):
+		return nil, fmt.Errorf("layer cache: %v, and %s is not in the local image store to read it again: %s", err, img.Name, rebuildHint)
 	case errors.Is(err, layercache.ErrCorrupt), errors.Is(err, layercache.ErrMissing):
 		c.Debugf("Layer cache: %v; reading %s again with docker image save", err, img.Name)
 		files, err := c.refill(img)
