@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -90,6 +91,18 @@ func (r *Registry) blobGet(w http.ResponseWriter, req *http.Request, pool *buffe
 		return false
 	}
 	rc, err := r.img.open(req.Context(), h)
+	if u := (unservableError{}); errors.As(err, &u) {
+		// 403 UNSUPPORTED: dockerd reads the body of a 4xx answer only (a 500
+		// is "unexpected HTTP status"), retries neither (it does retry a
+		// 500, for over a minute), and prints the message as the pull's
+		// last line ("unsupported: MESSAGE"; DENIED would get a misleading
+		// "pull access denied ... may require 'docker login'" before it).
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]string{{"code": "UNSUPPORTED", "message": u.Error()}}})
+		r.debugf("Not serving %s: %v", digest, u)
+		return true
+	}
 	if err != nil {
 		return false
 	}

@@ -249,6 +249,12 @@ func (c *cached) fromLayout(image string) (*Image, error) {
 	return img, err
 }
 
+// unservableError is a layer that cannot be served at all (and no retry
+// of the request will change that): the registry says so to the host.
+type unservableError struct{ error }
+
+func (u unservableError) Unwrap() error { return u.error }
+
 // rebuildHint is what to do when a layer only a build wrote is gone.
 const rebuildHint = "run kamal build push --serve (or deliver --serve) again: the build rewrites it"
 
@@ -352,7 +358,7 @@ func (c *cached) file(img *Image, h v1.Hash, l *layerFile) (*os.File, error) {
 	case err == nil:
 		c.track(f)
 	case c.noSave && (errors.Is(err, layercache.ErrCorrupt) || errors.Is(err, layercache.ErrMissing)):
-		return nil, fmt.Errorf("layer cache: %v, and %s is not in the local image store to read it again: %s", err, img.Name, rebuildHint)
+		return nil, unservableError{fmt.Errorf("layer cache: %v, and %s is not in the local image store to read it again: %s", err, img.Name, rebuildHint)}
 	case errors.Is(err, layercache.ErrCorrupt), errors.Is(err, layercache.ErrMissing):
 		c.Debugf("Layer cache: %v; reading %s again with docker image save", err, img.Name)
 		files, err := c.refill(img)

@@ -252,44 +252,6 @@ func TestServeCacheStaysWithinItsBound(t *testing.T) {
 	assertServedImage(t, app.Version())
 }
 
-func TestServeCacheBuildKitBuildWritesTheLayersSoNoSaveRuns(t *testing.T) {
-	needBuildkitImage(t)
-	app := serveApp(t, 4)
-	trackBuilders(t, app, localBuilder)
-	// Kamal 2's default builder: docker-container.
-	v1 := replaceBuilder(t, app, "  arch: amd64\n")
-	xdg := t.TempDir()
-	since := time.Now()
-	stdout := mustRunEnv(t, app, cacheEnv(xdg), "build", "deliver", "--serve", "-v")
-	assertContains(t, "stdout", stdout,
-		"docker buildx build --output=type=docker --output=type=oci,dest="+filepath.Join(xdg, "kamal-go", "layers")+",tar=false,compression=uncompressed,force-compression=true ",
-		"from the layers its build wrote to the layer cache")
-	id1 := localImageID(t, imageRef(v1))
-	if n := imageSaves(t, since, id1); n != 0 {
-		t.Errorf("first deliver with a BuildKit builder: %d exports, want 0", n)
-	}
-	assertServedImage(t, v1)
-
-	// One small layer changed: the build writes it, still no export, and
-	// the servers fetch only it.
-	app.WriteFile(".nonce", fmt.Sprintf("changed %d\n", time.Now().UnixNano()), 0o644)
-	v2 := app.Commit("change the small layer")
-	since = time.Now()
-	stdout = mustRunEnv(t, app, cacheEnv(xdg), "build", "deliver", "--serve", "-v")
-	id2 := localImageID(t, imageRef(v2))
-	if n := imageSaves(t, since, id2); n != 0 {
-		t.Errorf("deliver of the changed image with a BuildKit builder: %d exports, want 0", n)
-	}
-	assertServedImage(t, v2)
-	layers := imageLayers(t, imageRef(v2))
-	if n := servedBlobs(stdout, "", layers[:len(layers)-1]); n != 0 {
-		t.Errorf("the changed image's deliver sent %d unchanged layers, want 0", n)
-	}
-
-	app.mustRun("build", "remove")
-	assertNothingLeft(t, app, localBuilder)
-}
-
 // A buildx older than 0.13 (one --output per build; a stand-in docker
 // answers `buildx version` as Debian's 0.10.2 does and passes the rest to
 // the real one) builds as before, and the serve reads the image with one
