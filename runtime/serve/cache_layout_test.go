@@ -89,19 +89,7 @@ func TestImageOnlyABuildWroteIsFoundByNameNewestEntryFirst(t *testing.T) {
 	if img.ConfigID.String() != configID(f) {
 		t.Errorf("image ID %s, want the newest entry's config %s", img.ConfigID, configID(f))
 	}
-	for i, l := range f.layers {
-		if got := readLayer(t, img, i); !bytes.Equal(got, l) {
-			t.Errorf("layer %d differs", i)
-		}
-	}
-	fromSave, err := Index(context.Background(), f.save, "app:v1", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fromSave.Close()
-	if !bytes.Equal(img.Manifest, fromSave.Manifest) {
-		t.Errorf("manifest differs from the save's:\n%s\n%s", img.Manifest, fromSave.Manifest)
-	}
+	assertSameAsTheSave(t, img, f)
 	if !strings.Contains(log, "not in the local image store") {
 		t.Errorf("log:\n%s", log)
 	}
@@ -174,5 +162,24 @@ func TestImageNeitherInTheStoreNorNamedInTheCacheSaysToBuildIt(t *testing.T) {
 	want := "app:v1 is neither in the local image store nor in the layer cache a BuildKit build writes: build it first (kamal build push --serve, or deliver --serve)"
 	if err == nil || err.Error() != want {
 		t.Errorf("error %v, want %q", err, want)
+	}
+}
+
+func TestImageIndexOfSeveralPlatformsIsRefusedWithOneLine(t *testing.T) {
+	dir := t.TempDir()
+	a, b := &fakeSave{layers: [][]byte{[]byte("amd64")}}, &fakeSave{layers: [][]byte{[]byte("arm64")}}
+	ma, mb := ociManifest(a), ociManifest(b)
+	idx := []byte(fmt.Sprintf(`{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":%q,"size":%d,"platform":{"architecture":"amd64","os":"linux"}},{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":%q,"size":%d,"platform":{"architecture":"arm64","os":"linux"}}]}`,
+		sha(ma), len(ma), sha(mb), len(mb)))
+	writeAsBuildKit(t, dir, a, a.config(), b.config(), ma, mb, idx, a.layers[0], b.layers[0])
+	writeIndexJSON(t, dir, indexEntry("application/vnd.oci.image.index.v1+json", idx, "app:v1"))
+
+	_, _, err, saves := indexNotInStore(t, dir)
+	want := "app:v1: the layer cache holds 2 platforms of it; --serve serves one (set builder.arch to one)"
+	if err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
+	}
+	if n := saves.Load(); n != 0 {
+		t.Errorf("%d saves, want 0", n)
 	}
 }

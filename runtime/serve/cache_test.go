@@ -252,6 +252,25 @@ func TestRefillOutlivesTheRequestThatStartedIt(t *testing.T) {
 	}
 }
 
+// assertSameAsTheSave checks that img serves f's layers and the manifest
+// indexing f's save gives: what a server pulls is the same image.
+func assertSameAsTheSave(t *testing.T, img *Image, f *fakeSave) {
+	t.Helper()
+	for i, l := range f.layers {
+		if got := readLayer(t, img, i); !bytes.Equal(got, l) {
+			t.Errorf("layer %d differs", i)
+		}
+	}
+	fromSave, err := Index(context.Background(), f.save, "app:v1", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fromSave.Close()
+	if !bytes.Equal(img.Manifest, fromSave.Manifest) {
+		t.Errorf("manifest differs from the save's:\n%s\n%s", img.Manifest, fromSave.Manifest)
+	}
+}
+
 // What a BuildKit build with an OCI output into the cache leaves: the
 // config and the uncompressed layers as blobs, no record.
 func writeAsBuildKit(t *testing.T, dir string, f *fakeSave, blobs ...[]byte) {
@@ -283,20 +302,7 @@ func TestLayersABuildWroteToTheCacheNeedNoSave(t *testing.T) {
 	if !strings.Contains(log.String(), "layers its build wrote") {
 		t.Errorf("log:\n%s", log)
 	}
-	for i, l := range f.layers {
-		if got := readLayer(t, img, i); !bytes.Equal(got, l) {
-			t.Errorf("layer %d differs", i)
-		}
-	}
-	// The same as indexing the save: what a server pulls is the same image.
-	fromSave, err := Index(context.Background(), f.save, "app:v1", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fromSave.Close()
-	if !bytes.Equal(img.Manifest, fromSave.Manifest) {
-		t.Errorf("manifest from the build's layers differs from the save's:\n%s\n%s", img.Manifest, fromSave.Manifest)
-	}
+	assertSameAsTheSave(t, img, f)
 	c, _ := layercache.Open(dir, 1<<30)
 	if _, err := c.Record(configID(f)); err != nil {
 		t.Errorf("no record written for the next serve: %v", err)
