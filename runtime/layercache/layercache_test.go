@@ -338,3 +338,19 @@ func TestNamedIsTheNewestEntryOfTheNameInEveryFormBuildKitWrites(t *testing.T) {
 		t.Errorf("no index.json: %v, want os.ErrNotExist", err)
 	}
 }
+
+func TestEvictRemovesAnIndexThatDoesNotParse(t *testing.T) {
+	dir := t.TempDir()
+	c := open(t, dir, 1<<30)
+	p := filepath.Join(dir, "index.json")
+	os.WriteFile(p, []byte(`{"manifests":[{"digest":`), 0o644)
+	if _, err := c.Evict(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("an index.json that does not parse survived eviction: %v", err)
+	}
+	if _, err := c.Named("app:v1"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Named after it went: %v, want os.ErrNotExist", err)
+	}
+}

@@ -45,7 +45,7 @@ func (c *Cache) indexPath() string { return filepath.Join(c.dir, "index.json") }
 
 // readIndex reads index.json as raw entries plus the parsed view, retrying
 // a few times when it does not parse (BuildKit writes it in place). A
-// missing file is os.ErrNotExist.
+// missing file is os.ErrNotExist (wrapped).
 func (c *Cache) readIndex() (map[string]json.RawMessage, []json.RawMessage, []ociDescriptor, error) {
 	var err error
 	for try := 0; try < 5; try++ {
@@ -54,7 +54,7 @@ func (c *Cache) readIndex() (map[string]json.RawMessage, []json.RawMessage, []oc
 		}
 		var b []byte
 		if b, err = os.ReadFile(c.indexPath()); err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, fmt.Errorf("layer cache: %w", err)
 		}
 		var top map[string]json.RawMessage
 		var raw []json.RawMessage
@@ -98,7 +98,7 @@ func nameForms(ref string) []string {
 func (c *Cache) Named(ref string) (string, error) {
 	_, _, entries, err := c.readIndex()
 	if err != nil {
-		return "", fmt.Errorf("layer cache: %w", err)
+		return "", err
 	}
 	forms := nameForms(ref)
 	for i := len(entries) - 1; i >= 0; i-- {
