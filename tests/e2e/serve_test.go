@@ -126,7 +126,7 @@ func TestServeDeliverPutsTheImageOnEveryServerThenSendsOnlyTheChangedLayer(t *te
 
 	stdout := app.mustRun("build", "deliver", "--serve", "-v")
 	assertContains(t, "stdout", stdout,
-		"Serving "+imageRef(v1)+" from the local image store to netns1, netns2, netns3 on localhost:5000...\n",
+		"Serving "+imageRef(v1)+" from this machine to netns1, netns2, netns3 on localhost:5000...\n",
 		"docker buildx build --output=type=docker ")
 	assertNotContains(t, "stdout", stdout, "docker login", "docker push", "docker image rm --force "+imageRef(v1))
 	assertServed(t, app, v1)
@@ -275,7 +275,7 @@ func TestServeDryRunPrintsTheServedPull(t *testing.T) {
 	served := localRegistryRef(servePort, version)
 	assertContains(t, "stdout", stdout,
 		"docker buildx build --output=type=docker ",
-		"Serving "+imageRef(version)+" from the local image store to server1, server2, server3 on localhost:5000...\n",
+		"Serving "+imageRef(version)+" from this machine to server1, server2, server3 on localhost:5000...\n",
 		"Running docker pull "+served+" on server1\n",
 		"Running docker tag "+served+" "+imageRef(version)+" && docker image rm --force "+served+" on server2\n",
 		"Running docker inspect -f '{{ .Config.Labels.service }}' "+imageRef(version))
@@ -291,7 +291,7 @@ func TestServeDryRunPrintsTheServedPull(t *testing.T) {
 	stdout = k1.mustRun("build", "deliver", "--serve", "--dry-run")
 	assertContains(t, "Kamal 1 stdout", stdout,
 		"Acquiring the deploy lock...",
-		"Serving "+imageRef(v)+" from the local image store to server1, server2, server3 on localhost:5000...\n",
+		"Serving "+imageRef(v)+" from this machine to server1, server2, server3 on localhost:5000...\n",
 		"Running docker pull "+localRegistryRef(servePort, v)+" on server1\n",
 		"Releasing the deploy lock...")
 	assertNotContains(t, "Kamal 1 stdout", stdout, "docker push", "docker login")
