@@ -178,7 +178,13 @@ func parentOf(pid int) int {
 // sshdListener is the pid of host's sshd listener (from the rig's pid file).
 func sshdListener(t *testing.T, host string) int {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(rig.State, "pids", "sshd-"+host+".pid"))
+	return pidFile(t, filepath.Join(rig.State, "pids", "sshd-"+host+".pid"))
+}
+
+// pidFile is the pid a rig's pid file holds.
+func pidFile(t *testing.T, path string) int {
+	t.Helper()
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -341,15 +341,7 @@ func TestServeAPullThatHangsTimesOutAloneWhileTheOthersFinish(t *testing.T) {
 // netnsSSHDListener is the pid of host's sshd listener (tests/rig/netns).
 func netnsSSHDListener(t *testing.T, host string) int {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(rig.State, "netns", "pids", "sshd-kgo-n"+host[len(host)-1:]+".pid"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pid
+	return pidFile(t, filepath.Join(rig.State, "netns", "pids", "sshd-kgo-n"+host[len(host)-1:]+".pid"))
 }
 
 // netns2's SSH connection, which carries both its forward and its pull,
