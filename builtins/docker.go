@@ -95,7 +95,6 @@ func imageArg(f func(e *Env, image string) *shell.Command) Func {
 // login is docker.login(): the run's registry login command.
 func login(_ *starlark.Thread, e *Env) (*shell.Command, error) { return e.RegistryLogin() }
 
-// dockerBuild attaches the builder's environment to the command.
 // buildLayerCache is the directory a build writes the image's layers to
 // for ssh.serve (the layer cache, made if need be), or "" when there is
 // none: cache_max_mb 0, no cache directory, or a path buildx's --output
@@ -110,7 +109,7 @@ func buildLayerCache(ctx context.Context, e *Env) string {
 			e.Log.Debugf("This buildx takes one --output per build (several need v0.13): the serve will read the image with docker image save")
 			return ""
 		}
-		_, err = layercache.Open(dir, int64(e.Config.Serve.CacheMaxMB)<<20)
+		_, dir, err = openLayerCache(e)
 	}
 	if err != nil || strings.ContainsAny(dir, ",\"'") {
 		return ""
@@ -140,6 +139,7 @@ func buildxAtLeast(line string, major, minor int) bool {
 	return false
 }
 
+// dockerBuild attaches the builder's environment to the command.
 func dockerBuild(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	e := EnvOf(thread)
 	o := commands.PushOptions{Version: e.Version, Output: "registry", Dir: e.Dir}

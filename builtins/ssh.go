@@ -269,23 +269,38 @@ func indexServed(ctx context.Context, e *Env, image string) (*serve.Image, error
 	if saver == nil {
 		saver = localSave(e.Runner.Local)
 	}
+	cache, _, err := openLayerCache(e)
+	if err != nil {
+		e.Log.Debugf("Serving %s without the layer cache: %v", image, err)
+	}
+	if cache == nil {
+		return serve.Index(ctx, saver, image, "")
+	}
+	return serve.IndexCached(ctx, saver, image, serve.CacheOptions{Cache: cache, ID: localImageID(e.Runner.Local), Debugf: e.Log.Debugf})
+}
+
+// openLayerCache opens --serve's layer cache, the one place that says
+// where it is (layercache.Dir) and how large it may grow
+// (x-kamal-go/serve/cache_max_mb, config.DefaultCacheMaxMB without a
+// config), and returns it with its directory: nil, "", nil when the
+// setting is 0.
+func openLayerCache(e *Env) (*layercache.Cache, string, error) {
 	mb := config.DefaultCacheMaxMB
 	if e.Config != nil {
 		mb = e.Config.Serve.CacheMaxMB
 	}
 	if mb == 0 {
-		return serve.Index(ctx, saver, image, "")
+		return nil, "", nil
 	}
 	dir, err := layercache.Dir()
-	var cache *layercache.Cache
-	if err == nil {
-		cache, err = layercache.Open(dir, int64(mb)<<20)
-	}
 	if err != nil {
-		e.Log.Debugf("Serving %s without the layer cache: %v", image, err)
-		return serve.Index(ctx, saver, image, "")
+		return nil, "", err
 	}
-	return serve.IndexCached(ctx, saver, image, serve.CacheOptions{Cache: cache, ID: localImageID(e.Runner.Local), Debugf: e.Log.Debugf})
+	c, err := layercache.Open(dir, int64(mb)<<20)
+	if err != nil {
+		return nil, "", err
+	}
+	return c, dir, nil
 }
 
 // localImageID reads a local image's ID (docker image inspect) through the
@@ -305,10 +320,10 @@ func localImageID(local executor.Transport) func(context.Context, string) (strin
 	}
 }
 
-// sshServe saves the image once (`docker image save`) into an unlinked
-// temporary file and streams layers from there, never holding them in
-// memory; each host's forward leads to its own listener of one registry
-// (runtime/serve), so that its requests can be counted.
+// sshServe indexes the image (indexServed: the layer cache, or one
+// `docker image save`) and streams layers from files, never holding them
+// in memory; each host's forward leads to its own listener of one
+// registry (runtime/serve), so that its requests can be counted.
 func sshServe(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var (
 		hostsV starlark.Iterable
