@@ -48,7 +48,7 @@ func stalledHeap(b *testing.B, hosts, layerMB, boundMB int) uint64 {
 		}
 	}()
 	for i := range hosts {
-		addr, err := r.Listen(fmt.Sprintf("host%d", i))
+		addr, err := listen(r, fmt.Sprintf("host%d", i))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -73,7 +73,7 @@ func stalledHeap(b *testing.B, hosts, layerMB, boundMB int) uint64 {
 // throughput (MB/s). A benchmark, it judges nothing.
 func BenchmarkServeOneLargeBlob(b *testing.B) {
 	r, digest := benchRegistry(b, 256)
-	addr, err := r.Listen("host")
+	addr, err := listen(r, "host")
 	if err != nil {
 		b.Fatal(err)
 	}

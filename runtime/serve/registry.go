@@ -82,19 +82,6 @@ func (r *Registry) SetMaxInFlight(bytes int64) {
 	r.pool = newBufferPool(max(bytes, 1))
 }
 
-// Listen starts a listener on 127.0.0.1 for host's requests and returns
-// its address, for the host's forward to connect to.
-func (r *Registry) Listen(host string) (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("serving to %s: %w", host, err)
-	}
-	if err := r.Serve(host, ln); err != nil {
-		return "", err
-	}
-	return ln.Addr().String(), nil
-}
-
 // Serve answers host's requests on ln, which the caller may have opened
 // (and pointed a forward at) before the registry existed: connections
 // made meanwhile wait in its backlog. The registry closes ln, even when

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -82,7 +83,7 @@ func startRegistry(t *testing.T, f *fakeSave) (*Registry, *Image, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close() })
-	addr, err := r.Listen("server1")
+	addr, err := listen(r, "server1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,4 +302,17 @@ func TestTheBufferPoolMakesNoMoreBuffersThanWereInUseAtOnce(t *testing.T) {
 		}
 		p.put(b)
 	}
+}
+
+// listen starts a listener on 127.0.0.1 for host's requests to r and
+// returns its address, as a host's forward would reach it.
+func listen(r *Registry, host string) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	if err := r.Serve(host, ln); err != nil {
+		return "", err
+	}
+	return ln.Addr().String(), nil
 }
